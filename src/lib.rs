@@ -1,0 +1,2 @@
+//! wsloop: a single-threaded, readiness-based WebSocket + HTTP server.
+pub mod http;
