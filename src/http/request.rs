@@ -1,0 +1,617 @@
+//! HTTP/1.x request heads: parsing with httparse into an owned [`Request`] and header queries.
+
+use std::fmt;
+
+use super::token::{list_items, trim_ows};
+
+/// Default cap on the number of header lines accepted in one request head.
+pub const DEFAULT_MAX_HEADERS: usize = 64;
+
+/// The request method. Only the methods the server acts on get their own variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `HEAD`.
+    Head,
+    /// Any other (syntactically valid) method token, case preserved.
+    Other(String),
+}
+
+impl Method {
+    /// The method token as sent on the wire (methods are case-sensitive).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Other(m) => m,
+        }
+    }
+
+    fn from_token(token: &str) -> Self {
+        match token {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            other => Method::Other(other.to_owned()),
+        }
+    }
+}
+
+/// How the body following a request head is framed (RFC 9112 §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    /// No body.
+    None,
+    /// Exactly this many bytes of body follow the head.
+    ContentLength(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// Why a request head was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadError {
+    /// Syntax error or a request the server refuses to interpret; the text is a fixed,
+    /// server-chosen description (never request bytes). Maps to 400.
+    Malformed(&'static str),
+    /// More header lines than allowed. Maps to 431.
+    TooManyHeaders,
+    /// An `HTTP/x.y` version other than 1.0 or 1.1. Maps to 505.
+    UnsupportedVersion,
+}
+
+impl HeadError {
+    /// The HTTP status code to answer this error with: 400, 431 or 505.
+    pub fn status(&self) -> u16 {
+        match self {
+            HeadError::Malformed(_) => 400,
+            HeadError::TooManyHeaders => 431,
+            HeadError::UnsupportedVersion => 505,
+        }
+    }
+}
+
+impl fmt::Display for HeadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeadError::Malformed(why) => write!(f, "malformed request: {why}"),
+            HeadError::TooManyHeaders => f.write_str("too many request headers"),
+            HeadError::UnsupportedVersion => f.write_str("unsupported HTTP version"),
+        }
+    }
+}
+
+impl std::error::Error for HeadError {}
+
+/// Result of [`parse_head`] when the bytes so far are not invalid.
+#[derive(Debug)]
+pub enum ParsedHead {
+    /// A full head was parsed; the body (or the next pipelined request) starts at `head_len`.
+    Complete {
+        /// The parsed request.
+        request: Request,
+        /// Number of bytes of `buf` the head occupied (including the blank line).
+        head_len: usize,
+    },
+    /// The head is not complete yet: read more bytes and call again.
+    Partial,
+}
+
+/// An owned, parsed HTTP/1.x request head.
+#[derive(Debug, Clone)]
+pub struct Request {
+    method: Method,
+    target: String,
+    minor_version: u8,
+    headers: Vec<(String, Vec<u8>)>,
+}
+
+impl Request {
+    /// The request method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The raw request-target exactly as sent, e.g. `"/a%20b?x=1"` (always origin-form).
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The target up to (not including) the first `'?'` or `'#'`, still percent-encoded.
+    pub fn path(&self) -> &str {
+        match self.target.find(['?', '#']) {
+            Some(i) => self.target.get(..i).unwrap_or(&self.target),
+            None => &self.target,
+        }
+    }
+
+    /// The minor HTTP version: 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub fn minor_version(&self) -> u8 {
+        self.minor_version
+    }
+
+    /// The value of the first header called `name` (case-insensitive), as raw bytes.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers_named(name).next()
+    }
+
+    /// Like [`Request::header`], but only if the value is valid UTF-8; surrounding spaces
+    /// and tabs are trimmed.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.header(name)
+            .and_then(|v| std::str::from_utf8(trim_ows(v)).ok())
+    }
+
+    /// All headers in the order received, as `(name, value)` with the name's case as sent.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
+    }
+
+    /// How many header lines called `name` (case-insensitive) the request carries.
+    pub fn header_count(&self, name: &str) -> usize {
+        self.headers_named(name).count()
+    }
+
+    /// True if any of the (possibly repeated) headers `name` contains `token` in its
+    /// comma-separated list, case-insensitive, whitespace-trimmed.
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        let token = token.trim().as_bytes();
+        self.headers_named(name)
+            .flat_map(list_items)
+            .any(|item| item.eq_ignore_ascii_case(token))
+    }
+
+    /// Whether the connection may persist after this request.
+    ///
+    /// HTTP/1.1: true unless `Connection: close`; HTTP/1.0: true only with
+    /// `Connection: keep-alive` (and no `close`).
+    pub fn keep_alive(&self) -> bool {
+        if self.has_token("connection", "close") {
+            return false;
+        }
+        self.minor_version >= 1 || self.has_token("connection", "keep-alive")
+    }
+
+    /// Body framing declared by the head.
+    ///
+    /// * Any `Transfer-Encoding` whose coding list is not exactly `chunked`, or in an
+    ///   HTTP/1.0 request, is rejected (`Malformed`, 400): other codings are not supported.
+    /// * `Transfer-Encoding` together with `Content-Length` is rejected (smuggling vector).
+    /// * Every `Content-Length` (repeated headers and comma lists) must be all digits and
+    ///   all values must agree; otherwise `Malformed`.
+    pub fn body_framing(&self) -> Result<BodyFraming, HeadError> {
+        let has_te = self.header_count("transfer-encoding") > 0;
+        let has_cl = self.header_count("content-length") > 0;
+        if has_te {
+            if has_cl {
+                return Err(HeadError::Malformed(
+                    "both Transfer-Encoding and Content-Length",
+                ));
+            }
+            if self.minor_version == 0 {
+                return Err(HeadError::Malformed("Transfer-Encoding in HTTP/1.0"));
+            }
+            let mut codings = self.headers_named("transfer-encoding").flat_map(list_items);
+            return match (codings.next(), codings.next()) {
+                (Some(c), None) if c.eq_ignore_ascii_case(b"chunked") => Ok(BodyFraming::Chunked),
+                _ => Err(HeadError::Malformed("unsupported Transfer-Encoding")),
+            };
+        }
+        let mut length: Option<u64> = None;
+        for value in self.headers_named("content-length") {
+            // An empty value or an empty list element is as bad as garbage.
+            for item in value.split(|&b| b == b',').map(trim_ows) {
+                let n =
+                    parse_decimal(item).ok_or(HeadError::Malformed("invalid Content-Length"))?;
+                match length {
+                    Some(prev) if prev != n => {
+                        return Err(HeadError::Malformed("conflicting Content-Length"))
+                    }
+                    _ => length = Some(n),
+                }
+            }
+        }
+        Ok(length.map_or(BodyFraming::None, BodyFraming::ContentLength))
+    }
+
+    fn headers_named<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a [u8]> + 'n
+    where
+        'a: 'n,
+    {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// Parse a non-empty run of ASCII digits into a `u64` (no sign, no overflow).
+fn parse_decimal(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.iter().try_fold(0u64, |acc, &b| {
+        if b.is_ascii_digit() {
+            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// Check that a request-target is origin-form (`/...`) and free of control bytes.
+fn check_target(target: &str) -> Result<(), HeadError> {
+    if !target.starts_with('/') {
+        return Err(HeadError::Malformed("request target is not origin-form"));
+    }
+    if target.bytes().any(|b| b.is_ascii_control()) {
+        return Err(HeadError::Malformed("control character in request target"));
+    }
+    Ok(())
+}
+
+/// Classify an httparse version error: a well-formed `HTTP/d[.d]` we do not speak is 505,
+/// anything else is a syntax error. Looks at the third field of the first line.
+fn classify_version_error(buf: &[u8]) -> HeadError {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let rest = buf.get(start..).unwrap_or_default();
+    let line_end = rest
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(rest.len());
+    let line = rest.get(..line_end).unwrap_or_default();
+    let version = line.split(|&b| b == b' ').nth(2).unwrap_or_default();
+    let well_formed = match version {
+        [b'H', b'T', b'T', b'P', b'/', major] => major.is_ascii_digit(),
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor] => {
+            major.is_ascii_digit() && minor.is_ascii_digit()
+        }
+        _ => false,
+    };
+    if well_formed {
+        HeadError::UnsupportedVersion
+    } else {
+        HeadError::Malformed("invalid HTTP version")
+    }
+}
+
+/// Parse an HTTP/1.x request head from the start of `buf` with httparse, allowing at most
+/// `max_headers` header lines.
+///
+/// `Partial` means "need more bytes" (not an error): every prefix of a valid head is
+/// `Partial`. Rejects NUL bytes / control characters in the target, a target that is not
+/// origin-form (`"/..."`; `"*"` and absolute-form are `Malformed` too), a non-UTF-8 target,
+/// and header names/values httparse rejects. A bad target is reported as soon as it is
+/// complete, even if the rest of the head has not arrived yet.
+pub fn parse_head(buf: &[u8], max_headers: usize) -> Result<ParsedHead, HeadError> {
+    let mut headers = vec![httparse::EMPTY_HEADER; max_headers];
+    let mut req = httparse::Request::new(&mut headers);
+    let status = req.parse(buf).map_err(|e| match e {
+        httparse::Error::TooManyHeaders => HeadError::TooManyHeaders,
+        httparse::Error::Version => classify_version_error(buf),
+        httparse::Error::Token => HeadError::Malformed("invalid method or request target"),
+        httparse::Error::HeaderName => HeadError::Malformed("invalid header name"),
+        httparse::Error::HeaderValue => HeadError::Malformed("invalid header value"),
+        httparse::Error::NewLine => HeadError::Malformed("invalid line ending"),
+        _ => HeadError::Malformed("invalid request head"),
+    })?;
+    if let Some(target) = req.path {
+        check_target(target)?;
+    }
+    let head_len = match status {
+        httparse::Status::Partial => return Ok(ParsedHead::Partial),
+        httparse::Status::Complete(n) => n,
+    };
+    let (Some(method), Some(target), Some(minor_version)) = (req.method, req.path, req.version)
+    else {
+        // httparse always fills these on Complete; treat the impossible as malformed.
+        return Err(HeadError::Malformed("incomplete request line"));
+    };
+    let request = Request {
+        method: Method::from_token(method),
+        target: target.to_owned(),
+        minor_version,
+        headers: req
+            .headers
+            .iter()
+            .map(|h| (h.name.to_owned(), h.value.to_vec()))
+            .collect(),
+    };
+    Ok(ParsedHead::Complete { request, head_len })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(buf: &[u8]) -> (Request, usize) {
+        match parse_head(buf, DEFAULT_MAX_HEADERS) {
+            Ok(ParsedHead::Complete { request, head_len }) => (request, head_len),
+            other => panic!(
+                "expected Complete for {:?}, got {other:?}",
+                String::from_utf8_lossy(buf)
+            ),
+        }
+    }
+
+    fn parse_err(buf: &[u8]) -> HeadError {
+        match parse_head(buf, DEFAULT_MAX_HEADERS) {
+            Err(e) => e,
+            other => panic!(
+                "expected Err for {:?}, got {other:?}",
+                String::from_utf8_lossy(buf)
+            ),
+        }
+    }
+
+    const SIMPLE: &[u8] = b"GET /a%20b?x=1#f HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n";
+
+    #[test]
+    fn complete_head_fields() {
+        let (req, len) = parse_ok(SIMPLE);
+        assert_eq!(len, SIMPLE.len());
+        assert_eq!(req.method(), &Method::Get);
+        assert_eq!(req.target(), "/a%20b?x=1#f");
+        assert_eq!(req.path(), "/a%20b");
+        assert_eq!(req.minor_version(), 1);
+        assert_eq!(req.header("host"), Some(&b"example.com"[..]));
+        assert_eq!(req.header_str("ACCEPT"), Some("*/*"));
+        assert_eq!(req.header("missing"), None);
+        let names: Vec<&str> = req.headers().map(|(n, _)| n).collect();
+        assert_eq!(names, vec!["Host", "Accept"]);
+    }
+
+    #[test]
+    fn every_prefix_is_partial() {
+        for end in 0..SIMPLE.len() {
+            match parse_head(&SIMPLE[..end], DEFAULT_MAX_HEADERS) {
+                Ok(ParsedHead::Partial) => {}
+                other => panic!("prefix of len {end} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn pipelined_requests() {
+        let first = b"GET /one HTTP/1.1\r\nHost: a\r\n\r\n";
+        let second = b"HEAD /two HTTP/1.1\r\nHost: a\r\n\r\n";
+        let mut buf = first.to_vec();
+        buf.extend_from_slice(second);
+        let (r1, n1) = parse_ok(&buf);
+        assert_eq!(n1, first.len());
+        assert_eq!(r1.path(), "/one");
+        let (r2, n2) = parse_ok(&buf[n1..]);
+        assert_eq!(n2, second.len());
+        assert_eq!(r2.method(), &Method::Head);
+        assert_eq!(r2.path(), "/two");
+    }
+
+    #[test]
+    fn body_bytes_not_counted_in_head_len() {
+        let buf = b"GET / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
+        let (req, n) = parse_ok(buf);
+        assert_eq!(n, buf.len() - 3);
+        assert_eq!(req.body_framing(), Ok(BodyFraming::ContentLength(3)));
+    }
+
+    #[test]
+    fn methods() {
+        for (line, want) in [
+            (&b"GET / HTTP/1.1\r\n\r\n"[..], Method::Get),
+            (b"HEAD / HTTP/1.1\r\n\r\n", Method::Head),
+            (b"POST / HTTP/1.1\r\n\r\n", Method::Other("POST".into())),
+            (b"get / HTTP/1.1\r\n\r\n", Method::Other("get".into())),
+        ] {
+            let (req, _) = parse_ok(line);
+            assert_eq!(req.method(), &want);
+            assert_eq!(req.method().as_str(), want.as_str());
+        }
+        assert_eq!(Method::Other("PUT".into()).as_str(), "PUT");
+    }
+
+    #[test]
+    fn header_case_insensitive_and_repeated() {
+        let buf = b"GET / HTTP/1.1\r\ncOnNeCtIoN: Upgrade\r\nconnection: keep-alive, CLOSE \r\nX-Bin: \xff\xfe\r\n\r\n";
+        let (req, _) = parse_ok(buf);
+        assert_eq!(req.header_count("Connection"), 2);
+        assert_eq!(req.header("CONNECTION"), Some(&b"Upgrade"[..]));
+        assert!(req.has_token("connection", "upgrade"));
+        assert!(req.has_token("Connection", "close"));
+        assert!(req.has_token("connection", "Keep-Alive"));
+        assert!(!req.has_token("connection", "keep"));
+        assert!(!req.has_token("upgrade", "websocket"));
+        assert!(!req.keep_alive());
+        assert_eq!(req.header("x-bin"), Some(&b"\xff\xfe"[..]));
+        assert_eq!(req.header_str("x-bin"), None);
+    }
+
+    #[test]
+    fn keep_alive_rules() {
+        for (head, want) in [
+            (&b"GET / HTTP/1.1\r\n\r\n"[..], true),
+            (b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", false),
+            (
+                b"GET / HTTP/1.1\r\nConnection: Upgrade, Close\r\n\r\n",
+                false,
+            ),
+            (b"GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n", true),
+            (b"GET / HTTP/1.0\r\n\r\n", false),
+            (b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true),
+            (
+                b"GET / HTTP/1.0\r\nConnection: foo\r\nConnection: keep-alive\r\n\r\n",
+                true,
+            ),
+            (
+                b"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n",
+                false,
+            ),
+            (b"GET / HTTP/1.0\r\nConnection: close\r\n\r\n", false),
+        ] {
+            let (req, _) = parse_ok(head);
+            assert_eq!(req.keep_alive(), want, "{}", String::from_utf8_lossy(head));
+        }
+    }
+
+    #[test]
+    fn minor_version() {
+        assert_eq!(parse_ok(b"GET / HTTP/1.0\r\n\r\n").0.minor_version(), 0);
+        assert_eq!(parse_ok(b"GET / HTTP/1.1\r\n\r\n").0.minor_version(), 1);
+    }
+
+    #[test]
+    fn bad_request_lines() {
+        for head in [
+            &b"GET * HTTP/1.1\r\n\r\n"[..],
+            b"OPTIONS * HTTP/1.1\r\n\r\n",
+            b"GET http://example.com/ HTTP/1.1\r\n\r\n",
+            b"GET example.com HTTP/1.1\r\n\r\n",
+            b"GET /a\x00b HTTP/1.1\r\n\r\n",
+            b"GET /a\x7fb HTTP/1.1\r\n\r\n",
+            b"GET /a\x01b HTTP/1.1\r\n\r\n",
+            b"GET /\xff HTTP/1.1\r\n\r\n",
+            b"GET  / HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1 \r\n\r\n",
+            b"GET /\r\n\r\n",
+            b"GET / HTTX/1.1\r\n\r\n",
+            b"GET / HTTP/1.x\r\n\r\n",
+            b"G(T / HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nName : x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n",
+            b"GET / HTTP/1.1\r\nNoColon\r\n\r\n",
+        ] {
+            let err = parse_err(head);
+            assert!(
+                matches!(err, HeadError::Malformed(_)),
+                "{head:?} -> {err:?}"
+            );
+            assert_eq!(err.status(), 400);
+        }
+    }
+
+    #[test]
+    fn bad_target_rejected_before_head_completes() {
+        assert!(matches!(
+            parse_head(b"GET * HTTP/1.1\r\nHost:", DEFAULT_MAX_HEADERS),
+            Err(HeadError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn unsupported_versions() {
+        for head in [
+            &b"GET / HTTP/2.0\r\n\r\n"[..],
+            b"GET / HTTP/1.2\r\n\r\n",
+            b"GET / HTTP/0.9\r\n\r\n",
+            b"GET / HTTP/3\r\n\r\n",
+        ] {
+            let err = parse_err(head);
+            assert_eq!(err, HeadError::UnsupportedVersion, "{head:?}");
+            assert_eq!(err.status(), 505);
+        }
+    }
+
+    #[test]
+    fn too_many_headers() {
+        let mut head = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..3 {
+            head.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        assert!(matches!(
+            parse_head(&head, 3),
+            Ok(ParsedHead::Complete { .. })
+        ));
+        let err = parse_head(&head, 2).unwrap_err();
+        assert_eq!(err, HeadError::TooManyHeaders);
+        assert_eq!(err.status(), 431);
+        assert!(matches!(
+            parse_head(b"GET / HTTP/1.1\r\nA: b\r\n\r\n", 0),
+            Err(HeadError::TooManyHeaders)
+        ));
+        assert!(matches!(
+            parse_head(b"GET / HTTP/1.1\r\n\r\n", 0),
+            Ok(ParsedHead::Complete { .. })
+        ));
+    }
+
+    #[test]
+    fn body_framing_table() {
+        use BodyFraming as B;
+        let ok: &[(&[u8], BodyFraming)] = &[
+            (b"GET / HTTP/1.1\r\n\r\n", B::None),
+            (
+                b"GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+                B::ContentLength(0),
+            ),
+            (
+                b"GET / HTTP/1.1\r\nContent-Length:  42 \r\n\r\n",
+                B::ContentLength(42),
+            ),
+            (
+                b"GET / HTTP/1.1\r\nContent-Length: 7\r\ncontent-length: 7\r\n\r\n",
+                B::ContentLength(7),
+            ),
+            (
+                b"GET / HTTP/1.1\r\nContent-Length: 7, 7\r\n\r\n",
+                B::ContentLength(7),
+            ),
+            (
+                b"GET / HTTP/1.1\r\nContent-Length: 18446744073709551615\r\n\r\n",
+                B::ContentLength(u64::MAX),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n",
+                B::Chunked,
+            ),
+        ];
+        for (head, want) in ok {
+            assert_eq!(parse_ok(head).0.body_framing(), Ok(*want), "{head:?}");
+        }
+        let bad: &[&[u8]] = &[
+            b"GET / HTTP/1.1\r\nContent-Length: 7\r\nContent-Length: 8\r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: 7, 8\r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: 7,\r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: \r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: +7\r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: 18446744073709551616\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: \r\n\r\n",
+            b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ];
+        for head in bad {
+            let err = parse_ok(head).0.body_framing().unwrap_err();
+            assert!(matches!(err, HeadError::Malformed(_)), "{head:?}");
+        }
+    }
+
+    #[test]
+    fn leading_empty_lines_are_skipped() {
+        let buf = b"\r\n\r\nGET /x HTTP/1.1\r\n\r\n";
+        let (req, n) = parse_ok(buf);
+        assert_eq!(n, buf.len());
+        assert_eq!(req.path(), "/x");
+    }
+
+    #[test]
+    fn error_display_has_no_request_bytes() {
+        assert_eq!(
+            HeadError::Malformed("invalid header name").to_string(),
+            "malformed request: invalid header name"
+        );
+        assert_eq!(
+            HeadError::TooManyHeaders.to_string(),
+            "too many request headers"
+        );
+    }
+}
