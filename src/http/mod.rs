@@ -3,6 +3,7 @@
 pub mod mime;
 pub mod request;
 pub mod response;
+pub mod static_files;
 mod token;
 
 pub use request::{HeadError, Method, ParsedHead, Request};

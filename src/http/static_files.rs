@@ -1,0 +1,368 @@
+//! Static files: mapping request paths to files under a document root, safely, and serving them.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use super::mime::mime_type;
+use super::response::Response;
+
+/// File served when a request path resolves to a directory.
+const INDEX_FILE: &str = "index.html";
+
+/// Why a request path could not be mapped to a file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ResolveError {
+    /// The path is syntactically unacceptable (bad escape, NUL, encoded separator, `..`,
+    /// non-UTF-8, not starting with `/`). The text is a fixed server-chosen message.
+    BadRequest(&'static str),
+    /// No regular file is served at that path (missing, outside the root, a directory
+    /// without `index.html`, or not a regular file).
+    NotFound,
+}
+
+/// Map a request path (the part before `'?'`, still percent-encoded) to a file under `root`.
+///
+/// `root` must already be canonicalized by the caller. Steps:
+/// 1. The path must start with `/`; it is split on `/` and each segment percent-decoded.
+///    An invalid escape, a decoded NUL, a separator produced by decoding (`%2F`, `%5C`),
+///    any backslash at all, or non-UTF-8 bytes after decoding are `BadRequest`.
+/// 2. A `..` segment (literal or encoded) is `BadRequest` — it is never legitimate from a
+///    well-behaved client, so it is refused rather than normalised. Empty and `.` segments
+///    are skipped (so `//etc/passwd` means `<root>/etc/passwd`).
+/// 3. The segments are joined onto `root` and canonicalized (missing: `NotFound`). The
+///    canonical path must lie under `root`, so a symlink escaping the root is `NotFound`.
+/// 4. A directory is replaced by its `index.html`, checked the same way. Only regular files
+///    are returned; there are never directory listings. A path ending in `/` that names a
+///    file (not a directory) is `NotFound`.
+pub fn resolve(root: &Path, request_path: &str) -> Result<PathBuf, ResolveError> {
+    let Some(rest) = request_path.strip_prefix('/') else {
+        return Err(ResolveError::BadRequest("path must start with '/'"));
+    };
+    let mut joined = root.to_path_buf();
+    for raw in rest.split('/') {
+        let segment = decode_segment(raw)?;
+        match segment.as_str() {
+            "" | "." => continue,
+            ".." => return Err(ResolveError::BadRequest("'..' in path")),
+            _ => joined.push(segment),
+        }
+    }
+    let found = canonical_under(root, &joined)?;
+    if found.is_dir() {
+        let index = canonical_under(root, &found.join(INDEX_FILE))?;
+        return if index.is_file() {
+            Ok(index)
+        } else {
+            Err(ResolveError::NotFound)
+        };
+    }
+    if found.is_file() && !request_path.ends_with('/') {
+        Ok(found)
+    } else {
+        Err(ResolveError::NotFound)
+    }
+}
+
+/// Canonicalize `path` and require the result to be inside `root`.
+fn canonical_under(root: &Path, path: &Path) -> Result<PathBuf, ResolveError> {
+    let canonical = path.canonicalize().map_err(|_| ResolveError::NotFound)?;
+    if canonical.starts_with(root) {
+        Ok(canonical)
+    } else {
+        log::debug!("refusing path that resolves outside the document root");
+        Err(ResolveError::NotFound)
+    }
+}
+
+/// Percent-decode one path segment (which contains no literal `/`).
+fn decode_segment(raw: &str) -> Result<String, ResolveError> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut bytes = raw.bytes();
+    while let Some(b) = bytes.next() {
+        let decoded = if b == b'%' {
+            match (
+                bytes.next().and_then(hex_val),
+                bytes.next().and_then(hex_val),
+            ) {
+                (Some(hi), Some(lo)) => hi << 4 | lo,
+                _ => return Err(ResolveError::BadRequest("invalid percent-escape in path")),
+            }
+        } else {
+            b
+        };
+        match decoded {
+            0 => return Err(ResolveError::BadRequest("NUL in path")),
+            b'/' | b'\\' => {
+                return Err(ResolveError::BadRequest(
+                    "encoded slash or backslash in path",
+                ))
+            }
+            _ => out.push(decoded),
+        }
+    }
+    String::from_utf8(out).map_err(|_| ResolveError::BadRequest("path is not UTF-8"))
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Why a resolved file could not be read.
+enum ReadError {
+    TooLarge,
+    Io(io::Error),
+}
+
+/// Read the whole file, refusing anything larger than `max` bytes (also if it grows).
+fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    let file = File::open(path).map_err(ReadError::Io)?;
+    let len = file.metadata().map_err(ReadError::Io)?.len();
+    if len > max {
+        return Err(ReadError::TooLarge);
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(ReadError::Io)?;
+    if u64::try_from(buf.len()).map_or(true, |n| n > max) {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(buf)
+}
+
+/// Answer a GET or HEAD for a static file under `root` (canonicalized by the caller).
+///
+/// Resolves with [`resolve`], reads the file and returns 200 with its MIME type.
+/// `BadRequest` becomes 400 and `NotFound` 404 (via [`Response::error`]). A file larger
+/// than `max_file_bytes` is refused with **500** (the request was fine; the server will not
+/// serve it — 413 would blame the request). A file that vanished or is unreadable because
+/// of permissions is 404; other read errors are 500. The body is always read, also for
+/// HEAD, so `Content-Length` is exact; the caller passes `head_only` to `write_to`.
+pub fn serve(root: &Path, request_path: &str, max_file_bytes: u64) -> Response {
+    let path = match resolve(root, request_path) {
+        Ok(path) => path,
+        Err(ResolveError::BadRequest(why)) => return Response::error(400, why),
+        Err(ResolveError::NotFound) => return Response::error(404, "no such file"),
+    };
+    match read_limited(&path, max_file_bytes) {
+        Ok(body) => Response::new(200).with_body(mime_type(&path), body),
+        Err(ReadError::TooLarge) => Response::error(500, "file too large to serve"),
+        Err(ReadError::Io(e))
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            Response::error(404, "no such file")
+        }
+        Err(ReadError::Io(e)) => {
+            log::warn!("reading static file failed: {e}");
+            Response::error(500, "could not read file")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A unique temporary directory tree, removed on drop.
+    struct Fixture {
+        base: PathBuf,
+        root: PathBuf,
+    }
+
+    impl Fixture {
+        /// base/
+        ///   x                      "secret" (outside the root)
+        ///   root/index.html        "root index"
+        ///   root/a/file.txt        "file"
+        ///   root/a b.txt           "space"
+        ///   root/sub/index.html    "sub index"
+        ///   root/empty/            (no index)
+        ///   root/idxdir/index.html/ (a directory named index.html)
+        ///   root/big.bin           100 bytes
+        fn new() -> Self {
+            static COUNTER: AtomicUsize = AtomicUsize::new(0);
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let base =
+                std::env::temp_dir().join(format!("wsloop-static-test-{}-{n}", std::process::id()));
+            let _ = fs::remove_dir_all(&base);
+            let root = base.join("root");
+            for dir in ["a", "sub", "empty", "idxdir/index.html"] {
+                fs::create_dir_all(root.join(dir)).expect("create fixture dir");
+            }
+            for (file, body) in [
+                ("index.html", &b"root index"[..]),
+                ("a/file.txt", b"file"),
+                ("a b.txt", b"space"),
+                ("sub/index.html", b"sub index"),
+                ("big.bin", &[7u8; 100]),
+            ] {
+                fs::write(root.join(file), body).expect("write fixture file");
+            }
+            fs::write(base.join("x"), b"secret").expect("write outside file");
+            let base = base.canonicalize().expect("canonical base");
+            let root = base.join("root");
+            Fixture { base, root }
+        }
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.base);
+        }
+    }
+
+    #[test]
+    fn traversal_and_bad_paths() {
+        let fx = Fixture::new();
+        for (path, want) in [
+            ("/../x", Err(ResolveError::BadRequest("'..' in path"))),
+            ("/a/../../x", Err(ResolveError::BadRequest("'..' in path"))),
+            (
+                "/a/../index.html",
+                Err(ResolveError::BadRequest("'..' in path")),
+            ),
+            ("/%2e%2e/x", Err(ResolveError::BadRequest("'..' in path"))),
+            (
+                "/%2E%2E%2Fx",
+                Err(ResolveError::BadRequest(
+                    "encoded slash or backslash in path",
+                )),
+            ),
+            (
+                "/a%2f..%2f..%2fx",
+                Err(ResolveError::BadRequest(
+                    "encoded slash or backslash in path",
+                )),
+            ),
+            (
+                "/..%5cx",
+                Err(ResolveError::BadRequest(
+                    "encoded slash or backslash in path",
+                )),
+            ),
+            (
+                "/..\\x",
+                Err(ResolveError::BadRequest(
+                    "encoded slash or backslash in path",
+                )),
+            ),
+            ("//etc/passwd", Err(ResolveError::NotFound)),
+            ("/%00", Err(ResolveError::BadRequest("NUL in path"))),
+            ("/a%00.html", Err(ResolveError::BadRequest("NUL in path"))),
+            (
+                "/%zz",
+                Err(ResolveError::BadRequest("invalid percent-escape in path")),
+            ),
+            (
+                "/%4",
+                Err(ResolveError::BadRequest("invalid percent-escape in path")),
+            ),
+            (
+                "/%",
+                Err(ResolveError::BadRequest("invalid percent-escape in path")),
+            ),
+            ("/%ff", Err(ResolveError::BadRequest("path is not UTF-8"))),
+            (
+                "",
+                Err(ResolveError::BadRequest("path must start with '/'")),
+            ),
+            (
+                "x",
+                Err(ResolveError::BadRequest("path must start with '/'")),
+            ),
+            ("/missing", Err(ResolveError::NotFound)),
+            ("/empty/", Err(ResolveError::NotFound)),
+            ("/empty", Err(ResolveError::NotFound)),
+            ("/idxdir/", Err(ResolveError::NotFound)),
+            ("/a/file.txt/", Err(ResolveError::NotFound)),
+        ] {
+            assert_eq!(resolve(&fx.root, path), want, "{path:?}");
+        }
+    }
+
+    #[test]
+    fn resolves_files_and_indexes() {
+        let fx = Fixture::new();
+        let r = &fx.root;
+        for (path, want) in [
+            ("/", r.join("index.html")),
+            ("/index.html", r.join("index.html")),
+            ("/sub/", r.join("sub/index.html")),
+            ("/sub", r.join("sub/index.html")),
+            ("/a/file.txt", r.join("a/file.txt")),
+            ("/./a/./file.txt", r.join("a/file.txt")),
+            ("//a//file.txt", r.join("a/file.txt")),
+            ("/%61/file%2Etxt", r.join("a/file.txt")),
+            ("/a%20b.txt", r.join("a b.txt")),
+        ] {
+            assert_eq!(resolve(r, path), Ok(want), "{path:?}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks() {
+        use std::os::unix::fs::symlink;
+        let fx = Fixture::new();
+        let r = &fx.root;
+        symlink(fx.base.join("x"), r.join("link_out")).expect("symlink");
+        symlink(&fx.base, r.join("dir_out")).expect("symlink");
+        symlink(r.join("a/file.txt"), r.join("link_in")).expect("symlink");
+        fs::create_dir(r.join("evil")).expect("mkdir");
+        symlink(fx.base.join("x"), r.join("evil/index.html")).expect("symlink");
+        assert_eq!(resolve(r, "/link_out"), Err(ResolveError::NotFound));
+        assert_eq!(resolve(r, "/dir_out/x"), Err(ResolveError::NotFound));
+        assert_eq!(resolve(r, "/dir_out/"), Err(ResolveError::NotFound));
+        assert_eq!(resolve(r, "/evil/"), Err(ResolveError::NotFound));
+        assert_eq!(resolve(r, "/link_in"), Ok(r.join("a/file.txt")));
+        let resp = serve(r, "/link_in", 1024);
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.body(), b"file");
+        assert_eq!(serve(r, "/link_out", 1024).status(), 404);
+    }
+
+    #[test]
+    fn serve_responses() {
+        let fx = Fixture::new();
+        let r = &fx.root;
+        let resp = serve(r, "/", 1024);
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.body(), b"root index");
+        assert_eq!(
+            resp.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+
+        let resp = serve(r, "/a/file.txt", 1024);
+        assert_eq!(
+            resp.header("content-type"),
+            Some("text/plain; charset=utf-8")
+        );
+        assert_eq!(resp.body(), b"file");
+
+        let resp = serve(r, "/big.bin", 100);
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.body().len(), 100);
+        assert_eq!(
+            resp.header("content-type"),
+            Some("application/octet-stream")
+        );
+
+        assert_eq!(serve(r, "/big.bin", 99).status(), 500);
+        assert_eq!(serve(r, "/missing", 1024).status(), 404);
+        let bad = serve(r, "/../x", 1024);
+        assert_eq!(bad.status(), 400);
+        assert!(!bad.body().windows(6).any(|w| w == b"secret"));
+    }
+}
