@@ -5,6 +5,9 @@ pub mod request;
 pub mod response;
 pub mod static_files;
 mod token;
+pub mod upgrade;
 
-pub use request::{HeadError, Method, ParsedHead, Request};
+pub use request::{
+    parse_head, BodyFraming, HeadError, Method, ParsedHead, Request, DEFAULT_MAX_HEADERS,
+};
 pub use response::Response;

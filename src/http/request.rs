@@ -28,6 +28,7 @@ impl Method {
         }
     }
 
+    /// Map a method token from the request line to a variant.
     fn from_token(token: &str) -> Self {
         match token {
             "GET" => Method::Get,
@@ -214,6 +215,7 @@ impl Request {
         Ok(length.map_or(BodyFraming::None, BodyFraming::ContentLength))
     }
 
+    /// Values of all headers called `name` (case-insensitive), in order.
     fn headers_named<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a [u8]> + 'n
     where
         'a: 'n,
@@ -593,6 +595,40 @@ mod tests {
             let err = parse_ok(head).0.body_framing().unwrap_err();
             assert!(matches!(err, HeadError::Malformed(_)), "{head:?}");
         }
+    }
+
+    #[test]
+    fn mutated_heads_never_panic() {
+        // Deterministic xorshift so failures are reproducible.
+        let mut state: u32 = 0x9e37_79b9;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        let mut outcomes = [0usize; 3];
+        for _ in 0..5000 {
+            let mut buf = SIMPLE.to_vec();
+            for _ in 0..(next() % 4 + 1) {
+                let i = next() as usize % buf.len();
+                buf[i] = next() as u8;
+            }
+            let cut = next() as usize % (buf.len() + 1);
+            match parse_head(&buf[..cut], 4) {
+                Ok(ParsedHead::Partial) => outcomes[0] += 1,
+                Ok(ParsedHead::Complete { request, head_len }) => {
+                    assert!(head_len <= cut);
+                    assert!(request.target().starts_with('/'));
+                    outcomes[1] += 1;
+                }
+                Err(e) => {
+                    assert!(matches!(e.status(), 400 | 431 | 505));
+                    outcomes[2] += 1;
+                }
+            }
+        }
+        assert!(outcomes.iter().all(|&n| n > 0), "{outcomes:?}");
     }
 
     #[test]

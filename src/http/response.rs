@@ -140,6 +140,7 @@ fn status_allows_body(status: u16) -> bool {
     !(status < 200 || status == 204 || status == 304)
 }
 
+/// Append one `name: value` header line.
 fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");

@@ -104,6 +104,7 @@ fn decode_segment(raw: &str) -> Result<String, ResolveError> {
     String::from_utf8(out).map_err(|_| ResolveError::BadRequest("path is not UTF-8"))
 }
 
+/// Value of one ASCII hex digit.
 fn hex_val(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),

@@ -1,0 +1,403 @@
+//! The WebSocket opening handshake, server side (RFC 6455 §4.2.1 / §4.2.2).
+
+use tungstenite::handshake::derive_accept_key;
+
+use super::request::{Method, Request};
+use super::response::Response;
+use super::token::{is_token, list_items};
+
+/// The only WebSocket protocol version spoken (RFC 6455).
+const WS_VERSION: &str = "13";
+
+/// A valid WebSocket upgrade request, reduced to what the server needs to answer it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeRequest {
+    /// The `Sec-WebSocket-Key` value (trimmed; base64 of exactly 16 bytes).
+    pub key: String,
+    /// Subprotocols offered in `Sec-WebSocket-Protocol`, in order.
+    pub offered_protocols: Vec<String>,
+}
+
+/// Outcome of [`check_upgrade`].
+#[derive(Debug)]
+pub enum UpgradeCheck {
+    /// Not a WebSocket upgrade request: handle it as plain HTTP.
+    NotUpgrade,
+    /// A valid upgrade request.
+    Valid(UpgradeRequest),
+    /// An upgrade request that must be refused with this response.
+    Invalid(Response),
+}
+
+/// Decide whether `req` asks for a WebSocket upgrade and whether the ask is valid.
+///
+/// * `NotUpgrade`: no `Upgrade` header containing the token `websocket`
+///   (token lists are case-insensitive).
+/// * `Invalid`, checked in this order:
+///   1. method not GET: **405** with `Allow: GET`;
+///   2. HTTP/1.0: 400;
+///   3. no `upgrade` token in `Connection`: 400;
+///   4. `Sec-WebSocket-Version` missing, repeated, or not `13`: 426 with
+///      `Sec-WebSocket-Version: 13` (checked before the key so old clients learn the version);
+///   5. `Sec-WebSocket-Key` missing, repeated, or not base64 of exactly 16 bytes: 400.
+///
+/// `Host` and `Origin` are not checked here (general HTTP / policy concerns of the caller).
+///
+/// `offered_protocols` collects all `Sec-WebSocket-Protocol` headers, comma-split, trimmed,
+/// empty items dropped, in order; items that are not valid HTTP tokens (or not UTF-8) are
+/// dropped as well, so a chosen protocol is always safe to echo in a header.
+pub fn check_upgrade(req: &Request) -> UpgradeCheck {
+    if !req.has_token("upgrade", "websocket") {
+        return UpgradeCheck::NotUpgrade;
+    }
+    if req.method() != &Method::Get {
+        return UpgradeCheck::Invalid(
+            Response::error(405, "WebSocket upgrade requires GET").with_header("Allow", "GET"),
+        );
+    }
+    if req.minor_version() < 1 {
+        return invalid("WebSocket upgrade requires HTTP/1.1");
+    }
+    if !req.has_token("connection", "upgrade") {
+        return invalid("missing Connection: upgrade");
+    }
+    if req.header_count("sec-websocket-version") != 1
+        || req.header_str("sec-websocket-version") != Some(WS_VERSION)
+    {
+        return UpgradeCheck::Invalid(
+            Response::error(426, "unsupported Sec-WebSocket-Version")
+                .with_header("Sec-WebSocket-Version", WS_VERSION),
+        );
+    }
+    let key = match req.header_count("sec-websocket-key") {
+        0 => return invalid("missing Sec-WebSocket-Key"),
+        1 => req.header_str("sec-websocket-key"),
+        _ => return invalid("repeated Sec-WebSocket-Key"),
+    };
+    let Some(key) = key.filter(|k| is_valid_key(k)) else {
+        return invalid("invalid Sec-WebSocket-Key");
+    };
+    let offered_protocols = req
+        .headers()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .flat_map(|(_, value)| list_items(value))
+        .filter_map(|item| std::str::from_utf8(item).ok())
+        .filter(|item| is_token(item))
+        .map(str::to_owned)
+        .collect();
+    UpgradeCheck::Valid(UpgradeRequest {
+        key: key.to_owned(),
+        offered_protocols,
+    })
+}
+
+/// A 400 refusal of an upgrade request.
+fn invalid(detail: &'static str) -> UpgradeCheck {
+    UpgradeCheck::Invalid(Response::error(400, detail))
+}
+
+/// Pick the first offered protocol (client preference order) for which `known(name)` is true.
+pub fn choose_protocol(offered: &[String], known: impl Fn(&str) -> bool) -> Option<&str> {
+    offered.iter().map(String::as_str).find(|p| known(p))
+}
+
+/// Append the `101 Switching Protocols` response for `key` to `out`: `Upgrade: websocket`,
+/// `Connection: Upgrade`, `Sec-WebSocket-Accept` and, when `protocol` is `Some`,
+/// `Sec-WebSocket-Protocol`. A `protocol` that is not a valid token is omitted (and logged)
+/// rather than written, so it can never inject header lines.
+pub fn accept_response(key: &str, protocol: Option<&str>, out: &mut Vec<u8>) {
+    let accept = derive_accept_key(key.trim().as_bytes());
+    out.extend_from_slice(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
+    );
+    out.extend_from_slice(b"Sec-WebSocket-Accept: ");
+    out.extend_from_slice(accept.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    match protocol {
+        Some(p) if is_token(p) => {
+            out.extend_from_slice(b"Sec-WebSocket-Protocol: ");
+            out.extend_from_slice(p.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        Some(_) => log::warn!("not echoing a subprotocol that is not a valid token"),
+        None => {}
+    }
+    out.extend_from_slice(b"Server: wsloop\r\n\r\n");
+}
+
+/// True if `key` is canonical padded base64 of exactly 16 bytes.
+fn is_valid_key(key: &str) -> bool {
+    decode_base64(key.as_bytes()).is_some_and(|bytes| bytes.len() == 16)
+}
+
+/// Value of one standard-alphabet base64 character.
+fn base64_value(c: u8) -> Option<u32> {
+    match c {
+        b'A'..=b'Z' => Some(u32::from(c - b'A')),
+        b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
+        b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// Strict standard base64 (RFC 4648 §4) with mandatory padding: length a multiple of 4,
+/// `=` only as the last one or two characters, and unused trailing bits zero.
+fn decode_base64(input: &[u8]) -> Option<Vec<u8>> {
+    if input.len() % 4 != 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(input.len() / 4 * 3);
+    let quads = input.chunks_exact(4);
+    let last = quads.len().checked_sub(1);
+    for (i, quad) in quads.enumerate() {
+        let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 || (pad > 0 && Some(i) != last) {
+            return None;
+        }
+        let mut acc: u32 = 0;
+        for &c in quad.get(..4 - pad)? {
+            acc = acc << 6 | base64_value(c)?;
+        }
+        acc <<= 6 * pad as u32;
+        let [_, b0, b1, b2] = acc.to_be_bytes();
+        match pad {
+            0 => out.extend_from_slice(&[b0, b1, b2]),
+            1 if b2 == 0 => out.extend_from_slice(&[b0, b1]),
+            2 if b1 == 0 && b2 == 0 => out.push(b0),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::request::{parse_head, ParsedHead, DEFAULT_MAX_HEADERS};
+
+    const RFC_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+    /// RFC 6455 §1.3 (also checked independently with SHA-1 + base64 outside Rust).
+    const RFC_ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+    fn req(head: &str) -> Request {
+        match parse_head(head.as_bytes(), DEFAULT_MAX_HEADERS) {
+            Ok(ParsedHead::Complete { request, .. }) => request,
+            other => panic!("test head did not parse: {other:?}"),
+        }
+    }
+
+    fn head_with(method_line: &str, extra: &[&str]) -> String {
+        let mut s = format!("{method_line}\r\nHost: example.com\r\n");
+        for line in extra {
+            s.push_str(line);
+            s.push_str("\r\n");
+        }
+        s.push_str("\r\n");
+        s
+    }
+
+    const GOOD: [&str; 4] = [
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+    ];
+
+    #[test]
+    fn rfc_sample_accept_key() {
+        assert_eq!(derive_accept_key(RFC_KEY.as_bytes()), RFC_ACCEPT);
+        let mut out = Vec::new();
+        accept_response(RFC_KEY, None, &mut out);
+        let text = String::from_utf8(out).expect("ascii");
+        assert_eq!(
+            text,
+            format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {RFC_ACCEPT}\r\nServer: wsloop\r\n\r\n"
+            )
+        );
+    }
+
+    #[test]
+    fn accept_response_with_protocol() {
+        let mut out = Vec::new();
+        accept_response(RFC_KEY, Some("chat"), &mut out);
+        let mut headers = [httparse::EMPTY_HEADER; 8];
+        let mut resp = httparse::Response::new(&mut headers);
+        let status = resp.parse(&out).expect("valid response");
+        assert_eq!(status, httparse::Status::Complete(out.len()));
+        assert_eq!(resp.code, Some(101));
+        let get = |name: &str| {
+            resp.headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(name))
+                .map(|h| h.value)
+        };
+        assert_eq!(get("sec-websocket-protocol"), Some(&b"chat"[..]));
+        assert_eq!(get("sec-websocket-accept"), Some(RFC_ACCEPT.as_bytes()));
+
+        let mut out = Vec::new();
+        accept_response(RFC_KEY, Some("x\r\nSet-Cookie: a=b"), &mut out);
+        assert!(!out.windows(10).any(|w| w == b"Set-Cookie"));
+    }
+
+    #[test]
+    fn valid_upgrade() {
+        let mut extra = GOOD.to_vec();
+        extra.push("Sec-WebSocket-Protocol: chat, , superchat ");
+        extra.push("sec-websocket-protocol: v2.json,bad proto");
+        match check_upgrade(&req(&head_with("GET /ws HTTP/1.1", &extra))) {
+            UpgradeCheck::Valid(u) => {
+                assert_eq!(u.key, RFC_KEY);
+                assert_eq!(u.offered_protocols, vec!["chat", "superchat", "v2.json"]);
+            }
+            other => panic!("expected Valid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn case_insensitive_tokens() {
+        let head = head_with(
+            "GET / HTTP/1.1",
+            &[
+                "upgrade: WebSocket",
+                "connection: keep-alive, UPGRADE",
+                "sec-websocket-key:  dGhlIHNhbXBsZSBub25jZQ== ",
+                "sec-websocket-version: 13",
+            ],
+        );
+        assert!(matches!(check_upgrade(&req(&head)), UpgradeCheck::Valid(_)));
+    }
+
+    #[test]
+    fn not_upgrade() {
+        for extra in [
+            &[][..],
+            &["Upgrade: h2c", "Connection: Upgrade"][..],
+            &["Upgrade: websocketx"][..],
+        ] {
+            let head = head_with("GET / HTTP/1.1", extra);
+            assert!(matches!(
+                check_upgrade(&req(&head)),
+                UpgradeCheck::NotUpgrade
+            ));
+        }
+    }
+
+    #[test]
+    fn invalid_upgrades() {
+        let key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
+        let cases: Vec<(&str, Vec<&str>, u16)> = vec![
+            ("POST / HTTP/1.1", GOOD.to_vec(), 405),
+            ("GET / HTTP/1.0", GOOD.to_vec(), 400),
+            ("GET / HTTP/1.1", vec![GOOD[0], GOOD[2], GOOD[3]], 400),
+            (
+                "GET / HTTP/1.1",
+                vec![GOOD[0], "Connection: keep-alive", GOOD[2], GOOD[3]],
+                400,
+            ),
+            ("GET / HTTP/1.1", vec![GOOD[0], GOOD[1], GOOD[3]], 400),
+            (
+                "GET / HTTP/1.1",
+                vec![GOOD[0], GOOD[1], key, key, GOOD[3]],
+                400,
+            ),
+            (
+                "GET / HTTP/1.1",
+                vec![
+                    GOOD[0],
+                    GOOD[1],
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ",
+                    GOOD[3],
+                ],
+                400,
+            ),
+            (
+                "GET / HTTP/1.1",
+                vec![GOOD[0], GOOD[1], "Sec-WebSocket-Key: c2hvcnQ=", GOOD[3]],
+                400,
+            ),
+            ("GET / HTTP/1.1", vec![GOOD[0], GOOD[1], GOOD[2]], 426),
+            (
+                "GET / HTTP/1.1",
+                vec![GOOD[0], GOOD[1], GOOD[2], "Sec-WebSocket-Version: 8"],
+                426,
+            ),
+            (
+                "GET / HTTP/1.1",
+                vec![
+                    GOOD[0],
+                    GOOD[1],
+                    GOOD[2],
+                    GOOD[3],
+                    "Sec-WebSocket-Version: 8",
+                ],
+                426,
+            ),
+        ];
+        for (line, extra, want) in cases {
+            let head = head_with(line, &extra);
+            let resp = match check_upgrade(&req(&head)) {
+                UpgradeCheck::Invalid(resp) => resp,
+                other => panic!("expected Invalid for {head:?}, got {other:?}"),
+            };
+            assert_eq!(resp.status(), want, "{head:?}");
+            match want {
+                405 => assert_eq!(resp.header("allow"), Some("GET")),
+                426 => assert_eq!(resp.header("sec-websocket-version"), Some("13")),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn choose_protocol_table() {
+        let offered: Vec<String> = ["a", "chat", "json"].map(String::from).to_vec();
+        assert_eq!(
+            choose_protocol(&offered, |p| p == "json" || p == "chat"),
+            Some("chat")
+        );
+        assert_eq!(choose_protocol(&offered, |p| p == "json"), Some("json"));
+        assert_eq!(choose_protocol(&offered, |_| false), None);
+        assert_eq!(choose_protocol(&[], |_| true), None);
+    }
+
+    #[test]
+    fn base64_table() {
+        for (input, want) in [
+            ("", Some(&b""[..])),
+            ("Zg==", Some(b"f")),
+            ("Zm8=", Some(b"fo")),
+            ("Zm9v", Some(b"foo")),
+            ("Zm9vYg==", Some(b"foob")),
+            ("Zm9vYmE=", Some(b"fooba")),
+            ("Zm9vYmFy", Some(b"foobar")),
+            ("Zm9", None),
+            ("Zg=", None),
+            ("Z===", None),
+            ("Zg==Zg==", None),
+            ("Zh==", None),
+            ("Zm9=", None),
+            ("Zm9v!A==", None),
+            ("Zm 9", None),
+            ("=Zm9", None),
+        ] {
+            assert_eq!(
+                decode_base64(input.as_bytes()).as_deref(),
+                want,
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_validation() {
+        assert!(is_valid_key(RFC_KEY));
+        assert!(is_valid_key(&tungstenite::handshake::client::generate_key()));
+        assert!(!is_valid_key("AAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+        assert!(!is_valid_key("dGhlIHNhbXBsZSBub25jZR=="));
+        assert!(!is_valid_key(""));
+    }
+}
