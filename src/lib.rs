@@ -1,2 +1,60 @@
-//! wsloop: a single-threaded, readiness-based WebSocket + HTTP server.
+//! wsloop: a single-threaded, readiness-based WebSocket + HTTP server in the libwebsockets
+//! tradition.
+//!
+//! One mio `Poll` drives every connection; each advances
+//! `READING_HEAD -> (SERVING_FILE | OPEN) -> CLOSING` without ever blocking on the network.
+//! User code is a [`Protocol`]: a name, a typed per-connection session, and one callback that
+//! receives [`Reason`]s (`Established`, `Receive`, `ServerWriteable`, `Closed`, ...) and acts
+//! through a [`Context`]. Protocols are listed in a [`ProtocolTable`], the HTTP entry first.
+//!
+//! ```no_run
+//! use wsloop::{Config, Context, Outcome, Protocol, ProtocolTable, Reason, Server};
+//!
+//! /// Answers every message with its length.
+//! struct Length;
+//!
+//! impl Protocol for Length {
+//!     type Session = ();
+//!     fn name(&self) -> &str {
+//!         "length"
+//!     }
+//!     fn new_session(&mut self) {}
+//!     fn callback(&mut self, cx: &mut Context<'_>, reason: Reason<'_, ()>) -> Outcome {
+//!         if let Reason::Receive { message, .. } = reason {
+//!             let _ = cx.send_text(message.len().to_string());
+//!         }
+//!         Outcome::Continue
+//!     }
+//! }
+//!
+//! let table = ProtocolTable::new().with_protocol(Length);
+//! let addr = "127.0.0.1:9000".parse().unwrap();
+//! Server::bind(addr, Config::default(), table)?
+//!     .serve_files("www")?
+//!     .run()
+//! # ; Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! Module map: [`server`] (the loop and the embedding API), `conn` (one connection and its
+//! phases), `net` (the only code that touches sockets), [`http`] (pure HTTP functions),
+//! [`protocol`] (the user's API), [`demo`] (the binary's protocols), [`config`] (every limit).
+
+pub mod config;
+mod conn;
+pub mod demo;
 pub mod http;
+mod log_text;
+mod net;
+pub mod protocol;
+pub mod server;
+
+pub use config::Config;
+pub use conn::ConnectionId;
+pub use protocol::{
+    Context, HttpOnly, Message, Outcome, Protocol, ProtocolTable, Reason, SendError,
+};
+pub use server::Server;
+/// Close codes (RFC 6455 §7.4), as tungstenite names them.
+pub use tungstenite::protocol::frame::coding::CloseCode;
+/// Shared byte buffers used for message payloads.
+pub use tungstenite::{Bytes, Utf8Bytes};

@@ -1,1 +1,51 @@
-fn main() {}
+//! The `wsloop` binary: parse flags, set up logging, serve the demo protocols and `--www`
+//! until SIGINT/SIGTERM.
+
+mod cli;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let options = match cli::parse(std::env::args().skip(1)) {
+        Ok(cli::Command::Serve(options)) => options,
+        Ok(cli::Command::Help) => {
+            print!("{}", cli::help());
+            return ExitCode::SUCCESS;
+        }
+        Ok(cli::Command::Version) => {
+            println!("wsloop {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("wsloop: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+
+    let server = wsloop::Server::bind(options.addr, options.config, wsloop::demo::table())
+        .map_err(|err| format!("cannot listen on {}: {err}", options.addr))
+        .and_then(|server| {
+            server
+                .serve_files(&options.www)
+                .map_err(|err| err.to_string())
+        });
+    let server = match server {
+        Ok(server) => server,
+        Err(message) => {
+            eprintln!("wsloop: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Scripts and tests read this line to learn the port (with --port 0).
+    println!("listening on http://{}/", server.local_addr());
+    let _ = std::io::stdout().flush();
+    match server.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("wsloop: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

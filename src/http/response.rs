@@ -94,6 +94,16 @@ impl Response {
         &self.body
     }
 
+    /// Take the body out, to send it from a cursor after a head written with `head_only`.
+    /// Empty for statuses that carry no body (1xx, 204, 304).
+    pub fn into_body(self) -> Vec<u8> {
+        if status_allows_body(self.status) {
+            self.body
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Append the status line, headers and (unless `head_only`) the body to `out`.
     ///
     /// Always writes `Content-Length` with the body's length, also for HEAD — except for

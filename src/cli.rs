@@ -1,0 +1,338 @@
+//! The binary's command line: `--port`, `--bind`, `--www`, and one flag per [`Config`] limit
+//! and timeout, each listed once in [`LIMIT_FLAGS`] with its help text.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+use wsloop::Config;
+
+/// What the command line asked for.
+#[derive(Debug)]
+pub enum Command {
+    Serve(Options),
+    Help,
+    Version,
+}
+
+/// Everything needed to start the server.
+#[derive(Debug)]
+pub struct Options {
+    pub addr: SocketAddr,
+    pub www: PathBuf,
+    pub config: Config,
+}
+
+/// One `--flag VALUE` that sets a [`Config`] field.
+struct LimitFlag {
+    name: &'static str,
+    help: &'static str,
+    set: fn(&mut Config, &str) -> Result<(), String>,
+    show: fn(&Config) -> String,
+}
+
+macro_rules! bytes_flag {
+    ($name:literal, $field:ident, $help:literal) => {
+        LimitFlag {
+            name: $name,
+            help: $help,
+            set: |config, value| {
+                config.$field = parse_bytes(value)?.try_into().map_err(|_| "too large")?;
+                Ok(())
+            },
+            show: |config| show_bytes(config.$field as u64),
+        }
+    };
+}
+
+macro_rules! count_flag {
+    ($name:literal, $field:ident, $help:literal) => {
+        LimitFlag {
+            name: $name,
+            help: $help,
+            set: |config, value| {
+                config.$field = value.parse().map_err(|_| "expected a whole number")?;
+                Ok(())
+            },
+            show: |config| config.$field.to_string(),
+        }
+    };
+}
+
+macro_rules! duration_flag {
+    ($name:literal, $field:ident, $help:literal) => {
+        LimitFlag {
+            name: $name,
+            help: $help,
+            set: |config, value| {
+                config.$field = parse_duration(value)?;
+                Ok(())
+            },
+            show: |config| format!("{:?}", config.$field),
+        }
+    };
+}
+
+/// Every limit and timeout, as flags. Sizes take K/M/G suffixes (binary), durations s/ms.
+const LIMIT_FLAGS: &[LimitFlag] = &[
+    bytes_flag!(
+        "--max-head-bytes",
+        max_head_bytes,
+        "largest HTTP request head (431 beyond)"
+    ),
+    count_flag!(
+        "--max-headers",
+        max_headers,
+        "most header lines in a request (431 beyond)"
+    ),
+    bytes_flag!(
+        "--max-message-bytes",
+        max_message_bytes,
+        "largest WebSocket message (1009 beyond)"
+    ),
+    bytes_flag!(
+        "--max-frame-bytes",
+        max_frame_bytes,
+        "largest WebSocket frame payload (1009 beyond)"
+    ),
+    bytes_flag!(
+        "--max-outgoing-bytes",
+        max_outgoing_bytes,
+        "outgoing queue cap per connection (1008 beyond)"
+    ),
+    bytes_flag!(
+        "--outgoing-soft-limit",
+        outgoing_soft_limit,
+        "queue size above which ServerWriteable waits"
+    ),
+    bytes_flag!(
+        "--read-buffer-bytes",
+        read_buffer_bytes,
+        "WebSocket read buffer per connection"
+    ),
+    bytes_flag!(
+        "--read-budget-bytes",
+        read_budget_bytes,
+        "most bytes read from one connection per pass"
+    ),
+    count_flag!(
+        "--accept-budget",
+        accept_budget,
+        "most connections accepted per pass"
+    ),
+    count_flag!(
+        "--max-connections",
+        max_connections,
+        "most simultaneous connections"
+    ),
+    bytes_flag!(
+        "--max-static-file-bytes",
+        max_static_file_bytes,
+        "largest static file served"
+    ),
+    duration_flag!(
+        "--head-timeout",
+        head_timeout,
+        "time to send a complete request head"
+    ),
+    duration_flag!(
+        "--send-timeout",
+        send_timeout,
+        "time an HTTP response may make no progress"
+    ),
+    duration_flag!(
+        "--close-timeout",
+        close_timeout,
+        "time to wait for the peer's close reply"
+    ),
+    duration_flag!(
+        "--shutdown-timeout",
+        shutdown_timeout,
+        "time to drain connections on SIGTERM"
+    ),
+];
+
+/// Parse the arguments after the program name.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut port: u16 = 9000;
+    let mut bind: IpAddr = IpAddr::from([127, 0, 0, 1]);
+    let mut www = PathBuf::from("www");
+    let mut config = Config::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg.clone(), None),
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            _ => {}
+        }
+        let mut value = || {
+            inline_value
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--port" => port = value()?.parse().map_err(|_| "--port: expected 0-65535")?,
+            "--bind" => {
+                bind = value()?
+                    .parse()
+                    .map_err(|_| "--bind: expected an IP address")?
+            }
+            "--www" => www = PathBuf::from(value()?),
+            _ => match LIMIT_FLAGS.iter().find(|limit| limit.name == flag) {
+                Some(limit) => {
+                    let value = value()?;
+                    (limit.set)(&mut config, &value)
+                        .map_err(|err| format!("{flag} {value}: {err}"))?
+                }
+                None => return Err(format!("unknown argument {arg:?} (see --help)")),
+            },
+        }
+    }
+    config.validate()?;
+    Ok(Command::Serve(Options {
+        addr: SocketAddr::new(bind, port),
+        www,
+        config,
+    }))
+}
+
+/// The `--help` text, with every limit's current default.
+pub fn help() -> String {
+    let defaults = Config::default();
+    let mut text = String::from(
+        "wsloop: a single-threaded WebSocket + HTTP server\n\n\
+         Usage: wsloop [--port N] [--bind ADDR] [--www DIR] [LIMITS]\n\n\
+         \x20 --port N        port to listen on (default 9000; 0 picks a free one)\n\
+         \x20 --bind ADDR     address to listen on (default 127.0.0.1; 0.0.0.0 to deploy)\n\
+         \x20 --www DIR       static files to serve (default ./www)\n\
+         \x20 -h, --help      this text\n\
+         \x20 -V, --version   the version\n\nLimits and timeouts (sizes take K/M/G, durations s/ms):\n",
+    );
+    for limit in LIMIT_FLAGS {
+        text += &format!(
+            "  {:<26}{} (default {})\n",
+            format!("{} V", limit.name),
+            limit.help,
+            (limit.show)(&defaults)
+        );
+    }
+    text += "\nWebSocket protocols: dumb-increment-protocol (the default), echo.\n\
+             Logging: RUST_LOG=info (default), RUST_LOG=warn hides per-message lines.\n";
+    text
+}
+
+/// `16M`, `8K`, `1G` (powers of 1024) or a plain byte count.
+fn parse_bytes(value: &str) -> Result<u64, String> {
+    let (digits, shift) = match value.as_bytes().last() {
+        Some(b'K' | b'k') => (&value[..value.len() - 1], 10),
+        Some(b'M' | b'm') => (&value[..value.len() - 1], 20),
+        Some(b'G' | b'g') => (&value[..value.len() - 1], 30),
+        _ => (value, 0),
+    };
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| "expected a size like 8K or 16M")?;
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| "too large".to_owned())
+}
+
+fn show_bytes(bytes: u64) -> String {
+    match bytes {
+        0 => "0".into(),
+        b if b % (1 << 20) == 0 => format!("{}M", b >> 20),
+        b if b % (1 << 10) == 0 => format!("{}K", b >> 10),
+        b => b.to_string(),
+    }
+}
+
+/// `10s`, `500ms`, or plain (possibly fractional) seconds.
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    let error = || "expected a duration like 10s or 500ms".to_owned();
+    if let Some(ms) = value.strip_suffix("ms") {
+        return ms.parse().map(Duration::from_millis).map_err(|_| error());
+    }
+    let seconds: f64 = value
+        .strip_suffix('s')
+        .unwrap_or(value)
+        .parse()
+        .map_err(|_| error())?;
+    Duration::try_from_secs_f64(seconds).map_err(|_| error())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_9000() {
+        let Ok(Command::Serve(options)) = parse(args(&[])) else {
+            panic!("expected serve");
+        };
+        assert_eq!(options.addr, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(options.www, PathBuf::from("www"));
+    }
+
+    #[test]
+    fn flags_set_address_and_limits() {
+        let Ok(Command::Serve(options)) = parse(args(&[
+            "--port",
+            "0",
+            "--bind=0.0.0.0",
+            "--max-message-bytes",
+            "1M",
+            "--head-timeout",
+            "500ms",
+            "--close-timeout=2",
+            "--max-headers",
+            "10",
+        ])) else {
+            panic!("expected serve");
+        };
+        assert_eq!(options.addr, "0.0.0.0:0".parse().unwrap());
+        assert_eq!(options.config.max_message_bytes, 1 << 20);
+        assert_eq!(options.config.head_timeout, Duration::from_millis(500));
+        assert_eq!(options.config.close_timeout, Duration::from_secs(2));
+        assert_eq!(options.config.max_headers, 10);
+    }
+
+    #[test]
+    fn bad_input_is_a_clear_error() {
+        assert_eq!(
+            parse(args(&["--port", "x"])).unwrap_err(),
+            "--port: expected 0-65535"
+        );
+        assert_eq!(parse(args(&["--www"])).unwrap_err(), "--www needs a value");
+        assert!(parse(args(&["--frobnicate"]))
+            .unwrap_err()
+            .contains("unknown argument"));
+        assert!(parse(args(&["--max-frame-bytes", "0"]))
+            .unwrap_err()
+            .contains("max_frame_bytes"));
+        assert!(parse(args(&["--head-timeout", "soon"])).is_err());
+    }
+
+    #[test]
+    fn help_lists_every_limit_with_its_default() {
+        let text = help();
+        for limit in LIMIT_FLAGS {
+            assert!(
+                text.contains(limit.name),
+                "{} missing from --help",
+                limit.name
+            );
+        }
+        assert!(text.contains("--max-head-bytes V"));
+        assert!(text.contains("(default 8K)"));
+    }
+}

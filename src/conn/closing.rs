@@ -1,0 +1,105 @@
+//! CLOSING: finish the close handshake (or skip it after a protocol failure), flush what is
+//! queued, send FIN, and wait for the peer's FIN — all bounded by `close_timeout`. The server
+//! closes the TCP connection first, as RFC 6455 §7.1.1 asks.
+
+use super::websocket::WsSession;
+use super::{Env, Ident, Phase, Wire};
+use crate::net::{self, ReadBudget};
+use log::debug;
+use std::time::Instant;
+
+/// A connection on its way out. A WebSocket keeps its session until `Closed` is delivered.
+pub(crate) struct Closing {
+    ws: Option<Box<WsSession>>,
+    /// Reading frames until the peer's close frame (or our reply) completes the handshake.
+    awaiting_handshake: bool,
+    /// We sent FIN.
+    write_shut: bool,
+    /// The peer sent FIN.
+    peer_done: bool,
+    deadline: Instant,
+}
+
+impl Closing {
+    /// A close frame was sent or received: complete the handshake, then linger.
+    pub fn handshake(ws: Box<WsSession>, env: &Env<'_>) -> Self {
+        Self::new(Some(ws), true, env)
+    }
+
+    /// The peer broke the protocol: our close frame is queued, its bytes are not parsed again.
+    pub fn failed(ws: Box<WsSession>, env: &Env<'_>) -> Self {
+        Self::new(Some(ws), false, env)
+    }
+
+    /// An HTTP connection that is done: flush, FIN, wait for the peer's FIN.
+    pub fn lingering(env: &Env<'_>) -> Self {
+        Self::new(None, false, env)
+    }
+
+    fn new(ws: Option<Box<WsSession>>, awaiting_handshake: bool, env: &Env<'_>) -> Self {
+        Closing {
+            ws,
+            awaiting_handshake,
+            write_shut: false,
+            peer_done: false,
+            deadline: env.now + env.config.close_timeout,
+        }
+    }
+
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    pub fn step(mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+        let mut budget = ReadBudget::new(env.config.read_budget_bytes);
+        if self.awaiting_handshake {
+            if let Some(ws) = self.ws.as_mut() {
+                match ws.read_close_reply(wire, &mut budget) {
+                    Ok(done) => self.awaiting_handshake = !done,
+                    Err(err) => {
+                        debug!("{} close handshake ended: {err}", ident.id);
+                        self.awaiting_handshake = false;
+                    }
+                }
+            }
+        }
+        if !self.awaiting_handshake && wire.readable && !self.peer_done {
+            if let Err(err) = budget.discard(&wire.socket) {
+                debug!("{} read failed while closing: {err}", ident.id);
+                return self.finish(wire, ident, env);
+            }
+        }
+        wire.note_read(budget.state);
+        self.peer_done |= budget.state.eof;
+        match wire.flush() {
+            Ok(true) if !self.awaiting_handshake && !self.write_shut => {
+                net::shutdown_write(&wire.socket);
+                self.write_shut = true;
+            }
+            Ok(_) => {}
+            Err(err) => {
+                debug!("{} write failed while closing: {err}", ident.id);
+                return self.finish(wire, ident, env);
+            }
+        }
+        if self.peer_done && (self.write_shut || self.awaiting_handshake) {
+            return self.finish(wire, ident, env);
+        }
+        Phase::Closing(self)
+    }
+
+    pub fn on_deadline(self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+        if env.now < self.deadline {
+            return Phase::Closing(self);
+        }
+        debug!("{} close_timeout passed; dropping", ident.id);
+        self.finish(wire, ident, env)
+    }
+
+    pub fn finish(self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+        match self.ws {
+            Some(ws) => ws.finish(wire, ident, env),
+            None => Phase::Gone,
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! What to do with one complete request head: a WebSocket upgrade, the HTTP entry's own
+//! answer, a static file, or an error status; and queuing the response.
+
+use super::serving_file::FileSend;
+use super::upgrade;
+use super::{Env, Ident, Phase, Wire};
+use crate::http::request::BodyFraming;
+use crate::http::upgrade::{check_upgrade, UpgradeCheck};
+use crate::http::{static_files, Method, Request, Response};
+use crate::log_text::printable;
+use crate::protocol::{ConnectionLink, Context, Event, Outcome, SessionRequests};
+use log::info;
+
+/// The table's HTTP entry, which receives `Reason::Http`.
+const HTTP_ENTRY: usize = 0;
+
+/// Route one request and return the phase that sends its answer.
+pub(crate) fn answer(
+    request: Request,
+    leftover: Vec<u8>,
+    wire: &mut Wire,
+    ident: Ident,
+    env: &mut Env<'_>,
+) -> Phase {
+    let respond_error = |status, detail, wire: &mut Wire, env: &mut Env<'_>| {
+        respond_error(status, detail, Some(&request), wire, ident, env)
+    };
+    match request.body_framing() {
+        Ok(BodyFraming::None) | Ok(BodyFraming::ContentLength(0)) => {}
+        Ok(_) => return respond_error(413, "request bodies are not accepted", wire, env),
+        Err(_) => return respond_error(400, "invalid body framing", wire, env),
+    }
+    match check_upgrade(&request) {
+        UpgradeCheck::NotUpgrade => {}
+        UpgradeCheck::Invalid(response) => {
+            return respond(
+                response,
+                Some(&request),
+                false,
+                Vec::new(),
+                wire,
+                ident,
+                env,
+            )
+        }
+        UpgradeCheck::Valid(ask) => return upgrade::open(request, ask, leftover, wire, ident, env),
+    }
+    match ask_http_entry(&request, wire, ident, env) {
+        Some(response) => {
+            let keep_alive = request.keep_alive() && !env.shutting_down;
+            respond(
+                response,
+                Some(&request),
+                keep_alive,
+                leftover,
+                wire,
+                ident,
+                env,
+            )
+        }
+        None => respond_error(403, "refused", wire, env),
+    }
+}
+
+/// Give the HTTP entry its `Reason::Http`; `None` means it asked to close the connection.
+fn ask_http_entry(
+    request: &Request,
+    wire: &mut Wire,
+    ident: Ident,
+    env: &mut Env<'_>,
+) -> Option<Response> {
+    let mut requests = SessionRequests::default();
+    let link = ConnectionLink {
+        id: ident.id,
+        peer: ident.peer,
+        ws: None,
+        out: &mut wire.out,
+        requests: &mut requests,
+        max_outgoing: env.config.max_outgoing_bytes,
+    };
+    let mut cx = Context::for_connection(link, env.now);
+    match env
+        .table
+        .dispatch(HTTP_ENTRY, &mut cx, None, Event::Http(request))
+    {
+        Outcome::Respond(response) => Some(response),
+        Outcome::Reject { status, reason } => Some(Response::error(status, reason)),
+        Outcome::Close { .. } => None,
+        _ => Some(static_response(request, env)),
+    }
+}
+
+/// GET and HEAD of files under the www root; 405 for every other method.
+fn static_response(request: &Request, env: &Env<'_>) -> Response {
+    match (request.method(), env.www) {
+        (Method::Get | Method::Head, Some(root)) => {
+            static_files::serve(root, request.path(), env.config.max_static_file_bytes)
+        }
+        (Method::Get | Method::Head, None) => Response::error(404, "no files are served here"),
+        _ => Response::error(405, "only GET and HEAD are served").with_header("Allow", "GET, HEAD"),
+    }
+}
+
+/// Queue `response` for `request` and move to SERVING_FILE.
+pub(crate) fn respond(
+    response: Response,
+    request: Option<&Request>,
+    keep_alive: bool,
+    leftover: Vec<u8>,
+    wire: &mut Wire,
+    ident: Ident,
+    env: &mut Env<'_>,
+) -> Phase {
+    let head_only = request.is_some_and(|request| request.method() == &Method::Head);
+    let http10 = request.is_some_and(|request| request.minor_version() == 0);
+    match request {
+        Some(request) => info!(
+            "{} {} {} -> {}",
+            ident.id,
+            request.method().as_str(),
+            printable(request.target(), 200),
+            response.status()
+        ),
+        None => info!("{} bad request -> {}", ident.id, response.status()),
+    }
+    response.write_to(wire.out.buffer(), true, keep_alive, http10);
+    let body = if head_only {
+        Default::default()
+    } else {
+        response.into_body().into()
+    };
+    Phase::ServingFile(FileSend::new(body, keep_alive, leftover, env))
+}
+
+/// Answer with an error status and close the connection once it is sent.
+pub(crate) fn respond_error(
+    status: u16,
+    detail: &str,
+    request: Option<&Request>,
+    wire: &mut Wire,
+    ident: Ident,
+    env: &mut Env<'_>,
+) -> Phase {
+    let response = Response::error(status, detail);
+    respond(response, request, false, Vec::new(), wire, ident, env)
+}

@@ -1,0 +1,176 @@
+//! One client connection: its socket and outgoing queue ([`Wire`]), and the [`Phase`] it is
+//! in. Each phase lives in its own file and returns the next phase as a value; this file runs
+//! the steps and logs every transition (`conn#12 OPEN=>CLOSING`).
+
+mod closing;
+mod http_request;
+mod out_queue;
+mod phase;
+mod reading_head;
+mod serving_file;
+mod upgrade;
+mod websocket;
+
+pub(crate) use out_queue::OutQueue;
+pub(crate) use phase::Phase;
+
+use crate::config::Config;
+use crate::net::{self, ReadState};
+use crate::protocol::ProtocolTable;
+use log::debug;
+use mio::net::TcpStream;
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Instant;
+
+/// Most phase transitions in one service pass (a pipelined request goes
+/// SERVING_FILE=>READING_HEAD=>SERVING_FILE); more work waits for the next tick.
+const MAX_STEPS_PER_PASS: usize = 8;
+
+/// A connection's id: unique for the server's lifetime (slab keys are reused, ids are not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(pub(crate) u64);
+
+impl ConnectionId {
+    /// The id as a number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "conn#{}", self.0)
+    }
+}
+
+/// Who a connection is, for logs and callbacks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ident {
+    pub id: ConnectionId,
+    pub peer: SocketAddr,
+}
+
+/// What the phases share from the server for one pass.
+pub(crate) struct Env<'a> {
+    pub table: &'a mut ProtocolTable,
+    pub config: &'a Config,
+    pub www: Option<&'a Path>,
+    pub now: Instant,
+    pub shutting_down: bool,
+}
+
+/// The socket, its known readiness, and the bytes waiting to go out.
+pub(crate) struct Wire {
+    pub socket: TcpStream,
+    pub out: OutQueue,
+    /// Last event said readable and no read has hit `WouldBlock` since.
+    pub readable: bool,
+    /// Last event said writable and no write has hit `WouldBlock` since.
+    pub writable: bool,
+    /// A budget ran out with work left: service again next tick without waiting for an event.
+    pub more_work: bool,
+}
+
+impl Wire {
+    /// Send queued bytes if the socket can take them; true when the queue is empty.
+    pub fn flush(&mut self) -> io::Result<bool> {
+        if self.out.is_empty() {
+            return Ok(true);
+        }
+        if !self.writable {
+            return Ok(false);
+        }
+        let done = net::flush(&self.socket, &mut self.out)?;
+        if !done {
+            self.writable = false;
+        }
+        Ok(done)
+    }
+
+    /// Record what a read pass found.
+    pub fn note_read(&mut self, state: ReadState) {
+        if state.drained {
+            self.readable = false;
+        }
+        if state.budget_exhausted {
+            self.more_work = true;
+        }
+    }
+}
+
+/// One accepted TCP connection.
+pub(crate) struct Connection {
+    pub ident: Ident,
+    pub wire: Wire,
+    pub phase: Phase,
+    /// The earliest deadline this connection has in the server's timer heap.
+    pub scheduled: Option<Instant>,
+    /// Already in the server's list of connections to service without an event.
+    pub queued: bool,
+}
+
+impl Connection {
+    pub fn new(id: ConnectionId, socket: TcpStream, peer: SocketAddr, env: &Env<'_>) -> Self {
+        Connection {
+            ident: Ident { id, peer },
+            wire: Wire {
+                socket,
+                out: OutQueue::default(),
+                readable: true,
+                writable: true,
+                more_work: false,
+            },
+            phase: Phase::reading_head(Vec::new(), env),
+            scheduled: None,
+            queued: false,
+        }
+    }
+
+    /// Advance the connection as far as its readiness allows.
+    pub fn service(&mut self, env: &mut Env<'_>) {
+        self.wire.more_work = false;
+        for _ in 0..MAX_STEPS_PER_PASS {
+            let before = self.phase.name();
+            self.take_step(env, Phase::step);
+            if self.phase.name() == before || self.phase.is_gone() {
+                return;
+            }
+        }
+        self.wire.more_work = true;
+    }
+
+    /// A deadline this connection asked for has passed (it may be stale: phases check).
+    pub fn on_deadline(&mut self, env: &mut Env<'_>) {
+        self.take_step(env, Phase::on_deadline);
+        if !self.phase.is_gone() {
+            self.service(env);
+        }
+    }
+
+    /// End the connection now (shutdown timeout, server dropped): `Closed` runs if it was a
+    /// WebSocket.
+    pub fn abort(&mut self, env: &mut Env<'_>) {
+        self.take_step(env, Phase::abort);
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.phase.deadline()
+    }
+
+    fn take_step(
+        &mut self,
+        env: &mut Env<'_>,
+        step: fn(Phase, &mut Wire, Ident, &mut Env<'_>) -> Phase,
+    ) {
+        let before = self.phase.name();
+        let phase = std::mem::replace(&mut self.phase, Phase::Gone);
+        self.phase = step(phase, &mut self.wire, self.ident, env);
+        let after = self.phase.name();
+        if after != before {
+            debug!("{} {before}=>{after}", self.ident.id);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! A connection's outgoing bytes: appended by frames and responses, taken by the socket from
+//! the front without moving the rest on every partial write.
+
+/// Capacity kept after the queue empties; a larger buffer (left by one big message) is freed.
+const RETAINED_CAPACITY: usize = 64 * 1024;
+
+/// Bytes waiting for the socket. `len()` is what a slow reader costs us.
+#[derive(Debug, Default)]
+pub(crate) struct OutQueue {
+    buf: Vec<u8>,
+    /// Bytes at the front already written to the socket.
+    sent: usize,
+}
+
+impl OutQueue {
+    pub fn len(&self) -> usize {
+        self.buf.len() - self.sent
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// A writer for code that formats straight into the queue (HTTP responses).
+    pub fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    pub fn pending(&self) -> &[u8] {
+        &self.buf[self.sent..]
+    }
+
+    /// The socket took `n` bytes from the front.
+    pub fn consume(&mut self, n: usize) {
+        self.sent = (self.sent + n).min(self.buf.len());
+        if self.sent == self.buf.len() {
+            self.sent = 0;
+            if self.buf.capacity() > RETAINED_CAPACITY {
+                self.buf = Vec::new();
+            } else {
+                self.buf.clear();
+            }
+        } else if self.sent >= RETAINED_CAPACITY && self.sent * 2 >= self.buf.len() {
+            // Compact rarely: only once the dead front is large and at least half the buffer.
+            self.buf.drain(..self.sent);
+            self.sent = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_consume_keeps_order() {
+        let mut queue = OutQueue::default();
+        queue.push(b"hello ");
+        queue.push(b"world");
+        queue.consume(4);
+        assert_eq!(queue.pending(), b"o world");
+        assert_eq!(queue.len(), 7);
+        queue.consume(7);
+        assert!(queue.is_empty());
+        assert_eq!(queue.pending(), b"");
+    }
+
+    #[test]
+    fn large_buffer_is_released_when_drained() {
+        let mut queue = OutQueue::default();
+        queue.push(&vec![7u8; RETAINED_CAPACITY * 4]);
+        queue.consume(RETAINED_CAPACITY * 3);
+        assert_eq!(queue.len(), RETAINED_CAPACITY);
+        assert!(queue.pending().iter().all(|&b| b == 7));
+        queue.consume(RETAINED_CAPACITY);
+        assert_eq!(queue.buf.capacity(), 0);
+    }
+}

@@ -1,0 +1,88 @@
+//! READING_HEAD: collect bytes until a complete request head, within the head size limit and
+//! the head timeout; then hand the request on.
+
+use super::http_request::{self, respond_error};
+use super::{Env, Ident, Phase, Wire};
+use crate::http::request::{parse_head, ParsedHead};
+use crate::net::ReadBudget;
+use log::debug;
+use std::time::Instant;
+
+/// The head collected so far (it may start with bytes pipelined after the previous request).
+pub(crate) struct HeadReader {
+    buf: Vec<u8>,
+    deadline: Instant,
+}
+
+impl HeadReader {
+    pub fn new(leftover: Vec<u8>, env: &Env<'_>) -> Self {
+        HeadReader {
+            buf: leftover,
+            deadline: env.now + env.config.head_timeout,
+        }
+    }
+
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    pub fn step(mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+        if env.shutting_down && self.buf.is_empty() {
+            return Phase::Gone;
+        }
+        let max_head = env.config.max_head_bytes;
+        let mut eof = false;
+        if wire.readable && self.buf.len() <= max_head {
+            let mut budget = ReadBudget::new(env.config.read_budget_bytes);
+            if let Err(err) = budget.read_into(&wire.socket, &mut self.buf, max_head + 1) {
+                debug!("{}: read failed: {err}", ident.id);
+                return Phase::Gone;
+            }
+            wire.note_read(budget.state);
+            eof = budget.state.eof;
+        }
+        match parse_head(&self.buf, env.config.max_headers) {
+            Ok(ParsedHead::Complete { head_len, .. }) if head_len > max_head => {
+                respond_error(431, "request head too large", None, wire, ident, env)
+            }
+            Ok(ParsedHead::Complete { request, head_len }) => {
+                let leftover = self.buf.split_off(head_len);
+                http_request::answer(request, leftover, wire, ident, env)
+            }
+            Ok(ParsedHead::Partial) if self.buf.len() > max_head => {
+                respond_error(431, "request head too large", None, wire, ident, env)
+            }
+            Ok(ParsedHead::Partial) if eof && self.buf.is_empty() => Phase::Gone,
+            Ok(ParsedHead::Partial) if eof => {
+                respond_error(400, "incomplete request head", None, wire, ident, env)
+            }
+            Ok(ParsedHead::Partial) => Phase::ReadingHead(self),
+            Err(err) => respond_error(
+                err.status(),
+                "malformed request head",
+                None,
+                wire,
+                ident,
+                env,
+            ),
+        }
+    }
+
+    pub fn on_deadline(self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+        if env.now < self.deadline {
+            return Phase::ReadingHead(self);
+        }
+        if self.buf.is_empty() {
+            debug!("{}: idle, closing", ident.id);
+            return Phase::Gone;
+        }
+        respond_error(
+            408,
+            "request head not received in time",
+            None,
+            wire,
+            ident,
+            env,
+        )
+    }
+}

@@ -1,0 +1,89 @@
+//! READING_HEAD => OPEN: pick the subprotocol, let it filter the request, answer 101 and hand
+//! the bytes that came after the head to tungstenite so no early frame is lost.
+
+use super::http_request::{respond, respond_error};
+use super::websocket::WsSession;
+use super::{Env, Ident, Phase, Wire};
+use crate::http::upgrade::{accept_response, choose_protocol, UpgradeRequest};
+use crate::http::Request;
+use crate::protocol::{Outcome, ProtocolIndex};
+use log::info;
+
+/// Open a WebSocket for a valid upgrade request, or answer why not.
+pub(crate) fn open(
+    request: Request,
+    ask: UpgradeRequest,
+    leftover: Vec<u8>,
+    wire: &mut Wire,
+    ident: Ident,
+    env: &mut Env<'_>,
+) -> Phase {
+    if env.shutting_down {
+        return respond_error(
+            503,
+            "server shutting down",
+            Some(&request),
+            wire,
+            ident,
+            env,
+        );
+    }
+    let Some(index) = select_protocol(&ask.offered_protocols, env) else {
+        let detail = refusal_detail(&ask.offered_protocols, env);
+        return respond_error(400, &detail, Some(&request), wire, ident, env);
+    };
+    let session = env.table.new_session(index);
+    let mut ws = WsSession::new(index, session, leftover, env.config);
+    match ws.filter(&request, wire, ident, env) {
+        Outcome::Continue => {}
+        Outcome::Reject { status, reason } => {
+            info!(
+                "{} refused by {}: {status}",
+                ident.id,
+                env.table.name(index)
+            );
+            return respond_error(status, reason, Some(&request), wire, ident, env);
+        }
+        Outcome::Respond(response) => {
+            return respond(
+                response,
+                Some(&request),
+                false,
+                Vec::new(),
+                wire,
+                ident,
+                env,
+            );
+        }
+        _ => return respond_error(403, "refused", Some(&request), wire, ident, env),
+    }
+    // Echo the protocol only if the client offered one (RFC 6455 §4.2.2).
+    let echoed = (!ask.offered_protocols.is_empty()).then(|| env.table.name(index));
+    accept_response(&ask.key, echoed, wire.out.buffer());
+    info!(
+        "{} {} connected ({})",
+        ident.id,
+        ident.peer,
+        env.table.name(index)
+    );
+    ws.established(wire, ident, env);
+    Phase::Open(ws)
+}
+
+/// The first offered name the table knows; with no offer, the table's default protocol.
+fn select_protocol(offered: &[String], env: &Env<'_>) -> Option<ProtocolIndex> {
+    if offered.is_empty() {
+        return env.table.default_websocket();
+    }
+    choose_protocol(offered, |name| env.table.find(name).is_some())
+        .and_then(|name| env.table.find(name))
+}
+
+fn refusal_detail(offered: &[String], env: &Env<'_>) -> String {
+    let supported = env.table.websocket_names().join(", ");
+    if offered.is_empty() {
+        "this server has no WebSocket protocol".to_owned()
+    } else {
+        format!("none of the offered subprotocols is supported; supported: {supported}")
+    }
+}

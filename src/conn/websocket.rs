@@ -1,0 +1,331 @@
+//! OPEN: read whole messages and hand them to the protocol, deliver `ServerWriteable` when the
+//! connection can take more, start the close handshake when asked or when the peer breaks the
+//! protocol (1002, 1007, 1009).
+
+use super::closing::Closing;
+use super::{Env, Ident, Phase, Wire};
+use crate::config::Config;
+use crate::http::Request;
+use crate::log_text::truncate_utf8;
+use crate::net::{would_block, ReadBudget, Transport};
+use crate::protocol::{
+    ConnectionLink, Context, Event, Message, Outcome, ProtocolIndex, SessionRequests,
+};
+use log::{debug, info, warn};
+use std::any::Any;
+use std::io;
+use std::time::Instant;
+use tungstenite::error::{Error as WsError, ProtocolError};
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::frame::CloseFrame;
+use tungstenite::protocol::{Role, WebSocketContext};
+
+/// Longest close reason a close frame can carry (125 bytes of payload less the 2-byte code).
+const MAX_CLOSE_REASON_BYTES: usize = 123;
+
+/// An open WebSocket: tungstenite's protocol state, the protocol it speaks, and that
+/// protocol's typed session (erased here, restored by the protocol table).
+pub(crate) struct WsSession {
+    ws: WebSocketContext,
+    protocol: ProtocolIndex,
+    session: Box<dyn Any>,
+    requests: SessionRequests,
+    /// The code of the close handshake once one started; `None` means 1006 if it ends now.
+    close_code: Option<CloseCode>,
+    /// Frames may be waiting in tungstenite's buffer (bytes that came with the handshake).
+    input_buffered: bool,
+}
+
+/// How a read pass ended.
+enum ReadEnd {
+    /// Nothing more to read now, or a callback asked to close.
+    Paused,
+    /// The peer sent a close frame.
+    PeerClosed(Option<CloseFrame>),
+    /// The connection broke or the peer broke the protocol.
+    Failed(WsError),
+}
+
+impl WsSession {
+    pub fn new(
+        protocol: ProtocolIndex,
+        session: Box<dyn Any>,
+        leftover: Vec<u8>,
+        config: &Config,
+    ) -> Box<Self> {
+        let input_buffered = !leftover.is_empty();
+        Box::new(WsSession {
+            ws: WebSocketContext::from_partially_read(
+                leftover,
+                Role::Server,
+                Some(config.websocket()),
+            ),
+            protocol,
+            session,
+            requests: SessionRequests::default(),
+            close_code: None,
+            input_buffered,
+        })
+    }
+
+    pub fn timer(&self) -> Option<Instant> {
+        self.requests.timer
+    }
+
+    /// `FilterProtocolConnection`: nothing may be sent yet, so the WebSocket is not lent.
+    pub fn filter(
+        &mut self,
+        request: &Request,
+        wire: &mut Wire,
+        ident: crate::conn::Ident,
+        env: &mut Env<'_>,
+    ) -> Outcome {
+        self.call(Event::Filter(request), false, wire, ident, env)
+    }
+
+    /// `Established`, right after the 101 response was queued.
+    pub fn established(&mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) {
+        self.deliver(Event::Established, wire, ident, env);
+    }
+
+    pub fn step(mut self: Box<Self>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+        if env.shutting_down && self.requests.close.is_none() {
+            self.requests.close = Some((CloseCode::Away, "server shutting down".into()));
+        }
+        if (wire.readable || self.input_buffered) && !self.wants_close() {
+            match self.read_messages(wire, ident, env) {
+                ReadEnd::Paused => {}
+                ReadEnd::PeerClosed(frame) => return self.peer_closed(frame, wire, ident, env),
+                ReadEnd::Failed(err) => return self.fail(err, wire, ident, env),
+            }
+        }
+        if let Err(err) = wire.flush() {
+            return self.lost(err, wire, ident, env);
+        }
+        if self.requests.writeable
+            && wire.writable
+            && !self.wants_close()
+            && wire.out.len() <= env.config.outgoing_soft_limit
+        {
+            self.requests.writeable = false;
+            self.deliver(Event::Writeable, wire, ident, env);
+            if self.requests.writeable {
+                // Asked again: the next tick serves it, after other connections had a turn.
+                wire.more_work = true;
+            }
+            if let Err(err) = wire.flush() {
+                return self.lost(err, wire, ident, env);
+            }
+        }
+        self.close_if_requested(wire, ident, env)
+    }
+
+    pub fn on_deadline(
+        mut self: Box<Self>,
+        wire: &mut Wire,
+        ident: Ident,
+        env: &mut Env<'_>,
+    ) -> Phase {
+        if self.requests.timer.is_some_and(|due| due <= env.now) {
+            self.requests.timer = None;
+            self.deliver(Event::Timer, wire, ident, env);
+        }
+        self.close_if_requested(wire, ident, env)
+    }
+
+    /// The connection is over: deliver `Closed` (exactly once: this consumes the session).
+    pub fn finish(mut self: Box<Self>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+        let code = self.close_code.unwrap_or(CloseCode::Abnormal);
+        self.call(Event::Closed(code), false, wire, ident, env);
+        info!("{} closed ({})", ident.id, u16::from(code));
+        Phase::Gone
+    }
+
+    fn wants_close(&self) -> bool {
+        self.requests.close.is_some() || self.requests.overflowed
+    }
+
+    /// Read and deliver messages until the socket is drained, the budget is spent, or a
+    /// callback asked to close.
+    fn read_messages(&mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> ReadEnd {
+        self.input_buffered = false;
+        let mut budget = ReadBudget::new(env.config.read_budget_bytes);
+        let end = loop {
+            let read = self.ws.read(&mut Transport::new(
+                &wire.socket,
+                &mut budget,
+                &mut wire.out,
+            ));
+            let message = match read {
+                Ok(tungstenite::Message::Text(text)) => Message::Text(text),
+                Ok(tungstenite::Message::Binary(data)) => Message::Binary(data),
+                Ok(tungstenite::Message::Pong(payload)) => {
+                    self.deliver(Event::Pong(payload), wire, ident, env);
+                    continue;
+                }
+                // tungstenite queued the pong itself.
+                Ok(tungstenite::Message::Ping(_) | tungstenite::Message::Frame(_)) => continue,
+                Ok(tungstenite::Message::Close(frame)) => break ReadEnd::PeerClosed(frame),
+                Err(WsError::Io(err)) if would_block(&err) => break ReadEnd::Paused,
+                Err(err) => break ReadEnd::Failed(err),
+            };
+            self.deliver(Event::Receive(message), wire, ident, env);
+            if self.wants_close() {
+                break ReadEnd::Paused;
+            }
+        };
+        wire.note_read(budget.state);
+        end
+    }
+
+    fn peer_closed(
+        mut self: Box<Self>,
+        frame: Option<CloseFrame>,
+        wire: &mut Wire,
+        ident: Ident,
+        env: &mut Env<'_>,
+    ) -> Phase {
+        let code = frame.as_ref().map(|frame| frame.code);
+        let reason = frame.as_ref().map_or("", |frame| frame.reason.as_str());
+        debug!("{} peer closed with {:?}", ident.id, code.map(u16::from));
+        self.close_code = Some(code.unwrap_or(CloseCode::Status));
+        self.call(Event::PeerClose(code, reason), false, wire, ident, env);
+        // tungstenite queued the reply; CLOSING sends it and finishes the handshake.
+        Phase::Closing(Closing::handshake(self, env))
+    }
+
+    /// The peer broke the protocol: answer with the matching close code, stop parsing.
+    fn fail(
+        mut self: Box<Self>,
+        err: WsError,
+        wire: &mut Wire,
+        ident: Ident,
+        env: &mut Env<'_>,
+    ) -> Phase {
+        let code = match &err {
+            WsError::ConnectionClosed | WsError::AlreadyClosed => {
+                return self.finish(wire, ident, env)
+            }
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+                debug!("{} peer went away without a close frame", ident.id);
+                return self.finish(wire, ident, env);
+            }
+            WsError::Io(io_err) => {
+                return self.lost(
+                    io::Error::new(io_err.kind(), err.to_string()),
+                    wire,
+                    ident,
+                    env,
+                )
+            }
+            WsError::Capacity(_) => CloseCode::Size,
+            WsError::Utf8(_) => CloseCode::Invalid,
+            WsError::Protocol(_) => CloseCode::Protocol,
+            _ => CloseCode::Error,
+        };
+        info!("{} closing with {}: {err}", ident.id, u16::from(code));
+        self.send_close(code, &err.to_string(), wire, ident);
+        Phase::Closing(Closing::failed(self, env))
+    }
+
+    /// The socket failed: no close frame can be sent.
+    fn lost(
+        self: Box<Self>,
+        err: io::Error,
+        wire: &mut Wire,
+        ident: Ident,
+        env: &mut Env<'_>,
+    ) -> Phase {
+        debug!("{} connection lost: {err}", ident.id);
+        self.finish(wire, ident, env)
+    }
+
+    /// Start the close handshake if a callback (or the outgoing cap) asked for it.
+    fn close_if_requested(
+        mut self: Box<Self>,
+        wire: &mut Wire,
+        ident: Ident,
+        env: &mut Env<'_>,
+    ) -> Phase {
+        if self.requests.overflowed && self.requests.close.is_none() {
+            warn!(
+                "{} outgoing queue passed max_outgoing_bytes ({}): peer is not reading; closing with 1008",
+                ident.id, env.config.max_outgoing_bytes
+            );
+            self.requests.close = Some((CloseCode::Policy, "outgoing queue full".into()));
+        }
+        let Some((code, reason)) = self.requests.close.take() else {
+            return Phase::Open(self);
+        };
+        self.send_close(code, &reason, wire, ident);
+        Phase::Closing(Closing::handshake(self, env))
+    }
+
+    fn send_close(&mut self, code: CloseCode, reason: &str, wire: &mut Wire, ident: Ident) {
+        let frame = CloseFrame {
+            code,
+            reason: truncate_utf8(reason, MAX_CLOSE_REASON_BYTES).into(),
+        };
+        if let Err(err) = self
+            .ws
+            .close(&mut Transport::queue_only(&mut wire.out), Some(frame))
+        {
+            debug!("{} close frame not queued: {err}", ident.id);
+        }
+        self.close_code = Some(code);
+    }
+
+    /// CLOSING reads through this until the handshake completes; returns true when it did.
+    pub fn read_close_reply(
+        &mut self,
+        wire: &mut Wire,
+        budget: &mut ReadBudget,
+    ) -> Result<bool, WsError> {
+        loop {
+            match self
+                .ws
+                .read(&mut Transport::new(&wire.socket, budget, &mut wire.out))
+            {
+                // Data after our close frame is dropped; the peer's close completes the handshake.
+                Ok(_) => continue,
+                Err(WsError::Io(err)) if would_block(&err) => return Ok(false),
+                Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => return Ok(true),
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Give the protocol `event`, then act on its outcome.
+    fn deliver(&mut self, event: Event<'_>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) {
+        match self.call(event, true, wire, ident, env) {
+            Outcome::Continue => {}
+            Outcome::Close { code, reason } => self.requests.close = Some((code, reason)),
+            other => warn!(
+                "{}: {other:?} means nothing for an open WebSocket; ignored",
+                ident.id
+            ),
+        }
+    }
+
+    /// Run the protocol's callback; `lend_ws` lets it send (not before 101, not after Closed).
+    fn call(
+        &mut self,
+        event: Event<'_>,
+        lend_ws: bool,
+        wire: &mut Wire,
+        ident: Ident,
+        env: &mut Env<'_>,
+    ) -> Outcome {
+        let link = ConnectionLink {
+            id: ident.id,
+            peer: ident.peer,
+            ws: lend_ws.then_some(&mut self.ws),
+            out: &mut wire.out,
+            requests: &mut self.requests,
+            max_outgoing: env.config.max_outgoing_bytes,
+        };
+        let mut cx = Context::for_connection(link, env.now);
+        env.table
+            .dispatch(self.protocol, &mut cx, Some(&mut *self.session), event)
+    }
+}

@@ -1,0 +1,208 @@
+//! The only module that touches sockets: accept, register, read, write, shutdown. Everything
+//! else works on bytes. Edge-triggered readiness means every call here goes on until the
+//! kernel says `WouldBlock` (or a budget runs out) and reports which of the two happened.
+
+use crate::conn::OutQueue;
+use mio::net::{TcpListener, TcpStream};
+use mio::{Interest, Registry, Token};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+
+/// True for the error that means "not now": the kernel has nothing more for us.
+pub(crate) fn would_block(err: &io::Error) -> bool {
+    err.kind() == ErrorKind::WouldBlock
+}
+
+/// True for the error that means "try the same call again".
+pub(crate) fn interrupted(err: &io::Error) -> bool {
+    err.kind() == ErrorKind::Interrupted
+}
+
+/// Accept one pending connection; `Ok(None)` when the backlog is empty.
+pub(crate) fn accept(listener: &TcpListener) -> io::Result<Option<(TcpStream, SocketAddr)>> {
+    loop {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                // Small frames must not wait for Nagle; failure here is harmless.
+                let _ = stream.set_nodelay(true);
+                return Ok(Some((stream, peer)));
+            }
+            Err(err) if would_block(&err) => return Ok(None),
+            Err(err) if interrupted(&err) => continue,
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// Register a connection for both directions once; with edge-triggered readiness its interest
+/// never has to change, so it is never re-registered.
+pub(crate) fn register(
+    registry: &Registry,
+    stream: &mut TcpStream,
+    token: Token,
+) -> io::Result<()> {
+    registry.register(stream, token, Interest::READABLE | Interest::WRITABLE)
+}
+
+/// Stop sending (FIN) but keep reading, so the peer sees our last bytes before any reset.
+pub(crate) fn shutdown_write(stream: &TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// What a read pass over a socket found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReadState {
+    /// The kernel said `WouldBlock`: nothing more until the next readable event.
+    pub drained: bool,
+    /// The peer closed its side (read returned 0).
+    pub eof: bool,
+    /// The per-pass budget ran out with the socket possibly still readable.
+    pub budget_exhausted: bool,
+}
+
+/// A per-pass read allowance in bytes, plus what the pass found.
+#[derive(Debug)]
+pub(crate) struct ReadBudget {
+    remaining: usize,
+    pub state: ReadState,
+}
+
+impl ReadBudget {
+    pub fn new(bytes: usize) -> Self {
+        ReadBudget {
+            remaining: bytes,
+            state: ReadState::default(),
+        }
+    }
+
+    /// Read from `stream` into `buf`, within the budget; `WouldBlock` covers both "the kernel
+    /// has nothing" and "the budget is spent" (see `state` for which).
+    fn read(&mut self, mut stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+        if self.remaining == 0 {
+            self.state.budget_exhausted = true;
+            return Err(ErrorKind::WouldBlock.into());
+        }
+        let limit = buf.len().min(self.remaining);
+        loop {
+            match stream.read(&mut buf[..limit]) {
+                Ok(0) if limit > 0 => {
+                    self.state.eof = true;
+                    return Ok(0);
+                }
+                Ok(n) => {
+                    self.remaining -= n;
+                    return Ok(n);
+                }
+                Err(err) if interrupted(&err) => continue,
+                Err(err) => {
+                    if would_block(&err) {
+                        self.state.drained = true;
+                    }
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// Append what the socket has to `buf`, up to `max_len` bytes in `buf` in all.
+    pub fn read_into(
+        &mut self,
+        stream: &TcpStream,
+        buf: &mut Vec<u8>,
+        max_len: usize,
+    ) -> io::Result<()> {
+        let mut chunk = [0u8; 4096];
+        while buf.len() < max_len {
+            let want = chunk.len().min(max_len - buf.len());
+            match self.read(stream, &mut chunk[..want]) {
+                Ok(0) => return Ok(()),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(err) if would_block(&err) => return Ok(()),
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(())
+    }
+
+    /// Read and throw away whatever arrives (a closing connection waiting for the peer's FIN).
+    pub fn discard(&mut self, stream: &TcpStream) -> io::Result<()> {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match self.read(stream, &mut chunk) {
+                Ok(0) => return Ok(()),
+                Ok(_) => continue,
+                Err(err) if would_block(&err) => return Ok(()),
+                Err(err) => return Err(err),
+            }
+        }
+    }
+}
+
+/// Write as much of `data` as the kernel takes; returns how many bytes it took.
+pub(crate) fn write_some(mut stream: &TcpStream, data: &[u8]) -> io::Result<usize> {
+    let mut written = 0;
+    while written < data.len() {
+        match stream.write(&data[written..]) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => written += n,
+            Err(err) if interrupted(&err) => continue,
+            Err(err) if would_block(&err) => break,
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(written)
+}
+
+/// Move the queue's bytes to the socket until it is empty or the kernel is full. Returns true
+/// when everything went out.
+pub(crate) fn flush(stream: &TcpStream, out: &mut OutQueue) -> io::Result<bool> {
+    if out.is_empty() {
+        return Ok(true);
+    }
+    let written = write_some(stream, out.pending())?;
+    out.consume(written);
+    Ok(out.is_empty())
+}
+
+/// The stream tungstenite sees: reads come from the socket within a budget, writes go to the
+/// connection's own [`OutQueue`] (never straight to the socket), so the loop decides when and
+/// how many frames go out in one syscall.
+pub(crate) struct Transport<'a> {
+    socket: Option<(&'a TcpStream, &'a mut ReadBudget)>,
+    out: &'a mut OutQueue,
+}
+
+impl<'a> Transport<'a> {
+    /// Reads from `socket` within `budget`; writes to `out`.
+    pub fn new(socket: &'a TcpStream, budget: &'a mut ReadBudget, out: &'a mut OutQueue) -> Self {
+        Transport {
+            socket: Some((socket, budget)),
+            out,
+        }
+    }
+
+    /// Writes to `out`; reads always answer `WouldBlock` (for sending from callbacks).
+    pub fn queue_only(out: &'a mut OutQueue) -> Self {
+        Transport { socket: None, out }
+    }
+}
+
+impl Read for Transport<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.socket.as_mut() {
+            Some((stream, budget)) => budget.read(stream, buf),
+            None => Err(ErrorKind::WouldBlock.into()),
+        }
+    }
+}
+
+impl Write for Transport<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.push(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

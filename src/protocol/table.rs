@@ -1,0 +1,202 @@
+//! The protocol table: the HTTP entry first, then WebSocket subprotocols by name, each
+//! stored type-erased so the loop can hold protocols with different session types.
+
+use super::{Context, Message, Outcome, Protocol, Reason};
+use crate::http::Request;
+use log::error;
+use std::any::Any;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::Bytes;
+
+/// Position of a protocol in the table (0 is the HTTP entry).
+pub(crate) type ProtocolIndex = usize;
+
+/// The protocols one server speaks, in libwebsockets' order: the HTTP entry first, then the
+/// WebSocket subprotocols. A request that offers no subprotocol gets the default one (the first
+/// WebSocket protocol added, unless [`ProtocolTable::with_default`] names another).
+///
+/// ```
+/// use wsloop::demo::{Echo, Reverse};
+/// use wsloop::ProtocolTable;
+///
+/// let table = ProtocolTable::new()
+///     .with_protocol(Reverse::default())
+///     .with_protocol(Echo);
+/// assert_eq!(table.websocket_names(), ["dumb-increment-protocol", "echo"]);
+/// ```
+pub struct ProtocolTable {
+    entries: Vec<Box<dyn ErasedProtocol>>,
+    default_websocket: Option<ProtocolIndex>,
+}
+
+impl Default for ProtocolTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProtocolTable {
+    /// A table whose HTTP entry is [`HttpOnly`] (static files, no custom responses).
+    pub fn new() -> Self {
+        Self::with_http(HttpOnly)
+    }
+
+    /// A table whose HTTP entry is `http`: it receives `Reason::Http` for every plain HTTP
+    /// request before static files are tried.
+    pub fn with_http(http: impl Protocol) -> Self {
+        ProtocolTable {
+            entries: vec![Box::new(http)],
+            default_websocket: None,
+        }
+    }
+
+    /// Add a WebSocket subprotocol. A name already in the table is ignored, with an error logged.
+    pub fn with_protocol(mut self, protocol: impl Protocol) -> Self {
+        let name = protocol.name().to_owned();
+        if self.find(&name).is_some() {
+            error!("protocol {name:?} is already in the table; the second one is ignored");
+            return self;
+        }
+        self.entries.push(Box::new(protocol));
+        self
+    }
+
+    /// Make `name` the protocol for requests that offer no subprotocol.
+    pub fn with_default(mut self, name: &str) -> Self {
+        match self.find(name) {
+            Some(index) => self.default_websocket = Some(index),
+            None => error!("default protocol {name:?} is not in the table; keeping the first"),
+        }
+        self
+    }
+
+    /// The WebSocket subprotocol names, in table order.
+    pub fn websocket_names(&self) -> Vec<&str> {
+        self.entries[1..].iter().map(|entry| entry.name()).collect()
+    }
+
+    pub(crate) fn find(&self, name: &str) -> Option<ProtocolIndex> {
+        (1..self.entries.len()).find(|&index| self.entries[index].name() == name)
+    }
+
+    pub(crate) fn default_websocket(&self) -> Option<ProtocolIndex> {
+        self.default_websocket
+            .or((self.entries.len() > 1).then_some(1))
+    }
+
+    pub(crate) fn name(&self, index: ProtocolIndex) -> &str {
+        self.entries[index].name()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn new_session(&mut self, index: ProtocolIndex) -> Box<dyn Any> {
+        self.entries[index].new_session()
+    }
+
+    /// Deliver `event` to protocol `index`.
+    pub(crate) fn dispatch(
+        &mut self,
+        index: ProtocolIndex,
+        cx: &mut Context<'_>,
+        session: Option<&mut dyn Any>,
+        event: Event<'_>,
+    ) -> Outcome {
+        self.entries[index].dispatch(cx, session, event)
+    }
+}
+
+/// A reason without its session: what the loop knows before the erased entry adds the typed
+/// session back.
+#[derive(Debug)]
+pub(crate) enum Event<'a> {
+    Init,
+    Destroy,
+    Http(&'a Request),
+    Filter(&'a Request),
+    Established,
+    Receive(Message),
+    Pong(Bytes),
+    Writeable,
+    Timer,
+    PeerClose(Option<CloseCode>, &'a str),
+    Closed(CloseCode),
+}
+
+trait ErasedProtocol {
+    fn name(&self) -> &str;
+    fn new_session(&mut self) -> Box<dyn Any>;
+    fn dispatch(
+        &mut self,
+        cx: &mut Context<'_>,
+        session: Option<&mut dyn Any>,
+        event: Event<'_>,
+    ) -> Outcome;
+}
+
+impl<P: Protocol> ErasedProtocol for P {
+    fn name(&self) -> &str {
+        Protocol::name(self)
+    }
+
+    fn new_session(&mut self) -> Box<dyn Any> {
+        Box::new(Protocol::new_session(self))
+    }
+
+    fn dispatch(
+        &mut self,
+        cx: &mut Context<'_>,
+        session: Option<&mut dyn Any>,
+        event: Event<'_>,
+    ) -> Outcome {
+        let session = session.and_then(|session| session.downcast_mut::<P::Session>());
+        let reason = match (event, session) {
+            (Event::Init, _) => Reason::ProtocolInit,
+            (Event::Destroy, _) => Reason::ProtocolDestroy,
+            (Event::Http(request), _) => Reason::Http { request },
+            (Event::Filter(request), Some(session)) => {
+                Reason::FilterProtocolConnection { session, request }
+            }
+            (Event::Established, Some(session)) => Reason::Established { session },
+            (Event::Receive(message), Some(session)) => Reason::Receive { session, message },
+            (Event::Pong(payload), Some(session)) => Reason::ReceivePong { session, payload },
+            (Event::Writeable, Some(session)) => Reason::ServerWriteable { session },
+            (Event::Timer, Some(session)) => Reason::Timer { session },
+            (Event::PeerClose(code, reason), Some(session)) => Reason::PeerInitiatedClose {
+                session,
+                code,
+                reason,
+            },
+            (Event::Closed(code), Some(session)) => Reason::Closed { session, code },
+            (event, None) => {
+                error!(
+                    "bug: {event:?} for protocol {:?} without its session",
+                    self.name()
+                );
+                return Outcome::Continue;
+            }
+        };
+        self.callback(cx, reason)
+    }
+}
+
+/// The default HTTP entry (libwebsockets' "http-only"): no custom responses, so every plain
+/// HTTP request falls through to the static files.
+#[derive(Debug, Default)]
+pub struct HttpOnly;
+
+impl Protocol for HttpOnly {
+    type Session = ();
+
+    fn name(&self) -> &str {
+        "http-only"
+    }
+
+    fn new_session(&mut self) {}
+
+    fn callback(&mut self, _cx: &mut Context<'_>, _reason: Reason<'_, ()>) -> Outcome {
+        Outcome::Continue
+    }
+}

@@ -1,0 +1,430 @@
+//! The server: the listening socket, the connection slab, the deadline heap, and the handful
+//! of calls an application makes from its own mio loop. [`Server::run`] is the same calls in a
+//! loop of wsloop's own.
+//!
+//! # Embedding in a foreign `Poll`
+//!
+//! ```no_run
+//! use mio::{Events, Poll, Token};
+//! use wsloop::{demo, Config, Server};
+//!
+//! let mut poll = Poll::new()?;
+//! let addr = "127.0.0.1:0".parse().unwrap();
+//! let mut server = Server::bind(addr, Config::default(), demo::table())?;
+//! // wsloop takes the tokens [100, 100 + 1 + max_connections); the host keeps the rest.
+//! server.register(poll.registry(), Token(100))?;
+//! let mut events = Events::with_capacity(1024);
+//! loop {
+//!     poll.poll(&mut events, server.timeout())?;
+//!     for event in events.iter() {
+//!         if server.owns_token(event.token()) {
+//!             server.handle_event(event);
+//!         } // else: the host's own tokens
+//!     }
+//!     server.handle_timeouts();
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod deadlines;
+mod run;
+pub(crate) mod tokens;
+
+use crate::config::Config;
+use crate::conn::{Connection, ConnectionId, Env};
+use crate::net;
+use crate::protocol::{Context, Event as ProtocolEvent, ProtocolTable};
+use deadlines::{Deadlines, Wakeup};
+use log::{debug, info, warn};
+use mio::event::Event;
+use mio::net::TcpListener;
+use mio::{Interest, Registry, Token};
+use slab::Slab;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokens::{Target, TokenRange};
+
+/// How long to wait before accepting again after `accept` failed (e.g. out of descriptors).
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// A WebSocket + HTTP server on one listening socket, driven by one mio `Poll`.
+pub struct Server {
+    config: Config,
+    www: Option<PathBuf>,
+    table: ProtocolTable,
+    listener: Option<TcpListener>,
+    local_addr: SocketAddr,
+    registration: Option<Registration>,
+    connections: Slab<Connection>,
+    deadlines: Deadlines,
+    /// Connections to service again without waiting for an event (a budget ran out).
+    pending: Vec<usize>,
+    accept: AcceptState,
+    next_id: u64,
+    /// Set by [`Server::begin_shutdown`]: when the remaining connections are dropped.
+    shutdown_deadline: Option<Instant>,
+}
+
+struct Registration {
+    registry: Registry,
+    tokens: TokenRange,
+}
+
+#[derive(Default)]
+struct AcceptState {
+    /// The accept budget ran out with connections possibly still in the backlog.
+    backlog: bool,
+    /// `accept` failed; try again at this time.
+    retry_at: Option<Instant>,
+}
+
+/// Which kind of service a connection gets.
+#[derive(Clone, Copy)]
+enum Service {
+    Ready,
+    Deadline,
+    Abort,
+}
+
+impl Server {
+    /// Listen on `addr` (port 0 picks a free port; see [`Server::local_addr`]).
+    pub fn bind(addr: SocketAddr, config: Config, table: ProtocolTable) -> io::Result<Server> {
+        Self::from_listener(TcpListener::bind(addr)?, config, table)
+    }
+
+    /// Use a listener the caller bound.
+    pub fn from_listener(
+        listener: TcpListener,
+        config: Config,
+        table: ProtocolTable,
+    ) -> io::Result<Server> {
+        config
+            .validate()
+            .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
+        let local_addr = listener.local_addr()?;
+        Ok(Server {
+            config,
+            www: None,
+            table,
+            listener: Some(listener),
+            local_addr,
+            registration: None,
+            connections: Slab::new(),
+            deadlines: Deadlines::default(),
+            pending: Vec::new(),
+            accept: AcceptState::default(),
+            next_id: 0,
+            shutdown_deadline: None,
+        })
+    }
+
+    /// Serve static files from `root` (GET and HEAD; `index.html` for directories). Fails if
+    /// `root` is not a readable directory.
+    pub fn serve_files(mut self, root: impl AsRef<Path>) -> io::Result<Server> {
+        let root = root.as_ref();
+        let canonical = root.canonicalize().map_err(|err| {
+            io::Error::new(err.kind(), format!("www root {}: {err}", root.display()))
+        })?;
+        if !canonical.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("www root {} is not a directory", root.display()),
+            ));
+        }
+        self.www = Some(canonical);
+        Ok(self)
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Open connections (any phase).
+    pub fn connection_count(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// Register with the host's `registry`. The server uses the tokens
+    /// `[base, base + 1 + max_connections)` and no others. Sends `ProtocolInit` to every
+    /// protocol.
+    pub fn register(&mut self, registry: &Registry, base: Token) -> io::Result<()> {
+        let tokens = TokenRange::new(base, self.config.max_connections);
+        if let Some(listener) = self.listener.as_mut() {
+            registry.register(listener, tokens.listener(), Interest::READABLE)?;
+        }
+        self.registration = Some(Registration {
+            registry: registry.try_clone()?,
+            tokens,
+        });
+        self.broadcast_protocol_event(|| ProtocolEvent::Init);
+        Ok(())
+    }
+
+    /// True if `token` is in the server's range: pass that event to [`Server::handle_event`].
+    pub fn owns_token(&self, token: Token) -> bool {
+        self.registration
+            .as_ref()
+            .is_some_and(|registration| registration.tokens.classify(token).is_some())
+    }
+
+    /// The first token after the server's range, for hosts that allocate tokens after it.
+    pub fn token_range_end(&self) -> Option<Token> {
+        self.registration
+            .as_ref()
+            .map(|registration| Token(registration.tokens.end()))
+    }
+
+    /// React to one readiness event for a token in the server's range.
+    pub fn handle_event(&mut self, event: &Event) {
+        let Some(target) = self
+            .registration
+            .as_ref()
+            .and_then(|registration| registration.tokens.classify(event.token()))
+        else {
+            return;
+        };
+        let now = Instant::now();
+        match target {
+            Target::Listener => self.accept_connections(now),
+            Target::Connection(key) => {
+                let Some(conn) = self.connections.get_mut(key) else {
+                    return;
+                };
+                conn.wire.readable |=
+                    event.is_readable() || event.is_read_closed() || event.is_error();
+                conn.wire.writable |=
+                    event.is_writable() || event.is_write_closed() || event.is_error();
+                self.service(key, now, Service::Ready);
+            }
+        }
+    }
+
+    /// True when work is waiting that no event will announce (a budget ran out): poll with a
+    /// zero timeout, as libwebsockets' forced service does.
+    pub fn has_pending_work(&self) -> bool {
+        !self.pending.is_empty() || self.accept.backlog
+    }
+
+    /// The timeout to pass to `Poll::poll`: zero with pending work, else until the earliest
+    /// deadline, else `None` (wait for events).
+    pub fn timeout(&self) -> Option<Duration> {
+        if self.has_pending_work() {
+            return Some(Duration::ZERO);
+        }
+        let next = [
+            self.deadlines.next(),
+            self.accept.retry_at,
+            self.shutdown_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()?;
+        Some(next.saturating_duration_since(Instant::now()))
+    }
+
+    /// Run what is due: expired deadlines, pending work, a paused accept. Call after every
+    /// `Poll::poll`, whether or not it returned events.
+    pub fn handle_timeouts(&mut self) {
+        let now = Instant::now();
+        while let Some(wakeup) = self.deadlines.pop_due(now) {
+            let current = self
+                .connections
+                .get_mut(wakeup.key)
+                .filter(|conn| conn.ident.id == wakeup.id && conn.scheduled == Some(wakeup.at));
+            if let Some(conn) = current {
+                conn.scheduled = None;
+                self.service(wakeup.key, now, Service::Deadline);
+            }
+        }
+        for key in std::mem::take(&mut self.pending) {
+            if let Some(conn) = self.connections.get_mut(key) {
+                conn.queued = false;
+                self.service(key, now, Service::Ready);
+            }
+        }
+        if self.accept.backlog || self.accept.retry_at.is_some_and(|at| at <= now) {
+            self.accept_connections(now);
+        }
+        if self.shutdown_deadline.is_some_and(|at| at <= now) && !self.connections.is_empty() {
+            warn!(
+                "shutdown_timeout passed; dropping {} connections",
+                self.connections.len()
+            );
+            self.abort_all(now);
+        }
+    }
+
+    /// Stop accepting, close every WebSocket with 1001 "going away", finish in-flight HTTP
+    /// responses, and drop whatever is left after `shutdown_timeout`.
+    pub fn begin_shutdown(&mut self) {
+        if self.shutdown_deadline.is_some() {
+            return;
+        }
+        let now = Instant::now();
+        info!(
+            "shutting down: closing {} connections",
+            self.connections.len()
+        );
+        self.shutdown_deadline = Some(now + self.config.shutdown_timeout);
+        if let (Some(mut listener), Some(registration)) =
+            (self.listener.take(), self.registration.as_ref())
+        {
+            let _ = registration.registry.deregister(&mut listener);
+        }
+        self.accept = AcceptState::default();
+        let keys: Vec<usize> = self.connections.iter().map(|(key, _)| key).collect();
+        for key in keys {
+            self.service(key, now, Service::Ready);
+        }
+    }
+
+    /// Drop every connection now (`Closed` still runs for each WebSocket).
+    pub fn shutdown_now(&mut self) {
+        self.begin_shutdown();
+        self.abort_all(Instant::now());
+    }
+
+    /// True once shutdown began and every connection is gone.
+    pub fn is_finished(&self) -> bool {
+        self.shutdown_deadline.is_some() && self.connections.is_empty()
+    }
+
+    fn accept_connections(&mut self, now: Instant) {
+        self.accept = AcceptState::default();
+        for _ in 0..self.config.accept_budget {
+            let Some(listener) = self.listener.as_ref() else {
+                return;
+            };
+            match net::accept(listener) {
+                Ok(Some((socket, peer))) => self.admit(socket, peer, now),
+                Ok(None) => return,
+                Err(err) => {
+                    warn!("accept failed: {err}; retrying in {ACCEPT_RETRY_DELAY:?}");
+                    self.accept.retry_at = Some(now + ACCEPT_RETRY_DELAY);
+                    return;
+                }
+            }
+        }
+        self.accept.backlog = true;
+    }
+
+    fn admit(&mut self, socket: mio::net::TcpStream, peer: SocketAddr, now: Instant) {
+        let Some(registration) = self.registration.as_ref() else {
+            return;
+        };
+        if self.connections.len() >= self.config.max_connections {
+            warn!(
+                "max_connections ({}) reached; refusing {peer}",
+                self.config.max_connections
+            );
+            return;
+        }
+        self.next_id += 1;
+        let id = ConnectionId(self.next_id);
+        let entry = self.connections.vacant_entry();
+        let key = entry.key();
+        let env = Env {
+            table: &mut self.table,
+            config: &self.config,
+            www: self.www.as_deref(),
+            now,
+            shutting_down: false,
+        };
+        let mut conn = Connection::new(id, socket, peer, &env);
+        if let Err(err) = net::register(
+            &registration.registry,
+            &mut conn.wire.socket,
+            registration.tokens.connection(key),
+        ) {
+            warn!("{id}: cannot register {peer}: {err}");
+            return;
+        }
+        debug!("{id} accepted from {peer}");
+        entry.insert(conn);
+        self.settle(key);
+    }
+
+    fn service(&mut self, key: usize, now: Instant, service: Service) {
+        let Some(conn) = self.connections.get_mut(key) else {
+            return;
+        };
+        let mut env = Env {
+            table: &mut self.table,
+            config: &self.config,
+            www: self.www.as_deref(),
+            now,
+            shutting_down: self.shutdown_deadline.is_some(),
+        };
+        match service {
+            Service::Ready => conn.service(&mut env),
+            Service::Deadline => conn.on_deadline(&mut env),
+            Service::Abort => conn.abort(&mut env),
+        }
+        self.settle(key);
+    }
+
+    /// After a service pass: remove a finished connection, or queue its pending work and
+    /// schedule its next deadline.
+    fn settle(&mut self, key: usize) {
+        let Some(conn) = self.connections.get_mut(key) else {
+            return;
+        };
+        if conn.phase.is_gone() {
+            let mut conn = self.connections.remove(key);
+            if let Some(registration) = self.registration.as_ref() {
+                let _ = registration.registry.deregister(&mut conn.wire.socket);
+            }
+            debug!("{} removed", conn.ident.id);
+            return;
+        }
+        if conn.wire.more_work && !conn.queued {
+            conn.queued = true;
+            self.pending.push(key);
+        }
+        if let Some(at) = conn.next_deadline() {
+            if conn.scheduled.is_none_or(|scheduled| at < scheduled) {
+                conn.scheduled = Some(at);
+                self.deadlines.push(Wakeup {
+                    at,
+                    key,
+                    id: conn.ident.id,
+                });
+            }
+        }
+    }
+
+    fn abort_all(&mut self, now: Instant) {
+        let keys: Vec<usize> = self.connections.iter().map(|(key, _)| key).collect();
+        for key in keys {
+            self.service(key, now, Service::Abort);
+        }
+    }
+
+    /// Tell every protocol about something that concerns the protocol, not a connection.
+    fn broadcast_protocol_event(&mut self, event: impl Fn() -> ProtocolEvent<'static>) {
+        let now = Instant::now();
+        for index in 0..self.table.len() {
+            let mut cx = Context::for_protocol(now);
+            self.table.dispatch(index, &mut cx, None, event());
+        }
+    }
+}
+
+impl Drop for Server {
+    /// Every remaining connection gets its `Closed`, then every protocol its `ProtocolDestroy`.
+    fn drop(&mut self) {
+        if self.registration.is_none() {
+            return;
+        }
+        self.abort_all(Instant::now());
+        self.broadcast_protocol_event(|| ProtocolEvent::Destroy);
+    }
+}

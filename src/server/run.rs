@@ -1,0 +1,62 @@
+//! The standalone loop: wsloop's own `Poll`, SIGINT/SIGTERM as events, and the same public
+//! calls an embedding application makes.
+
+use super::tokens::standalone;
+use super::Server;
+use crate::net::interrupted;
+use log::info;
+use mio::{Events, Interest, Poll};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook_mio::v1_0::Signals;
+use std::io;
+
+/// Readiness events taken from the kernel per `poll` call.
+const EVENTS_PER_POLL: usize = 1024;
+
+impl Server {
+    /// Serve until SIGINT or SIGTERM, then shut down gracefully (see
+    /// [`Server::begin_shutdown`]); a second signal drops every connection at once.
+    pub fn run(mut self) -> io::Result<()> {
+        let mut poll = Poll::new()?;
+        let mut signals = Signals::new([SIGINT, SIGTERM])?;
+        poll.registry()
+            .register(&mut signals, standalone::SIGNALS, Interest::READABLE)?;
+        self.register(poll.registry(), standalone::SERVER_BASE)?;
+        let mut events = Events::with_capacity(EVENTS_PER_POLL);
+        while !self.is_finished() {
+            if let Err(err) = poll.poll(&mut events, self.timeout()) {
+                if interrupted(&err) {
+                    continue;
+                }
+                return Err(err);
+            }
+            for event in events.iter() {
+                if event.token() == standalone::SIGNALS {
+                    for signal in signals.pending() {
+                        self.on_signal(signal);
+                    }
+                } else {
+                    self.handle_event(event);
+                }
+            }
+            self.handle_timeouts();
+        }
+        info!("stopped");
+        Ok(())
+    }
+
+    fn on_signal(&mut self, signal: i32) {
+        let name = if signal == SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
+        if self.shutdown_deadline.is_some() {
+            info!("{name} again: dropping every connection now");
+            self.shutdown_now();
+        } else {
+            info!("{name}: shutting down");
+            self.begin_shutdown();
+        }
+    }
+}
