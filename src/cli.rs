@@ -9,7 +9,7 @@ use wsloop::Config;
 /// What the command line asked for.
 #[derive(Debug)]
 pub enum Command {
-    Serve(Options),
+    Serve(Box<Options>),
     Help,
     Version,
 }
@@ -195,11 +195,11 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         }
     }
     config.validate()?;
-    Ok(Command::Serve(Options {
+    Ok(Command::Serve(Box::new(Options {
         addr: SocketAddr::new(bind, port),
         www,
         config,
-    }))
+    })))
 }
 
 /// The `--help` text, with every limit's current default.

@@ -16,7 +16,6 @@ use std::time::Duration;
 /// assert_eq!(config.max_head_bytes, 8 * 1024);
 /// ```
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct Config {
     /// Largest HTTP request head (request line + headers). Longer heads get `431`.
     pub max_head_bytes: usize,
