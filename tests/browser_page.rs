@@ -67,7 +67,6 @@ fn index_html_in_headless_chromium() {
         say(&format!("{TEST}: screenshot: {}", screenshot.display()));
     }
     if !run.success() {
-        server.print_logs();
         panic!(
             "browser_page.mjs against {url} failed ({}):\n{}",
             run.describe(),
@@ -76,7 +75,7 @@ fn index_html_in_headless_chromium() {
     }
     assert!(shot_ok, "no screenshot at {}", screenshot.display());
     say(&format!(
-        "{TEST}: {} ({:.1}s)",
+        "{} ({:.1}s)",
         run.stdout.lines().last().unwrap_or(""),
         run.elapsed.as_secs_f64()
     ));
