@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Round-trip checks for wsloop's WebSocket subprotocols with an independent client.
+
+    python3 ws_roundtrip.py ws://127.0.0.1:9000/ [--timeout SECONDS]
+
+Uses the Python `websockets` library's synchronous client (pip install websockets).
+Checks, each on a fresh connection:
+  * `dumb-increment-protocol` offered: selected, text reversed by grapheme clusters (ASCII,
+    Unicode incl. combining marks and flags), trailing \\n / \\r\\n kept at the end, binary
+    reversed bytewise, a 1 MiB text;
+  * no subprotocol offered: none selected, still reversed (the default protocol);
+  * `echo` offered: selected, text and binary come back unchanged;
+  * only unknown subprotocols offered: the upgrade is refused with HTTP 400.
+Every wait is bounded. Prints one line per check; exits 0 when all pass, 1 on any mismatch,
+2 when the server cannot be reached or talked to at all.
+"""
+
+import argparse
+import contextlib
+import random
+import sys
+import time
+
+try:
+    import websockets
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.sync.client import connect
+except ImportError as exc:  # pragma: no cover - reported to the caller
+    sys.exit(f"ws_roundtrip: the Python 'websockets' package (>= 13) is required: {exc}")
+
+DUMB = "dumb-increment-protocol"
+ECHO = "echo"
+MIB = 1024 * 1024
+
+
+class Mismatch(Exception):
+    pass
+
+
+def short(value, limit=120):
+    """repr() of a message, cut in the middle when long, with its length."""
+    r = repr(value)
+    if len(r) > limit:
+        r = r[: limit // 2] + " ... " + r[-limit // 2 :]
+    kind = "str" if isinstance(value, str) else type(value).__name__
+    return f"{r} ({kind}, len {len(value) if value is not None else 0})"
+
+
+def big_text():
+    """About 1 MiB (UTF-8) built from grapheme clusters whose reversal is known without a
+    segmentation library: ASCII, precomposed and combining-mark letters, flag pairs."""
+    units = ["a", "b", "c", "x", "y", "z", " ", "0", "9", "ñ", "ü", "é", "e\u0301",
+             "n\u0303", "中", "文", "🇫🇷", "🇩🇪", "🇯🇵", "😀"]
+    rng = random.Random(6455)
+    out, size = [], 0
+    while size < MIB:
+        u = rng.choice(units)
+        out.append(u)
+        size += len(u.encode("utf-8"))
+    return "".join(out), "".join(reversed(out))
+
+
+class Runner:
+    def __init__(self, url, timeout):
+        self.url = url
+        self.timeout = timeout
+        self.failures = []
+        self.passed = 0
+
+    def ok(self, name):
+        self.passed += 1
+        print(f"ok    {name}", flush=True)
+
+    def fail(self, name, why):
+        self.failures.append(name)
+        print(f"FAIL  {name}: {why}", flush=True)
+
+    def open(self, stack, subprotocols):
+        """Connect; the connection is closed (close handshake, bounded) when `stack` exits.
+        Used as a context manager so it works alike across websockets versions."""
+        return stack.enter_context(connect(
+
+            self.url,
+            subprotocols=subprotocols,
+            open_timeout=self.timeout,
+            close_timeout=self.timeout,
+            max_size=4 * MIB,
+            compression=None,
+        ))
+
+    def roundtrip(self, ws, name, sent, expected):
+        try:
+            ws.send(sent)
+            got = ws.recv(timeout=self.timeout)
+        except TimeoutError:
+            self.fail(name, f"no reply within {self.timeout}s to {short(sent)}")
+            raise Mismatch(name)
+        except ConnectionClosed as exc:
+            self.fail(name, f"connection closed while waiting for the reply: {exc}")
+            raise Mismatch(name)
+        if type(got) is not type(expected) or got != expected:
+            self.fail(name, f"sent {short(sent)}\n        expected {short(expected)}\n"
+                            f"        got      {short(got)}")
+        else:
+            self.ok(name)
+
+    def session(self, label, offer, want_protocol, cases):
+        """One connection: check the negotiated subprotocol, then each (name, sent, expected)."""
+        t0 = time.monotonic()
+        try:
+            with contextlib.ExitStack() as stack:
+                try:
+                    ws = self.open(stack, offer)
+                except InvalidStatus as exc:
+                    self.fail(f"{label}: connect",
+                              f"upgrade refused: HTTP {exc.response.status_code}")
+                    return
+                except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
+                    self.fail(f"{label}: connect", f"{type(exc).__name__}: {exc}")
+                    return
+                if ws.subprotocol != want_protocol:
+                    self.fail(f"{label}: subprotocol",
+                              f"expected {want_protocol!r}, server selected {ws.subprotocol!r}")
+                else:
+                    self.ok(f"{label}: subprotocol is {want_protocol!r}")
+                try:
+                    for name, sent, expected in cases:
+                        self.roundtrip(ws, f"{label}: {name}", sent, expected)
+                except Mismatch:
+                    pass  # state unknown after a missing reply; stop this session
+        except Exception as exc:  # noqa: BLE001 - a failing close handshake is reported
+            self.fail(f"{label}: close", f"{type(exc).__name__}: {exc}")
+        print(f"      ({label}: {time.monotonic() - t0:.2f}s)", flush=True)
+
+    def refused(self, label, offer, want_status):
+        with contextlib.ExitStack() as stack:
+            try:
+                ws = self.open(stack, offer)
+            except InvalidStatus as exc:
+                status = exc.response.status_code
+                if status == want_status:
+                    self.ok(f"{label}: refused with HTTP {status}")
+                else:
+                    self.fail(label, f"expected HTTP {want_status}, got HTTP {status}")
+                return
+            except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
+                self.fail(label,
+                          f"expected HTTP {want_status}, got {type(exc).__name__}: {exc}")
+                return
+            got = ws.subprotocol
+        self.fail(label, f"expected HTTP {want_status}, but the upgrade succeeded "
+                         f"(subprotocol {got!r})")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("url", help="WebSocket URL, e.g. ws://127.0.0.1:9000/")
+    ap.add_argument("--timeout", type=float, default=10.0, help="bound on every wait (s)")
+    args = ap.parse_args()
+
+    print(f"ws_roundtrip: {args.url} with websockets {websockets.__version__}, "
+          f"python {sys.version.split()[0]}", flush=True)
+    r = Runner(args.url, args.timeout)
+
+    # Reachability first: a server that is not there is a broken run, not a list of mismatches.
+    try:
+        with contextlib.ExitStack() as stack:
+            r.open(stack, [DUMB])
+    except InvalidStatus:
+        pass  # reachable; the session below reports it properly
+    except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
+        print(f"ws_roundtrip: cannot connect to {args.url}: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return 2
+
+    big, big_reversed = big_text()
+    binary = bytes(range(256)) + b"\x00\xff wsloop"
+    reverse_cases = [
+        ("ascii", "Hello, world!", "!dlrow ,olleH"),
+        ("single char", "a", "a"),
+        ("empty text", "", ""),
+        ("latin n-tilde", "añb", "bña"),
+        ("flags stay whole", "🇫🇷🇩🇪", "🇩🇪🇫🇷"),
+        ("combining mark stays on its base", "e\u0301x", "xe\u0301"),
+        ("CJK", "中文字", "字文中"),
+        ("trailing \\n stays at the end", "Hello\n", "olleH\n"),
+        ("trailing \\r\\n stays at the end", "abc\r\n", "cba\r\n"),
+        ("binary reversed bytewise", binary, binary[::-1]),
+        ("binary single byte", b"\x7f", b"\x7f"),
+        ("1 MiB text", big, big_reversed),
+        ("still open after a big message", "ok?", "?ko"),
+    ]
+    r.session(DUMB, [DUMB], DUMB, reverse_cases)
+
+    r.session("no subprotocol offered", None, None, [
+        ("ascii reversed (default protocol)", "Hello, world!", "!dlrow ,olleH"),
+        ("unicode reversed", "añb", "bña"),
+        ("binary reversed", b"\x01\x02\x03", b"\x03\x02\x01"),
+    ])
+
+    r.session(ECHO, [ECHO], ECHO, [
+        ("ascii unchanged", "Hello, world!", "Hello, world!"),
+        ("unicode unchanged", "🇫🇷🇩🇪 e\u0301x añb", "🇫🇷🇩🇪 e\u0301x añb"),
+        ("trailing newline unchanged", "line\n", "line\n"),
+        ("binary unchanged", binary, binary),
+        ("1 MiB text unchanged", big, big),
+    ])
+
+    r.session("echo preferred over unknown", ["no-such-protocol", ECHO], ECHO, [
+        ("ascii unchanged", "abc", "abc"),
+    ])
+
+    r.refused("only unknown subprotocols offered", ["no-such-protocol"], 400)
+
+    total = r.passed + len(r.failures)
+    if r.failures:
+        print(f"ws_roundtrip: {len(r.failures)} of {total} checks FAILED:\n  "
+              + "\n  ".join(r.failures), file=sys.stderr)
+        return 1
+    if total == 0:
+        print("ws_roundtrip: no check ran", file=sys.stderr)
+        return 1
+    print(f"ws_roundtrip: all {total} checks passed", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
