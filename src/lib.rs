@@ -7,6 +7,39 @@
 //! receives [`Reason`]s (`Established`, `Receive`, `ServerWriteable`, `Closed`, ...) and acts
 //! through a [`Context`]. Protocols are listed in a [`ProtocolTable`], the HTTP entry first.
 //!
+//! A complete server and client on port 0 — the embedding calls in a thread of their own
+//! (`Server::run` does the same, plus signal handling):
+//!
+//! ```
+//! use mio::{Events, Poll, Token};
+//! use std::sync::mpsc;
+//! use wsloop::{demo, Config, Server};
+//!
+//! let (addr_tx, addr_rx) = mpsc::channel();
+//! std::thread::spawn(move || -> std::io::Result<()> {
+//!     let addr = "127.0.0.1:0".parse().unwrap();
+//!     let mut server = Server::bind(addr, Config::default(), demo::table())?;
+//!     let mut poll = Poll::new()?;
+//!     server.register(poll.registry(), Token(0))?;
+//!     addr_tx.send(server.local_addr()).unwrap();
+//!     let mut events = Events::with_capacity(64);
+//!     loop {
+//!         poll.poll(&mut events, server.timeout())?;
+//!         for event in events.iter() {
+//!             server.handle_event(event);
+//!         }
+//!         server.handle_timeouts();
+//!     }
+//! });
+//!
+//! let addr = addr_rx.recv().unwrap();
+//! let (mut client, _) = tungstenite::connect(format!("ws://{addr}/")).unwrap();
+//! client.send("Hello, world!".into()).unwrap();
+//! assert_eq!(client.read().unwrap().into_text().unwrap(), "!dlrow ,olleH");
+//! ```
+//!
+//! Writing a protocol of your own:
+//!
 //! ```no_run
 //! use wsloop::{Config, Context, Outcome, Protocol, ProtocolTable, Reason, Server};
 //!
@@ -38,6 +71,8 @@
 //! Module map: [`server`] (the loop and the embedding API), `conn` (one connection and its
 //! phases), `net` (the only code that touches sockets), [`http`] (pure HTTP functions),
 //! [`protocol`] (the user's API), [`demo`] (the binary's protocols), [`config`] (every limit).
+
+#![warn(missing_docs)]
 
 pub mod config;
 mod conn;

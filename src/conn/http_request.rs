@@ -25,6 +25,10 @@ pub(crate) fn answer(
     let respond_error = |status, detail, wire: &mut Wire, env: &mut Env<'_>| {
         respond_error(status, detail, Some(&request), wire, ident, env)
     };
+    // RFC 9110 §7.2: an HTTP/1.1 request without exactly one Host is a 400.
+    if request.minor_version() == 1 && request.header_count("host") != 1 {
+        return respond_error(400, "HTTP/1.1 needs exactly one Host header", wire, env);
+    }
     match request.body_framing() {
         Ok(BodyFraming::None) | Ok(BodyFraming::ContentLength(0)) => {}
         Ok(_) => return respond_error(413, "request bodies are not accepted", wire, env),
