@@ -126,14 +126,11 @@ fn message_over_max_message_bytes_gets_1009() {
     // A much larger message, through tungstenite.
     let mut client = ws::connect(&server);
     client.send(Message::binary(vec![0u8; 64 * 1024])).unwrap();
-    let deadline = Instant::now() + CLOSE_WITHIN;
-    let code = loop {
-        assert!(Instant::now() < deadline, "no close frame");
-        match client.read() {
-            Ok(Message::Close(frame)) => break frame.map(|f| f.code),
-            Ok(other) => panic!("unexpected {other:?}"),
-            Err(e) => panic!("expected close 1009, got error {e}"),
-        }
+    // The socket's read timeout bounds this read.
+    let code = match client.read() {
+        Ok(Message::Close(frame)) => frame.map(|f| f.code),
+        Ok(other) => panic!("unexpected {other:?}"),
+        Err(e) => panic!("expected close 1009, got error {e}"),
     };
     assert_eq!(code, Some(CloseCode::Size));
 }
@@ -260,5 +257,131 @@ fn sigterm_closes_websockets_with_1001_and_exits_0() {
     let status = server
         .wait_exit(SHUTDOWN_TIMEOUT)
         .expect("server still running after SIGTERM");
+    assert!(status.success(), "exit: {}", describe_status(&status));
+}
+
+#[test]
+fn invalid_close_codes_and_payloads_get_1002() {
+    let server = ServerProcess::start();
+    // 1004-1006 and 1015 are reserved and must never be sent; <1000, 1016-2999 and >4999 are
+    // not assignable (RFC 6455 §7.4).
+    for code in [
+        0u16, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535,
+    ] {
+        let mut raw = open(&server);
+        raw.send(&client_close(code, ""));
+        let frame = raw.read_frame();
+        assert_eq!(frame.opcode, op::CLOSE, "close {code}: {frame:?}");
+        assert_eq!(frame.close_code(), Some(1002), "close {code}: {frame:?}");
+        raw.wait_closed(CLOSE_WITHIN)
+            .unwrap_or_else(|e| panic!("close {code}: {e}"));
+    }
+    // A close payload of one byte cannot hold a code.
+    let mut raw = open(&server);
+    raw.send(&client_frame(true, op::CLOSE, &[3]));
+    expect_close_then_eof(&mut raw, 1002);
+    // A close reason that makes the payload longer than 125 bytes.
+    let mut raw = open(&server);
+    raw.send(&client_close(1000, &"r".repeat(124)));
+    expect_close_then_eof(&mut raw, 1002);
+}
+
+#[test]
+fn frame_over_max_frame_bytes_is_refused_from_its_header() {
+    let server = ServerProcess::start_with(&["--max-frame-bytes", "1K"]);
+    let mut raw = open(&server);
+    // Only the header of a 1 MiB frame: the refusal must not wait for the payload.
+    let mut header = vec![0x80 | op::BINARY, 0x80 | 127];
+    header.extend_from_slice(&(1u64 << 20).to_be_bytes());
+    header.extend_from_slice(&ws::MASK);
+    raw.send(&header);
+    expect_close_then_eof(&mut raw, 1009);
+}
+
+#[test]
+fn client_that_never_reads_gets_1008_at_the_outgoing_cap() {
+    let server = ServerProcess::start_with(&[
+        "--max-outgoing-bytes",
+        "256K",
+        "--outgoing-soft-limit",
+        "64K",
+    ]);
+    let mut raw = open(&server);
+    let mut writer_stream = raw.conn.stream.try_clone().expect("clone socket");
+    // Write replies-worth of data without reading any reply; the server's queue must hit its
+    // cap once the socket buffers are full. The writer stops on its own after a bound.
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        writer_stream
+            .set_write_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let frame = client_frame(true, op::BINARY, &[1u8; 64 * 1024]);
+        for _ in 0..1000 {
+            if writer_stream.write_all(&frame).is_err() {
+                break;
+            }
+        }
+    });
+    writer.join().expect("writer thread");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let frame = loop {
+        assert!(Instant::now() < deadline, "no close frame");
+        let frame = raw.read_frame();
+        if frame.opcode == op::CLOSE {
+            break frame;
+        }
+        assert_eq!(frame.opcode, op::BINARY, "{frame:?}");
+    };
+    assert_eq!(frame.close_code(), Some(1008), "{frame:?}");
+}
+
+#[test]
+fn sigterm_with_a_silent_client_exits_after_close_timeout() {
+    let mut server = ServerProcess::start_with(&["--close-timeout", "300ms"]);
+    let mut raw = open(&server);
+    server.signal("TERM").expect("send SIGTERM");
+    let started = Instant::now();
+    let frame = raw.read_frame();
+    assert_eq!(frame.close_code(), Some(1001), "{frame:?}");
+    // We never answer: the server drops us after close_timeout and exits 0.
+    raw.wait_closed(CLOSE_WITHIN).unwrap();
+    let status = server
+        .wait_exit(SHUTDOWN_TIMEOUT)
+        .expect("server still running after SIGTERM");
+    assert!(status.success(), "exit: {}", describe_status(&status));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "took {:?}; the 5 s shutdown timeout should not be needed",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn second_signal_drops_everything_at_once() {
+    let mut server =
+        ServerProcess::start_with(&["--close-timeout", "60s", "--shutdown-timeout", "60s"]);
+    let mut raw = open(&server);
+    server.signal("TERM").expect("send SIGTERM");
+    assert_eq!(raw.read_frame().close_code(), Some(1001));
+    server.signal("INT").expect("send SIGINT");
+    let status = server
+        .wait_exit(SHUTDOWN_TIMEOUT)
+        .expect("server ignored the second signal");
+    assert!(status.success(), "exit: {}", describe_status(&status));
+    raw.wait_closed(CLOSE_WITHIN).unwrap();
+}
+
+#[test]
+fn sigint_behaves_like_sigterm() {
+    let mut server = ServerProcess::start();
+    let mut raw = open(&server);
+    server.signal("INT").expect("send SIGINT");
+    assert_eq!(raw.read_frame().close_code(), Some(1001));
+    raw.send(&client_close(1001, ""));
+    raw.wait_closed(CLOSE_WITHIN).unwrap();
+    drop(raw);
+    let status = server
+        .wait_exit(SHUTDOWN_TIMEOUT)
+        .expect("server still running after SIGINT");
     assert!(status.success(), "exit: {}", describe_status(&status));
 }

@@ -207,3 +207,44 @@ fn close_frame_in_the_same_write_as_the_head_is_echoed() {
     assert_eq!(close.close_code(), Some(1000), "{close:?}");
     raw.wait_closed(CLOSE_WITHIN).unwrap();
 }
+
+#[test]
+fn head_and_frame_sent_one_byte_at_a_time() {
+    let server = ServerProcess::start();
+    let mut conn = HttpConn::open(server.connect_addr());
+    let mut bytes = ws::upgrade_head("GET / HTTP/1.1", &[]).into_bytes();
+    bytes.extend(client_frame(true, op::TEXT, b"slow"));
+    for b in bytes {
+        conn.send(&[b]);
+    }
+    let response = conn.read_response(false);
+    assert_eq!(response.status, 101, "{response:?}");
+    let mut raw = RawWs { conn, response };
+    assert_eq!(raw.read_frame().payload, b"wols");
+}
+
+#[test]
+fn upgrade_pipelined_after_an_http_request() {
+    let server = ServerProcess::start();
+    let mut conn = HttpConn::open(server.connect_addr());
+    let mut bytes = b"GET /missing HTTP/1.1\r\nHost: t\r\n\r\n".to_vec();
+    bytes.extend(ws::upgrade_head("GET / HTTP/1.1", &[]).into_bytes());
+    bytes.extend(client_frame(true, op::TEXT, b"pipe"));
+    conn.send(&bytes);
+    assert_eq!(conn.read_response(false).status, 404);
+    let response = conn.read_response(false);
+    assert_eq!(response.status, 101, "{response:?}");
+    let mut raw = RawWs { conn, response };
+    assert_eq!(raw.read_frame().payload, b"epip");
+}
+
+#[test]
+#[ignore = "server bug: an upgrade request without Host is accepted with 101 (RFC 6455 §4.2.1 item 2 requires Host; §4.2.1 says answer 400)"]
+fn upgrade_without_host_is_400() {
+    let server = ServerProcess::start();
+    refused(
+        &server,
+        &ws::upgrade_head("GET / HTTP/1.1", &["Host: <omit>"]),
+        400,
+    );
+}

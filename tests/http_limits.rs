@@ -158,3 +158,40 @@ fn malformed_heads_are_400_or_505() {
         conn.wait_closed(CLOSE_WITHIN).unwrap();
     }
 }
+
+#[test]
+fn max_connections_refuses_extra_clients_until_one_leaves() {
+    let server = ServerProcess::start_with(&["--max-connections", "2"]);
+    let addr = server.connect_addr();
+    let mut a = support::ws::connect(&server);
+    let mut b = support::ws::connect(&server);
+    // The third is accepted and closed at once: no handshake.
+    assert!(
+        support::ws::try_connect(addr, &[]).is_err(),
+        "a third connection was served with --max-connections 2"
+    );
+    // The two admitted ones still work.
+    for client in [&mut a, &mut b] {
+        assert_eq!(
+            support::ws::round_trip(client, tungstenite::Message::text("ab")),
+            tungstenite::Message::text("ba")
+        );
+    }
+    drop(a);
+    // Once the server has noticed, a new client gets in (poll with a deadline).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut c = loop {
+        match support::ws::try_connect(addr, &[]) {
+            Ok((c, _)) => break c,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("no slot freed after a client left: {e}"),
+        }
+    };
+    assert_eq!(
+        support::ws::round_trip(&mut c, tungstenite::Message::text("xy")),
+        tungstenite::Message::text("yx")
+    );
+}

@@ -8,14 +8,9 @@ use support::ServerProcess;
 use tungstenite::Message;
 
 fn expect_pong(client: &mut ws::Client, payload: &[u8]) {
-    loop {
-        match client.read().expect("read pong") {
-            Message::Pong(p) => {
-                assert_eq!(&p[..], payload);
-                return;
-            }
-            other => panic!("expected a pong, got {other:?}"),
-        }
+    match client.read().expect("read pong") {
+        Message::Pong(p) => assert_eq!(&p[..], payload),
+        other => panic!("expected a pong, got {other:?}"),
     }
 }
 
