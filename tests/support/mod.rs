@@ -4,6 +4,10 @@
 //! Use from a test file with `mod support;`. Not every test binary uses every helper.
 #![allow(dead_code)]
 
+pub mod http;
+mod process;
+pub mod ws;
+
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
