@@ -239,7 +239,6 @@ fn upgrade_pipelined_after_an_http_request() {
 }
 
 #[test]
-#[ignore = "server bug: an upgrade request without Host is accepted with 101 (RFC 6455 §4.2.1 item 2 requires Host; §4.2.1 says answer 400)"]
 fn upgrade_without_host_is_400() {
     let server = ServerProcess::start();
     refused(

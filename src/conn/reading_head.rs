@@ -27,8 +27,12 @@ impl HeadReader {
     }
 
     pub fn step(mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
-        if env.shutting_down && self.buf.is_empty() {
-            return Phase::Gone;
+        if env.shutting_down {
+            // An idle keep-alive connection just goes; a half-sent request learns why.
+            if self.buf.is_empty() {
+                return Phase::Gone;
+            }
+            return respond_error(503, "server shutting down", None, wire, ident, env);
         }
         let max_head = env.config.max_head_bytes;
         let mut eof = false;
