@@ -184,6 +184,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                     .map_err(|_| "--bind: expected an IP address")?
             }
             "--www" => www = PathBuf::from(value()?),
+            "--allow-origin" => config.allowed_origins.push(value()?),
             _ => match LIMIT_FLAGS.iter().find(|limit| limit.name == flag) {
                 Some(limit) => {
                     let value = value()?;
@@ -211,6 +212,8 @@ pub fn help() -> String {
          \x20 --port N        port to listen on (default 9000; 0 picks a free one)\n\
          \x20 --bind ADDR     address to listen on (default 127.0.0.1; 0.0.0.0 to deploy)\n\
          \x20 --www DIR       static files to serve (default ./www)\n\
+         \x20 --allow-origin O  accept WebSocket upgrades only with Origin O (repeatable;\n\
+         \x20                   default: any origin)\n\
          \x20 -h, --help      this text\n\
          \x20 -V, --version   the version\n\nLimits and timeouts (sizes take K/M/G, durations s/ms):\n",
     );

@@ -48,6 +48,14 @@ pub struct Config {
     /// Time allowed from connect (or from the end of the previous response) to a complete
     /// request head; then the connection is closed (with `408` if some bytes arrived).
     pub head_timeout: Duration,
+    /// How long an idle keep-alive HTTP connection waits for its next request.
+    pub keepalive_timeout: Duration,
+    /// Dead-peer detection (libwebsockets' "validity"): after this long without hearing from
+    /// an open WebSocket, send it a ping.
+    pub ping_interval: Duration,
+    /// After that ping, how long to wait for any traffic (the pong or anything else) before
+    /// dropping the connection.
+    pub pong_timeout: Duration,
     /// How long an HTTP response may make no progress (the client stopped reading) before the
     /// connection is dropped.
     pub send_timeout: Duration,
@@ -55,6 +63,9 @@ pub struct Config {
     pub close_timeout: Duration,
     /// After SIGTERM/SIGINT: how long to let closes and queued output drain before exiting.
     pub shutdown_timeout: Duration,
+    /// If not empty, WebSocket upgrades must carry one of these `Origin` values exactly
+    /// (e.g. `https://example.com`); others get `403`. Empty allows any origin.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -72,9 +83,13 @@ impl Default for Config {
             max_connections: 10_000,
             max_static_file_bytes: 64 << 20,
             head_timeout: Duration::from_secs(10),
+            keepalive_timeout: Duration::from_secs(15),
+            ping_interval: Duration::from_secs(30),
+            pong_timeout: Duration::from_secs(10),
             send_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(5),
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -94,6 +109,17 @@ impl Config {
             ("max_connections", self.max_connections),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(format!("{name} must be greater than 0"));
+        }
+        let timeouts = [
+            ("head_timeout", self.head_timeout),
+            ("keepalive_timeout", self.keepalive_timeout),
+            ("ping_interval", self.ping_interval),
+            ("pong_timeout", self.pong_timeout),
+            ("send_timeout", self.send_timeout),
+            ("close_timeout", self.close_timeout),
+        ];
+        if let Some((name, _)) = timeouts.iter().find(|(_, value)| value.is_zero()) {
             return Err(format!("{name} must be greater than 0"));
         }
         if self.outgoing_soft_limit > self.max_outgoing_bytes {

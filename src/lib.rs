@@ -86,7 +86,7 @@ pub mod server;
 pub use config::Config;
 pub use conn::ConnectionId;
 pub use protocol::{
-    Context, HttpOnly, Message, Outcome, Protocol, ProtocolTable, Reason, SendError,
+    Context, HttpOnly, Message, Outcome, Protocol, ProtocolTable, Reason, SendError, Sent,
 };
 pub use server::Server;
 /// Close codes (RFC 6455 §7.4), as tungstenite names them.

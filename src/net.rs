@@ -58,6 +58,8 @@ pub(crate) struct ReadState {
     pub eof: bool,
     /// The per-pass budget ran out with the socket possibly still readable.
     pub budget_exhausted: bool,
+    /// At least one byte arrived.
+    pub received: bool,
 }
 
 /// A per-pass read allowance in bytes, plus what the pass found.
@@ -91,6 +93,7 @@ impl ReadBudget {
                 }
                 Ok(n) => {
                     self.remaining -= n;
+                    self.state.received |= n > 0;
                     return Ok(n);
                 }
                 Err(err) if interrupted(&err) => continue,

@@ -81,6 +81,7 @@ fn ask_http_entry(
         out: &mut wire.out,
         requests: &mut requests,
         max_outgoing: env.config.max_outgoing_bytes,
+        soft_limit: env.config.outgoing_soft_limit,
     };
     let mut cx = Context::for_connection(link, env.now);
     match env

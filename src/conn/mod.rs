@@ -123,7 +123,7 @@ impl Connection {
                 writable: true,
                 more_work: false,
             },
-            phase: Phase::reading_head(Vec::new(), env),
+            phase: Phase::first_request(env),
             scheduled: None,
             queued: false,
         }

@@ -23,8 +23,14 @@ pub(crate) enum Phase {
 }
 
 impl Phase {
-    pub fn reading_head(leftover: Vec<u8>, env: &Env<'_>) -> Phase {
-        Phase::ReadingHead(HeadReader::new(leftover, env))
+    /// A new connection, waiting for its first request.
+    pub fn first_request(env: &Env<'_>) -> Phase {
+        Phase::ReadingHead(HeadReader::first(env))
+    }
+
+    /// A kept-alive connection after a response, with any pipelined bytes.
+    pub fn next_request(leftover: Vec<u8>, env: &Env<'_>) -> Phase {
+        Phase::ReadingHead(HeadReader::next(leftover, env))
     }
 
     pub fn name(&self) -> &'static str {
@@ -46,7 +52,7 @@ impl Phase {
         match self {
             Phase::ReadingHead(head) => Some(head.deadline()),
             Phase::ServingFile(file) => Some(file.deadline()),
-            Phase::Open(ws) => ws.timer(),
+            Phase::Open(ws) => Some(ws.deadline()),
             Phase::Closing(closing) => Some(closing.deadline()),
             Phase::Gone => None,
         }

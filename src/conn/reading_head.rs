@@ -11,19 +11,39 @@ use std::time::Instant;
 /// The head collected so far (it may start with bytes pipelined after the previous request).
 pub(crate) struct HeadReader {
     buf: Vec<u8>,
-    deadline: Instant,
+    /// While nothing has arrived: `head_timeout` on a new connection, `keepalive_timeout`
+    /// between requests.
+    idle_deadline: Instant,
+    /// Once the first byte of a head arrived: `head_timeout` from then (slowloris bound).
+    head_deadline: Option<Instant>,
 }
 
 impl HeadReader {
-    pub fn new(leftover: Vec<u8>, env: &Env<'_>) -> Self {
+    /// A new connection: its first head must be complete within `head_timeout`.
+    pub fn first(env: &Env<'_>) -> Self {
+        let deadline = env.now + env.config.head_timeout;
+        HeadReader {
+            buf: Vec::new(),
+            idle_deadline: deadline,
+            head_deadline: Some(deadline),
+        }
+    }
+
+    /// A kept-alive connection after a response, with any bytes pipelined behind it.
+    pub fn next(leftover: Vec<u8>, env: &Env<'_>) -> Self {
+        let head_deadline = (!leftover.is_empty()).then(|| env.now + env.config.head_timeout);
         HeadReader {
             buf: leftover,
-            deadline: env.now + env.config.head_timeout,
+            idle_deadline: env.now + env.config.keepalive_timeout,
+            head_deadline,
         }
     }
 
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        match self.head_deadline {
+            Some(head_deadline) if !self.buf.is_empty() => head_deadline,
+            _ => self.idle_deadline,
+        }
     }
 
     pub fn step(mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
@@ -44,6 +64,9 @@ impl HeadReader {
             }
             wire.note_read(budget.state);
             eof = budget.state.eof;
+            if budget.state.received && self.head_deadline.is_none() {
+                self.head_deadline = Some(env.now + env.config.head_timeout);
+            }
         }
         match parse_head(&self.buf, env.config.max_headers) {
             Ok(ParsedHead::Complete { head_len, .. }) if head_len > max_head => {
@@ -73,7 +96,7 @@ impl HeadReader {
     }
 
     pub fn on_deadline(self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
-        if env.now < self.deadline {
+        if env.now < self.deadline() {
             return Phase::ReadingHead(self);
         }
         if self.buf.is_empty() {

@@ -66,7 +66,7 @@ impl FileSend {
             return Phase::ServingFile(self);
         }
         if self.keep_alive && !env.shutting_down {
-            Phase::reading_head(self.leftover, env)
+            Phase::next_request(self.leftover, env)
         } else {
             Phase::Closing(Closing::lingering(env))
         }

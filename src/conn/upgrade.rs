@@ -28,12 +28,16 @@ pub(crate) fn open(
             env,
         );
     }
+    if !origin_allowed(&request, env) {
+        info!("{} Origin not allowed", ident.id);
+        return respond_error(403, "origin not allowed", Some(&request), wire, ident, env);
+    }
     let Some(index) = select_protocol(&ask.offered_protocols, env) else {
         let detail = refusal_detail(&ask.offered_protocols, env);
         return respond_error(400, &detail, Some(&request), wire, ident, env);
     };
     let session = env.table.new_session(index);
-    let mut ws = WsSession::new(index, session, leftover, env.config);
+    let mut ws = WsSession::new(index, session, leftover, env.config, env.now);
     match ws.filter(&request, wire, ident, env) {
         Outcome::Continue => {}
         Outcome::Reject { status, reason } => {
@@ -68,6 +72,15 @@ pub(crate) fn open(
     );
     ws.established(wire, ident, env);
     Phase::Open(ws)
+}
+
+/// With an allow-list configured, the request's `Origin` must be on it exactly.
+fn origin_allowed(request: &Request, env: &Env<'_>) -> bool {
+    let allowed = &env.config.allowed_origins;
+    allowed.is_empty()
+        || request
+            .header_str("origin")
+            .is_some_and(|origin| allowed.iter().any(|entry| entry == origin))
 }
 
 /// The first offered name the table knows; with no offer, the table's default protocol.

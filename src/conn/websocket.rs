@@ -32,8 +32,12 @@ pub(crate) struct WsSession {
     requests: SessionRequests,
     /// The code of the close handshake once one started; `None` means 1006 if it ends now.
     close_code: Option<CloseCode>,
-    /// Frames may be waiting in tungstenite's buffer (bytes that came with the handshake).
+    /// Frames may be waiting in tungstenite's buffer (bytes that came with the handshake, or
+    /// left when reading was paused).
     input_buffered: bool,
+    /// Dead-peer detection: when to ping (or, with a ping outstanding, when to give up).
+    liveness_due: Instant,
+    ping_outstanding: bool,
 }
 
 /// How a read pass ended.
@@ -52,6 +56,7 @@ impl WsSession {
         session: Box<dyn Any>,
         leftover: Vec<u8>,
         config: &Config,
+        now: Instant,
     ) -> Box<Self> {
         let input_buffered = !leftover.is_empty();
         Box::new(WsSession {
@@ -65,11 +70,17 @@ impl WsSession {
             requests: SessionRequests::default(),
             close_code: None,
             input_buffered,
+            liveness_due: now + config.ping_interval,
+            ping_outstanding: false,
         })
     }
 
-    pub fn timer(&self) -> Option<Instant> {
-        self.requests.timer
+    /// The earlier of the protocol's timer and the liveness check.
+    pub fn deadline(&self) -> Instant {
+        match self.requests.timer {
+            Some(timer) => timer.min(self.liveness_due),
+            None => self.liveness_due,
+        }
     }
 
     /// `FilterProtocolConnection`: nothing may be sent yet, so the WebSocket is not lent.
@@ -92,7 +103,9 @@ impl WsSession {
         if env.shutting_down && self.requests.close.is_none() {
             self.requests.close = Some((CloseCode::Away, "server shutting down".into()));
         }
-        if (wire.readable || self.input_buffered) && !self.wants_close() {
+        let mut did_read = false;
+        if self.may_read(wire) {
+            did_read = true;
             match self.read_messages(wire, ident, env) {
                 ReadEnd::Paused => {}
                 ReadEnd::PeerClosed(frame) => return self.peer_closed(frame, wire, ident, env),
@@ -117,7 +130,15 @@ impl WsSession {
                 return self.lost(err, wire, ident, env);
             }
         }
+        if !did_read && self.may_read(wire) {
+            // Reading was resumed during this pass: read on the next tick.
+            wire.more_work = true;
+        }
         self.close_if_requested(wire, ident, env)
+    }
+
+    fn may_read(&self, wire: &Wire) -> bool {
+        (wire.readable || self.input_buffered) && !self.wants_close() && !self.requests.rx_paused
     }
 
     pub fn on_deadline(
@@ -129,6 +150,24 @@ impl WsSession {
         if self.requests.timer.is_some_and(|due| due <= env.now) {
             self.requests.timer = None;
             self.deliver(Event::Timer, wire, ident, env);
+        }
+        if self.liveness_due <= env.now {
+            if self.ping_outstanding {
+                info!(
+                    "{} no answer to a ping within {:?}: dropping",
+                    ident.id, env.config.pong_timeout
+                );
+                return self.finish(wire, ident, env);
+            }
+            let ping = tungstenite::Message::Ping(tungstenite::Bytes::from_static(b"wsloop"));
+            if let Err(err) = self
+                .ws
+                .write(&mut Transport::queue_only(&mut wire.out), ping)
+            {
+                debug!("{} ping not queued: {err}", ident.id);
+            }
+            self.ping_outstanding = true;
+            self.liveness_due = env.now + env.config.pong_timeout;
         }
         self.close_if_requested(wire, ident, env)
     }
@@ -170,11 +209,18 @@ impl WsSession {
                 Err(err) => break ReadEnd::Failed(err),
             };
             self.deliver(Event::Receive(message), wire, ident, env);
-            if self.wants_close() {
+            if self.wants_close() || self.requests.rx_paused {
+                // Whole frames may still sit in tungstenite's buffer.
+                self.input_buffered = true;
                 break ReadEnd::Paused;
             }
         };
         wire.note_read(budget.state);
+        if budget.state.received {
+            // Any traffic proves the peer alive (libwebsockets' "validity").
+            self.liveness_due = env.now + env.config.ping_interval;
+            self.ping_outstanding = false;
+        }
         end
     }
 
@@ -323,6 +369,7 @@ impl WsSession {
             out: &mut wire.out,
             requests: &mut self.requests,
             max_outgoing: env.config.max_outgoing_bytes,
+            soft_limit: env.config.outgoing_soft_limit,
         };
         let mut cx = Context::for_connection(link, env.now);
         env.table

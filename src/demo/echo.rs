@@ -1,5 +1,6 @@
 //! `echo`: every message goes back unchanged.
 
+use super::{reply_paced, resume_after_catch_up};
 use crate::{Context, Outcome, Protocol, Reason};
 
 /// Sends every text and binary message back as it came.
@@ -16,9 +17,10 @@ impl Protocol for Echo {
     fn new_session(&mut self) {}
 
     fn callback(&mut self, cx: &mut Context<'_>, reason: Reason<'_, ()>) -> Outcome {
-        if let Reason::Receive { message, .. } = reason {
-            // A full queue closes the connection with 1008 by itself; nothing else to do.
-            let _ = cx.send(message);
+        match reason {
+            Reason::Receive { message, .. } => reply_paced(cx, message),
+            Reason::ServerWriteable { .. } => resume_after_catch_up(cx),
+            _ => {}
         }
         Outcome::Continue
     }

@@ -8,7 +8,7 @@ mod reverse;
 pub use echo::Echo;
 pub use reverse::{reverse_bytes, reverse_text, Reverse};
 
-use crate::ProtocolTable;
+use crate::{Context, Message, ProtocolTable, Sent};
 
 /// The binary's table: the HTTP entry, then `dumb-increment-protocol` (the default for
 /// clients that offer no subprotocol), then `echo`.
@@ -16,4 +16,20 @@ pub fn table() -> ProtocolTable {
     ProtocolTable::new()
         .with_protocol(Reverse)
         .with_protocol(Echo)
+}
+
+/// Answer `message`; if the client has stopped reading our answers, stop reading its messages
+/// until it catches up (`ServerWriteable` then calls [`resume_after_catch_up`]). This keeps a
+/// client that floods without reading at bounded memory: TCP pushes back on it instead.
+fn reply_paced(cx: &mut Context<'_>, message: Message) {
+    // A full queue (SendError::QueueFull) closes the connection with 1008 by itself.
+    if let Ok(Sent::Congested) = cx.send(message) {
+        cx.pause_reading();
+        cx.request_writeable();
+    }
+}
+
+/// The other half of [`reply_paced`], for `ServerWriteable`.
+fn resume_after_catch_up(cx: &mut Context<'_>) {
+    cx.resume_reading();
 }

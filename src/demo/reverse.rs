@@ -3,6 +3,7 @@
 //! back as `bña` and a flag stays a flag; a trailing line break stays at the end, as line-mode
 //! clients expect. Binary messages are reversed bytewise.
 
+use super::{reply_paced, resume_after_catch_up};
 use crate::log_text::printable;
 use crate::{Context, Message, Outcome, Protocol, Reason};
 use log::info;
@@ -26,8 +27,13 @@ impl Protocol for Reverse {
 
     fn callback(&mut self, cx: &mut Context<'_>, reason: Reason<'_, ()>) -> Outcome {
         // The loop logs connects and closes; the tutorial's protocol logs what it receives.
-        let Reason::Receive { message, .. } = reason else {
-            return Outcome::Continue;
+        let message = match reason {
+            Reason::Receive { message, .. } => message,
+            Reason::ServerWriteable { .. } => {
+                resume_after_catch_up(cx);
+                return Outcome::Continue;
+            }
+            _ => return Outcome::Continue,
         };
         let id = cx
             .connection_id()
@@ -43,8 +49,7 @@ impl Protocol for Reverse {
                 Message::from(reverse_bytes(&data))
             }
         };
-        // A full queue closes the connection with 1008 by itself.
-        let _ = cx.send(reply);
+        reply_paced(cx, reply);
         Outcome::Continue
     }
 }

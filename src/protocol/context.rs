@@ -36,6 +36,17 @@ impl std::fmt::Display for SendError {
 
 impl std::error::Error for SendError {}
 
+/// How the outgoing queue stands after a message was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// Below `outgoing_soft_limit`: keep sending.
+    Flowing,
+    /// Queued, but the queue is above `outgoing_soft_limit`: the peer reads slower than we
+    /// send. Stop, [`request_writeable`](Context::request_writeable), and carry on in
+    /// `ServerWriteable` (perhaps [`pause_reading`](Context::pause_reading) meanwhile).
+    Congested,
+}
+
 /// What the callbacks of one connection asked the loop to do; carried out after each callback.
 #[derive(Debug, Default)]
 pub(crate) struct SessionRequests {
@@ -47,6 +58,8 @@ pub(crate) struct SessionRequests {
     pub timer: Option<Instant>,
     /// A send hit `max_outgoing_bytes`.
     pub overflowed: bool,
+    /// Do not read from the connection (rx flow control).
+    pub rx_paused: bool,
 }
 
 /// The connection a callback is about, as the loop lends it to the [`Context`].
@@ -58,6 +71,7 @@ pub(crate) struct ConnectionLink<'a> {
     pub out: &'a mut OutQueue,
     pub requests: &'a mut SessionRequests,
     pub max_outgoing: usize,
+    pub soft_limit: usize,
 }
 
 /// The callback's handle on the loop and on the connection the reason is about.
@@ -99,8 +113,10 @@ impl<'a> Context<'a> {
     }
 
     /// Queue a whole message. It reaches the socket when the callback returns (the loop
-    /// batches every message of one tick into as few writes as it can).
-    pub fn send(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
+    /// batches every message of one tick into as few writes as it can). [`Sent::Congested`]
+    /// says the peer is falling behind; past `max_outgoing_bytes` the send fails with
+    /// [`SendError::QueueFull`] and the connection is closed with 1008.
+    pub fn send(&mut self, message: impl Into<Message>) -> Result<Sent, SendError> {
         let link = self.link.as_mut().ok_or(SendError::NoConnection)?;
         let ws = link.ws.as_deref_mut().ok_or(SendError::NotOpen)?;
         if link.requests.close.is_some() || !ws.can_write() {
@@ -112,24 +128,52 @@ impl<'a> Context<'a> {
             link.requests.overflowed = true;
             return Err(SendError::QueueFull);
         }
-        ws.write(
+        let queued = ws.write(
             &mut Transport::queue_only(link.out),
             message.into_tungstenite(),
-        )
-        .map_err(|err| {
+        );
+        queued.map_err(|err| {
             debug!("{}: send refused: {err}", link.id);
             SendError::NotOpen
+        })?;
+        Ok(if link.out.len() > link.soft_limit {
+            Sent::Congested
+        } else {
+            Sent::Flowing
         })
     }
 
     /// Queue a text message.
-    pub fn send_text(&mut self, text: impl Into<Utf8Bytes>) -> Result<(), SendError> {
+    pub fn send_text(&mut self, text: impl Into<Utf8Bytes>) -> Result<Sent, SendError> {
         self.send(Message::Text(text.into()))
     }
 
     /// Queue a binary message.
-    pub fn send_binary(&mut self, data: impl Into<Bytes>) -> Result<(), SendError> {
+    pub fn send_binary(&mut self, data: impl Into<Bytes>) -> Result<Sent, SendError> {
         self.send(Message::Binary(data.into()))
+    }
+
+    /// Stop reading from this connection (libwebsockets' rx flow control): nothing more is
+    /// received until [`resume_reading`](Context::resume_reading), and TCP pushes back on a
+    /// peer that keeps sending.
+    pub fn pause_reading(&mut self) {
+        if let Some(link) = self.link.as_mut() {
+            link.requests.rx_paused = true;
+        }
+    }
+
+    /// Read from this connection again after [`pause_reading`](Context::pause_reading).
+    pub fn resume_reading(&mut self) {
+        if let Some(link) = self.link.as_mut() {
+            link.requests.rx_paused = false;
+        }
+    }
+
+    /// True while reading is paused.
+    pub fn is_reading_paused(&self) -> bool {
+        self.link
+            .as_ref()
+            .is_some_and(|link| link.requests.rx_paused)
     }
 
     /// Ask for one `ServerWriteable` callback when the connection can take more output

@@ -7,7 +7,7 @@ mod reason;
 mod table;
 
 pub(crate) use context::{ConnectionLink, SessionRequests};
-pub use context::{Context, SendError};
+pub use context::{Context, SendError, Sent};
 pub use message::Message;
 pub use reason::Reason;
 pub(crate) use table::{Event, ProtocolIndex};

@@ -32,6 +32,7 @@ pub(crate) mod tokens;
 
 use crate::config::Config;
 use crate::conn::{Connection, ConnectionId, Env};
+use crate::log_text::Throttle;
 use crate::net;
 use crate::protocol::{Context, Event as ProtocolEvent, ProtocolTable};
 use deadlines::{Deadlines, Wakeup};
@@ -72,12 +73,25 @@ struct Registration {
     tokens: TokenRange,
 }
 
-#[derive(Default)]
 struct AcceptState {
     /// The accept budget ran out with connections possibly still in the backlog.
     backlog: bool,
     /// `accept` failed; try again at this time.
     retry_at: Option<Instant>,
+    /// Warnings for `accept` failures and refused connections, at most one a second.
+    failure_log: Throttle,
+    refusal_log: Throttle,
+}
+
+impl Default for AcceptState {
+    fn default() -> Self {
+        AcceptState {
+            backlog: false,
+            retry_at: None,
+            failure_log: Throttle::new(Duration::from_secs(1)),
+            refusal_log: Throttle::new(Duration::from_secs(1)),
+        }
+    }
 }
 
 /// Which kind of service a connection gets.
@@ -279,7 +293,8 @@ impl Server {
         {
             let _ = registration.registry.deregister(&mut listener);
         }
-        self.accept = AcceptState::default();
+        self.accept.backlog = false;
+        self.accept.retry_at = None;
         let keys: Vec<usize> = self.connections.iter().map(|(key, _)| key).collect();
         for key in keys {
             self.service(key, now, Service::Ready);
@@ -298,7 +313,8 @@ impl Server {
     }
 
     fn accept_connections(&mut self, now: Instant) {
-        self.accept = AcceptState::default();
+        self.accept.backlog = false;
+        self.accept.retry_at = None;
         for _ in 0..self.config.accept_budget {
             let Some(listener) = self.listener.as_ref() else {
                 return;
@@ -307,7 +323,13 @@ impl Server {
                 Ok(Some((socket, peer))) => self.admit(socket, peer, now),
                 Ok(None) => return,
                 Err(err) => {
-                    warn!("accept failed: {err}; retrying in {ACCEPT_RETRY_DELAY:?}");
+                    // EMFILE/ENFILE: keep serving who we have, retry later, never spin.
+                    if let Some(held_back) = self.accept.failure_log.allow(now) {
+                        warn!(
+                            "accept failed: {err}; retrying every {ACCEPT_RETRY_DELAY:?} \
+                             ({held_back} more failures since the last warning)"
+                        );
+                    }
                     self.accept.retry_at = Some(now + ACCEPT_RETRY_DELAY);
                     return;
                 }
@@ -321,10 +343,13 @@ impl Server {
             return;
         };
         if self.connections.len() >= self.config.max_connections {
-            warn!(
-                "max_connections ({}) reached; refusing {peer}",
-                self.config.max_connections
-            );
+            if let Some(held_back) = self.accept.refusal_log.allow(now) {
+                warn!(
+                    "max_connections ({}) reached; refusing {peer} \
+                     ({held_back} more refused since the last warning)",
+                    self.config.max_connections
+                );
+            }
             return;
         }
         self.next_id += 1;
