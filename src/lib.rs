@@ -86,9 +86,10 @@ pub mod server;
 pub use config::Config;
 pub use conn::ConnectionId;
 pub use protocol::{
-    Context, HttpOnly, Message, Outcome, Protocol, ProtocolTable, Reason, SendError, Sent,
+    Context, Fragment, HttpOnly, Message, Outcome, Protocol, ProtocolTable, Reason, SendError,
+    Sent, TimerId,
 };
-pub use server::Server;
+pub use server::{Server, ServerHandle};
 /// Close codes (RFC 6455 §7.4), as tungstenite names them.
 pub use tungstenite::protocol::frame::coding::CloseCode;
 /// Shared byte buffers used for message payloads.

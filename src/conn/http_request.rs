@@ -83,7 +83,7 @@ fn ask_http_entry(
         max_outgoing: env.config.max_outgoing_bytes,
         soft_limit: env.config.outgoing_soft_limit,
     };
-    let mut cx = Context::for_connection(link, env.now);
+    let mut cx = Context::for_connection(link, HTTP_ENTRY, env.requests, env.now);
     match env
         .table
         .dispatch(HTTP_ENTRY, &mut cx, None, Event::Http(request))

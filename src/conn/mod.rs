@@ -16,7 +16,7 @@ pub(crate) use phase::Phase;
 
 use crate::config::Config;
 use crate::net::{self, ReadState};
-use crate::protocol::ProtocolTable;
+use crate::protocol::{LoopRequests, Message, ProtocolIndex, ProtocolTable, SendError, Sent};
 use log::debug;
 use mio::net::TcpStream;
 use std::fmt;
@@ -56,6 +56,8 @@ pub(crate) struct Ident {
 /// What the phases share from the server for one pass.
 pub(crate) struct Env<'a> {
     pub table: &'a mut ProtocolTable,
+    /// What callbacks ask of the loop as a whole; the server applies it after the pass.
+    pub requests: &'a mut LoopRequests,
     pub config: &'a Config,
     pub www: Option<&'a Path>,
     pub now: Instant,
@@ -158,6 +160,33 @@ impl Connection {
 
     pub fn next_deadline(&self) -> Option<Instant> {
         self.phase.deadline()
+    }
+
+    /// The protocol of an open WebSocket (not while it closes).
+    pub fn open_protocol(&self) -> Option<ProtocolIndex> {
+        match &self.phase {
+            Phase::Open(ws) => Some(ws.protocol()),
+            _ => None,
+        }
+    }
+
+    /// Queue a message from outside any callback (a `ServerHandle` request).
+    pub fn send(&mut self, message: Message, env: &Env<'_>) -> Result<Sent, SendError> {
+        match &mut self.phase {
+            Phase::Open(ws) => ws.send(message, &mut self.wire, self.ident, env),
+            _ => Err(SendError::NotOpen),
+        }
+    }
+
+    /// Ask for `ServerWriteable` if this is an open WebSocket; true if it is.
+    pub fn request_writeable(&mut self) -> bool {
+        match &mut self.phase {
+            Phase::Open(ws) => {
+                ws.request_writeable();
+                true
+            }
+            _ => false,
+        }
     }
 
     fn take_step(

@@ -9,7 +9,8 @@ use crate::http::Request;
 use crate::log_text::truncate_utf8;
 use crate::net::{would_block, ReadBudget, Transport};
 use crate::protocol::{
-    ConnectionLink, Context, Event, Message, Outcome, ProtocolIndex, SessionRequests,
+    ConnectionLink, Context, Event, Message, Outcome, ProtocolIndex, SendError, Sent,
+    SessionRequests,
 };
 use log::{debug, info, warn};
 use std::any::Any;
@@ -73,6 +74,14 @@ impl WsSession {
             liveness_due: now + config.ping_interval,
             ping_outstanding: false,
         })
+    }
+
+    pub fn protocol(&self) -> ProtocolIndex {
+        self.protocol
+    }
+
+    pub fn request_writeable(&mut self) {
+        self.requests.writeable = true;
     }
 
     /// The earlier of the protocol's timer and the liveness check.
@@ -353,6 +362,25 @@ impl WsSession {
         }
     }
 
+    /// Queue a message from outside any callback.
+    pub fn send(
+        &mut self,
+        message: Message,
+        wire: &mut Wire,
+        ident: Ident,
+        env: &Env<'_>,
+    ) -> Result<Sent, SendError> {
+        let mut link = lend(
+            &mut self.ws,
+            &mut self.requests,
+            true,
+            wire,
+            ident,
+            env.config,
+        );
+        link.send_message(message)
+    }
+
     /// Run the protocol's callback; `lend_ws` lets it send (not before 101, not after Closed).
     fn call(
         &mut self,
@@ -362,17 +390,36 @@ impl WsSession {
         ident: Ident,
         env: &mut Env<'_>,
     ) -> Outcome {
-        let link = ConnectionLink {
-            id: ident.id,
-            peer: ident.peer,
-            ws: lend_ws.then_some(&mut self.ws),
-            out: &mut wire.out,
-            requests: &mut self.requests,
-            max_outgoing: env.config.max_outgoing_bytes,
-            soft_limit: env.config.outgoing_soft_limit,
-        };
-        let mut cx = Context::for_connection(link, env.now);
+        let link = lend(
+            &mut self.ws,
+            &mut self.requests,
+            lend_ws,
+            wire,
+            ident,
+            env.config,
+        );
+        let mut cx = Context::for_connection(link, self.protocol, env.requests, env.now);
         env.table
             .dispatch(self.protocol, &mut cx, Some(&mut *self.session), event)
+    }
+}
+
+/// The connection as a callback (or a `ServerHandle` request) may use it.
+fn lend<'a>(
+    ws: &'a mut WebSocketContext,
+    requests: &'a mut SessionRequests,
+    lend_ws: bool,
+    wire: &'a mut Wire,
+    ident: Ident,
+    config: &Config,
+) -> ConnectionLink<'a> {
+    ConnectionLink {
+        id: ident.id,
+        peer: ident.peer,
+        ws: lend_ws.then_some(ws),
+        out: &mut wire.out,
+        requests,
+        max_outgoing: config.max_outgoing_bytes,
+        soft_limit: config.outgoing_soft_limit,
     }
 }

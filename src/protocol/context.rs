@@ -1,95 +1,49 @@
 //! The handle a callback acts through: send, ask for a writeable callback, close, set a
 //! timer, learn who the peer is. It never exposes the socket.
 
-use super::Message;
-use crate::conn::{ConnectionId, OutQueue};
-use crate::net::Transport;
-use log::debug;
+use super::link::{ConnectionLink, Fragment, SendError, Sent};
+use super::loop_requests::{LoopRequests, TimerChange, TimerId};
+use super::{Message, ProtocolIndex};
+use crate::conn::ConnectionId;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::protocol::WebSocketContext;
 use tungstenite::{Bytes, Utf8Bytes};
-
-/// Why a send was refused. Nothing was queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SendError {
-    /// The callback is about the protocol as a whole (`ProtocolInit`, `ProtocolDestroy`).
-    NoConnection,
-    /// The connection is not an open WebSocket (an HTTP request, or a close is under way).
-    NotOpen,
-    /// The outgoing queue would pass `max_outgoing_bytes`: the peer is not reading. The
-    /// connection is closed with 1008; wait for `ServerWriteable` before sending more.
-    QueueFull,
-}
-
-impl std::fmt::Display for SendError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            SendError::NoConnection => "no connection in this callback",
-            SendError::NotOpen => "the WebSocket is not open",
-            SendError::QueueFull => "the outgoing queue is full",
-        })
-    }
-}
-
-impl std::error::Error for SendError {}
-
-/// How the outgoing queue stands after a message was queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sent {
-    /// Below `outgoing_soft_limit`: keep sending.
-    Flowing,
-    /// Queued, but the queue is above `outgoing_soft_limit`: the peer reads slower than we
-    /// send. Stop, [`request_writeable`](Context::request_writeable), and carry on in
-    /// `ServerWriteable` (perhaps [`pause_reading`](Context::pause_reading) meanwhile).
-    Congested,
-}
-
-/// What the callbacks of one connection asked the loop to do; carried out after each callback.
-#[derive(Debug, Default)]
-pub(crate) struct SessionRequests {
-    /// Deliver `ServerWriteable` once the connection can take more output.
-    pub writeable: bool,
-    /// Close with this code and reason once the callback returns.
-    pub close: Option<(CloseCode, String)>,
-    /// When the connection's `Timer` reason is due.
-    pub timer: Option<Instant>,
-    /// A send hit `max_outgoing_bytes`.
-    pub overflowed: bool,
-    /// Do not read from the connection (rx flow control).
-    pub rx_paused: bool,
-}
-
-/// The connection a callback is about, as the loop lends it to the [`Context`].
-pub(crate) struct ConnectionLink<'a> {
-    pub id: ConnectionId,
-    pub peer: SocketAddr,
-    /// The open WebSocket; `None` while the connection is still HTTP.
-    pub ws: Option<&'a mut WebSocketContext>,
-    pub out: &'a mut OutQueue,
-    pub requests: &'a mut SessionRequests,
-    pub max_outgoing: usize,
-    pub soft_limit: usize,
-}
 
 /// The callback's handle on the loop and on the connection the reason is about.
 pub struct Context<'a> {
     link: Option<ConnectionLink<'a>>,
+    protocol: ProtocolIndex,
+    loop_requests: &'a mut LoopRequests,
     now: Instant,
 }
 
 impl<'a> Context<'a> {
-    pub(crate) fn for_connection(link: ConnectionLink<'a>, now: Instant) -> Self {
+    pub(crate) fn for_connection(
+        link: ConnectionLink<'a>,
+        protocol: ProtocolIndex,
+        loop_requests: &'a mut LoopRequests,
+        now: Instant,
+    ) -> Self {
         Context {
             link: Some(link),
+            protocol,
+            loop_requests,
             now,
         }
     }
 
-    pub(crate) fn for_protocol(now: Instant) -> Self {
-        Context { link: None, now }
+    pub(crate) fn for_protocol(
+        protocol: ProtocolIndex,
+        loop_requests: &'a mut LoopRequests,
+        now: Instant,
+    ) -> Self {
+        Context {
+            link: None,
+            protocol,
+            loop_requests,
+            now,
+        }
     }
 
     /// The loop's clock for this tick.
@@ -117,32 +71,21 @@ impl<'a> Context<'a> {
     /// says the peer is falling behind; past `max_outgoing_bytes` the send fails with
     /// [`SendError::QueueFull`] and the connection is closed with 1008.
     pub fn send(&mut self, message: impl Into<Message>) -> Result<Sent, SendError> {
-        let link = self.link.as_mut().ok_or(SendError::NoConnection)?;
-        let ws = link.ws.as_deref_mut().ok_or(SendError::NotOpen)?;
-        if link.requests.close.is_some() || !ws.can_write() {
-            return Err(SendError::NotOpen);
-        }
-        let message = message.into();
-        let frame_bytes = message.len() + MAX_FRAME_HEADER_BYTES;
-        if link.out.len() + frame_bytes > link.max_outgoing {
-            link.requests.overflowed = true;
-            return Err(SendError::QueueFull);
-        }
-        let queued = ws.write(
-            &mut Transport::queue_only(link.out),
-            message.into_tungstenite(),
-        );
-        queued.map_err(|err| {
-            debug!("{}: send refused: {err}", link.id);
-            SendError::NotOpen
-        })?;
-        Ok(if link.out.len() > link.soft_limit {
-            Sent::Congested
-        } else {
-            Sent::Flowing
-        })
+        self.link
+            .as_mut()
+            .ok_or(SendError::NoConnection)?
+            .send_message(message.into())
     }
 
+    /// Send one fragment of a message (RFC 6455 §5.4), for protocols that stream: the first
+    /// fragment opens the message, continuations follow, `last` ends it. No whole message may
+    /// be sent in between ([`SendError::FragmentOrder`]).
+    pub fn send_fragment(&mut self, fragment: Fragment) -> Result<Sent, SendError> {
+        self.link
+            .as_mut()
+            .ok_or(SendError::NoConnection)?
+            .send_fragment(fragment)
+    }
     /// Queue a text message.
     pub fn send_text(&mut self, text: impl Into<Utf8Bytes>) -> Result<Sent, SendError> {
         self.send(Message::Text(text.into()))
@@ -206,7 +149,33 @@ impl<'a> Context<'a> {
             link.requests.timer = None;
         }
     }
-}
 
-/// The longest header a server frame can have (no mask): 2 + 8 bytes, rounded up.
-const MAX_FRAME_HEADER_BYTES: usize = 14;
+    /// Deliver `Reason::ProtocolTimer` to this protocol after `delay`, then every `every` if
+    /// given, until [`cancel_protocol_timer`](Context::cancel_protocol_timer).
+    pub fn set_protocol_timer(&mut self, delay: Duration, every: Option<Duration>) -> TimerId {
+        let id = self.loop_requests.new_timer_id();
+        self.loop_requests.timer_changes.push(TimerChange::Start {
+            id,
+            protocol: self.protocol,
+            due: self.now + delay,
+            every: every.filter(|period| !period.is_zero()),
+        });
+        id
+    }
+
+    /// Stop a protocol timer; a cancelled timer never fires again.
+    pub fn cancel_protocol_timer(&mut self, timer: TimerId) {
+        self.loop_requests
+            .timer_changes
+            .push(TimerChange::Cancel(timer));
+    }
+
+    /// Ask for `ServerWriteable` on every open connection of this protocol
+    /// (libwebsockets' `lws_callback_on_writable_all_protocol`), e.g. after adding to a
+    /// shared [`Ring`](crate::ring::Ring).
+    pub fn request_writeable_all(&mut self) {
+        if !self.loop_requests.writeable_all.contains(&self.protocol) {
+            self.loop_requests.writeable_all.push(self.protocol);
+        }
+    }
+}

@@ -2,12 +2,17 @@
 //! that receives a [`Reason`], answers with an [`Outcome`], and acts through a [`Context`].
 
 mod context;
+mod link;
+mod loop_requests;
 mod message;
 mod reason;
 mod table;
 
-pub(crate) use context::{ConnectionLink, SessionRequests};
-pub use context::{Context, SendError, Sent};
+pub use context::Context;
+pub(crate) use link::{ConnectionLink, SessionRequests};
+pub use link::{Fragment, SendError, Sent};
+pub use loop_requests::TimerId;
+pub(crate) use loop_requests::{LoopRequests, TimerChange};
 pub use message::Message;
 pub use reason::Reason;
 pub(crate) use table::{Event, ProtocolIndex};

@@ -1,6 +1,6 @@
 //! Why a protocol's callback is being called: libwebsockets' callback reasons as a typed enum.
 
-use super::Message;
+use super::{Message, TimerId};
 use crate::http::Request;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::Bytes;
@@ -17,6 +17,12 @@ pub enum Reason<'a, S> {
     ProtocolInit,
     /// The server is stopping; sent once to every protocol after every connection closed.
     ProtocolDestroy,
+    /// A timer set with [`Context::set_protocol_timer`](super::Context::set_protocol_timer)
+    /// fired.
+    ProtocolTimer {
+        /// Which timer.
+        timer: TimerId,
+    },
     /// An HTTP request that is not a WebSocket upgrade (sent to the table's HTTP entry only).
     /// Answer [`Outcome::Respond`](super::Outcome::Respond), or `Continue` to fall through to
     /// static files.

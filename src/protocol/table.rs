@@ -1,7 +1,7 @@
 //! The protocol table: the HTTP entry first, then WebSocket subprotocols by name, each
 //! stored type-erased so the loop can hold protocols with different session types.
 
-use super::{Context, Message, Outcome, Protocol, Reason};
+use super::{Context, Message, Outcome, Protocol, Reason, TimerId};
 use crate::http::Request;
 use log::error;
 use std::any::Any;
@@ -114,6 +114,7 @@ impl ProtocolTable {
 pub(crate) enum Event<'a> {
     Init,
     Destroy,
+    ProtocolTimer(TimerId),
     Http(&'a Request),
     Filter(&'a Request),
     Established,
@@ -155,6 +156,7 @@ impl<P: Protocol> ErasedProtocol for P {
         let reason = match (event, session) {
             (Event::Init, _) => Reason::ProtocolInit,
             (Event::Destroy, _) => Reason::ProtocolDestroy,
+            (Event::ProtocolTimer(timer), _) => Reason::ProtocolTimer { timer },
             (Event::Http(request), _) => Reason::Http { request },
             (Event::Filter(request), Some(session)) => {
                 Reason::FilterProtocolConnection { session, request }

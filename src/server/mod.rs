@@ -27,23 +27,31 @@
 //! ```
 
 mod deadlines;
+mod handle;
+mod protocol_timers;
 mod run;
 pub(crate) mod tokens;
+
+pub use handle::ServerHandle;
 
 use crate::config::Config;
 use crate::conn::{Connection, ConnectionId, Env};
 use crate::log_text::Throttle;
 use crate::net;
-use crate::protocol::{Context, Event as ProtocolEvent, ProtocolTable};
+use crate::protocol::{Context, Event as ProtocolEvent, LoopRequests, Message, ProtocolTable};
 use deadlines::{Deadlines, Wakeup};
+use handle::{Command, Shared};
 use log::{debug, info, warn};
 use mio::event::Event;
 use mio::net::TcpListener;
-use mio::{Interest, Registry, Token};
+use mio::{Interest, Registry, Token, Waker};
+use protocol_timers::ProtocolTimers;
 use slab::Slab;
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokens::{Target, TokenRange};
 
@@ -59,7 +67,14 @@ pub struct Server {
     local_addr: SocketAddr,
     registration: Option<Registration>,
     connections: Slab<Connection>,
+    /// Slab key of each connection, for requests that name a connection by id.
+    keys: HashMap<ConnectionId, usize>,
     deadlines: Deadlines,
+    protocol_timers: ProtocolTimers,
+    /// What callbacks asked of the loop as a whole during the current pass.
+    loop_requests: LoopRequests,
+    /// Shared with every [`ServerHandle`].
+    shared: Arc<Shared>,
     /// Connections to service again without waiting for an event (a budget ran out).
     pending: Vec<usize>,
     accept: AcceptState,
@@ -126,7 +141,11 @@ impl Server {
             local_addr,
             registration: None,
             connections: Slab::new(),
+            keys: HashMap::new(),
             deadlines: Deadlines::default(),
+            protocol_timers: ProtocolTimers::default(),
+            loop_requests: LoopRequests::default(),
+            shared: Arc::default(),
             pending: Vec::new(),
             accept: AcceptState::default(),
             next_id: 0,
@@ -164,6 +183,18 @@ impl Server {
     /// Open connections (any phase).
     pub fn connection_count(&self) -> usize {
         self.connections.len()
+    }
+
+    /// A handle other threads can use to reach this server (see [`ServerHandle`]).
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle::new(self.shared.clone())
+    }
+
+    /// The `Waker` of the host's `Poll` (mio allows one per `Poll`), which
+    /// [`ServerHandle`]s use to wake the loop. When the host's waker token fires, just call
+    /// [`Server::handle_timeouts`] as after any poll.
+    pub fn set_waker(&mut self, waker: Arc<Waker>) {
+        self.shared.set_waker(waker);
     }
 
     /// Register with the host's `registry`. The server uses the tokens
@@ -235,6 +266,7 @@ impl Server {
         }
         let next = [
             self.deadlines.next(),
+            self.protocol_timers.next(),
             self.accept.retry_at,
             self.shutdown_deadline,
         ]
@@ -257,6 +289,12 @@ impl Server {
                 conn.scheduled = None;
                 self.service(wakeup.key, now, Service::Deadline);
             }
+        }
+        while let Some((timer, protocol)) = self.protocol_timers.pop_due(now) {
+            self.dispatch_protocol_event(protocol, ProtocolEvent::ProtocolTimer(timer), now);
+        }
+        for command in self.shared.take_commands() {
+            self.run_command(command, now);
         }
         for key in std::mem::take(&mut self.pending) {
             if let Some(conn) = self.connections.get_mut(key) {
@@ -358,6 +396,7 @@ impl Server {
         let key = entry.key();
         let env = Env {
             table: &mut self.table,
+            requests: &mut self.loop_requests,
             config: &self.config,
             www: self.www.as_deref(),
             now,
@@ -374,6 +413,7 @@ impl Server {
         }
         debug!("{id} accepted from {peer}");
         entry.insert(conn);
+        self.keys.insert(id, key);
         self.settle(key);
     }
 
@@ -383,6 +423,7 @@ impl Server {
         };
         let mut env = Env {
             table: &mut self.table,
+            requests: &mut self.loop_requests,
             config: &self.config,
             www: self.www.as_deref(),
             now,
@@ -394,6 +435,7 @@ impl Server {
             Service::Abort => conn.abort(&mut env),
         }
         self.settle(key);
+        self.apply_loop_requests();
     }
 
     /// After a service pass: remove a finished connection, or queue its pending work and
@@ -404,6 +446,7 @@ impl Server {
         };
         if conn.phase.is_gone() {
             let mut conn = self.connections.remove(key);
+            self.keys.remove(&conn.ident.id);
             if let Some(registration) = self.registration.as_ref() {
                 let _ = registration.registry.deregister(&mut conn.wire.socket);
             }
@@ -437,9 +480,83 @@ impl Server {
     fn broadcast_protocol_event(&mut self, event: impl Fn() -> ProtocolEvent<'static>) {
         let now = Instant::now();
         for index in 0..self.table.len() {
-            let mut cx = Context::for_protocol(now);
-            self.table.dispatch(index, &mut cx, None, event());
+            self.dispatch_protocol_event(index, event(), now);
         }
+    }
+
+    fn dispatch_protocol_event(&mut self, protocol: usize, event: ProtocolEvent<'_>, now: Instant) {
+        let mut cx = Context::for_protocol(protocol, &mut self.loop_requests, now);
+        self.table.dispatch(protocol, &mut cx, None, event);
+        self.apply_loop_requests();
+    }
+
+    /// Carry out what callbacks asked of the loop as a whole.
+    fn apply_loop_requests(&mut self) {
+        if self.loop_requests.is_empty() {
+            return;
+        }
+        for change in std::mem::take(&mut self.loop_requests.timer_changes) {
+            self.protocol_timers.apply(change);
+        }
+        for protocol in std::mem::take(&mut self.loop_requests.writeable_all) {
+            for (key, conn) in self.connections.iter_mut() {
+                if conn.open_protocol() == Some(protocol)
+                    && conn.request_writeable()
+                    && !conn.queued
+                {
+                    conn.queued = true;
+                    self.pending.push(key);
+                }
+            }
+        }
+    }
+
+    /// A request from a [`ServerHandle`].
+    fn run_command(&mut self, command: Command, now: Instant) {
+        match command {
+            Command::Send(id, message) => {
+                if let Some(&key) = self.keys.get(&id) {
+                    self.send_from_outside(key, message, now);
+                }
+            }
+            Command::Broadcast(protocol, message) => {
+                let Some(index) = self.table.find(&protocol) else {
+                    warn!("broadcast to unknown protocol {protocol:?} ignored");
+                    return;
+                };
+                let keys: Vec<usize> = self
+                    .connections
+                    .iter()
+                    .filter(|(_, conn)| conn.open_protocol() == Some(index))
+                    .map(|(key, _)| key)
+                    .collect();
+                for key in keys {
+                    self.send_from_outside(key, message.clone(), now);
+                }
+            }
+            Command::Shutdown => self.begin_shutdown(),
+        }
+    }
+
+    fn send_from_outside(&mut self, key: usize, message: Message, now: Instant) {
+        let Some(conn) = self.connections.get_mut(key) else {
+            return;
+        };
+        let env = Env {
+            table: &mut self.table,
+            requests: &mut self.loop_requests,
+            config: &self.config,
+            www: self.www.as_deref(),
+            now,
+            shutting_down: self.shutdown_deadline.is_some(),
+        };
+        if let Err(err) = conn.send(message, &env) {
+            debug!(
+                "{}: message from another thread not sent: {err}",
+                conn.ident.id
+            );
+        }
+        self.service(key, now, Service::Ready);
     }
 }
 
@@ -451,5 +568,6 @@ impl Drop for Server {
         }
         self.abort_all(Instant::now());
         self.broadcast_protocol_event(|| ProtocolEvent::Destroy);
+        self.shared.stop();
     }
 }

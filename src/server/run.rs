@@ -5,10 +5,11 @@ use super::tokens::standalone;
 use super::Server;
 use crate::net::interrupted;
 use log::info;
-use mio::{Events, Interest, Poll};
+use mio::{Events, Interest, Poll, Waker};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use std::io;
+use std::sync::Arc;
 
 /// Readiness events taken from the kernel per `poll` call.
 const EVENTS_PER_POLL: usize = 1024;
@@ -21,6 +22,7 @@ impl Server {
         let mut signals = Signals::new([SIGINT, SIGTERM])?;
         poll.registry()
             .register(&mut signals, standalone::SIGNALS, Interest::READABLE)?;
+        self.set_waker(Arc::new(Waker::new(poll.registry(), standalone::WAKER)?));
         self.register(poll.registry(), standalone::SERVER_BASE)?;
         let mut events = Events::with_capacity(EVENTS_PER_POLL);
         while !self.is_finished() {
@@ -31,12 +33,15 @@ impl Server {
                 return Err(err);
             }
             for event in events.iter() {
-                if event.token() == standalone::SIGNALS {
-                    for signal in signals.pending() {
-                        self.on_signal(signal);
+                match event.token() {
+                    standalone::SIGNALS => {
+                        for signal in signals.pending() {
+                            self.on_signal(signal);
+                        }
                     }
-                } else {
-                    self.handle_event(event);
+                    // Handle requests are picked up by handle_timeouts below.
+                    standalone::WAKER => {}
+                    _ => self.handle_event(event),
                 }
             }
             self.handle_timeouts();

@@ -8,8 +8,10 @@ pub(crate) mod standalone {
     use mio::Token;
     /// SIGINT/SIGTERM.
     pub const SIGNALS: Token = Token(0);
+    /// `ServerHandle` requests.
+    pub const WAKER: Token = Token(1);
     /// The first token of the server's range.
-    pub const SERVER_BASE: Token = Token(1);
+    pub const SERVER_BASE: Token = Token(2);
 }
 
 /// What a token in the range stands for.

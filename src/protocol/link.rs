@@ -1,0 +1,153 @@
+//! A connection as the loop lends it to callbacks, and the rules for queuing frames on it:
+//! only on an open WebSocket, fragments in order, never past the outgoing cap.
+
+use super::Message;
+use crate::conn::{ConnectionId, OutQueue};
+use crate::net::Transport;
+use log::debug;
+use std::net::SocketAddr;
+use std::time::Instant;
+use tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
+use tungstenite::protocol::frame::Frame;
+use tungstenite::protocol::WebSocketContext;
+use tungstenite::Bytes;
+
+/// The longest header a server frame can have (no mask): 2 + 8 bytes, rounded up.
+const MAX_FRAME_HEADER_BYTES: usize = 14;
+
+/// Why a send was refused. Nothing was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The callback is about the protocol as a whole (`ProtocolInit`, `ProtocolDestroy`).
+    NoConnection,
+    /// The connection is not an open WebSocket (an HTTP request, or a close is under way).
+    NotOpen,
+    /// The outgoing queue would pass `max_outgoing_bytes`: the peer is not reading. The
+    /// connection is closed with 1008; wait for `ServerWriteable` before sending more.
+    QueueFull,
+    /// A whole message while a fragmented one is unfinished (or a continuation without a
+    /// first fragment): the frames would interleave on the wire.
+    FragmentOrder,
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SendError::NoConnection => "no connection in this callback",
+            SendError::NotOpen => "the WebSocket is not open",
+            SendError::QueueFull => "the outgoing queue is full",
+            SendError::FragmentOrder => "fragments out of order",
+        })
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// How the outgoing queue stands after a message was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// Below `outgoing_soft_limit`: keep sending.
+    Flowing,
+    /// Queued, but the queue is above `outgoing_soft_limit`: the peer reads slower than we
+    /// send. Stop, [`request_writeable`](Context::request_writeable), and carry on in
+    /// `ServerWriteable` (perhaps [`pause_reading`](Context::pause_reading) meanwhile).
+    Congested,
+}
+
+/// What the callbacks of one connection asked the loop to do; carried out after each callback.
+#[derive(Debug, Default)]
+pub(crate) struct SessionRequests {
+    /// Deliver `ServerWriteable` once the connection can take more output.
+    pub writeable: bool,
+    /// Close with this code and reason once the callback returns.
+    pub close: Option<(CloseCode, String)>,
+    /// When the connection's `Timer` reason is due.
+    pub timer: Option<Instant>,
+    /// A send hit `max_outgoing_bytes`.
+    pub overflowed: bool,
+    /// A fragmented message is being sent: only its continuations may follow.
+    pub sending_fragments: bool,
+    /// Do not read from the connection (rx flow control).
+    pub rx_paused: bool,
+}
+
+/// The connection a callback is about, as the loop lends it to the [`Context`].
+pub(crate) struct ConnectionLink<'a> {
+    pub id: ConnectionId,
+    pub peer: SocketAddr,
+    /// The open WebSocket; `None` while the connection is still HTTP.
+    pub ws: Option<&'a mut WebSocketContext>,
+    pub out: &'a mut OutQueue,
+    pub requests: &'a mut SessionRequests,
+    pub max_outgoing: usize,
+    pub soft_limit: usize,
+}
+
+/// One fragment of a message sent in pieces ([`Context::send_fragment`]).
+#[derive(Debug, Clone)]
+pub struct Fragment {
+    /// The fragment's payload. Text fragments may split a UTF-8 character; the whole message
+    /// must be valid UTF-8.
+    pub data: Bytes,
+    /// Binary (true) or text (false); only the first fragment's kind reaches the wire.
+    pub binary: bool,
+    /// The first fragment of the message.
+    pub first: bool,
+    /// The last fragment of the message.
+    pub last: bool,
+}
+
+impl ConnectionLink<'_> {
+    /// Queue a whole message.
+    pub fn send_message(&mut self, message: Message) -> Result<Sent, SendError> {
+        self.check_open()?;
+        if self.requests.sending_fragments {
+            return Err(SendError::FragmentOrder);
+        }
+        self.queue(message.into_tungstenite())
+    }
+
+    /// Queue one fragment, in order.
+    pub fn send_fragment(&mut self, fragment: Fragment) -> Result<Sent, SendError> {
+        self.check_open()?;
+        if fragment.first == self.requests.sending_fragments {
+            return Err(SendError::FragmentOrder);
+        }
+        let opcode = match (fragment.first, fragment.binary) {
+            (false, _) => OpData::Continue,
+            (true, true) => OpData::Binary,
+            (true, false) => OpData::Text,
+        };
+        let frame = Frame::message(fragment.data, OpCode::Data(opcode), fragment.last);
+        let sent = self.queue(tungstenite::Message::Frame(frame))?;
+        self.requests.sending_fragments = !fragment.last;
+        Ok(sent)
+    }
+
+    fn check_open(&mut self) -> Result<(), SendError> {
+        let ws = self.ws.as_deref().ok_or(SendError::NotOpen)?;
+        if self.requests.close.is_some() || !ws.can_write() {
+            return Err(SendError::NotOpen);
+        }
+        Ok(())
+    }
+
+    /// Queue one frame within the outgoing cap and report how full the queue is.
+    fn queue(&mut self, message: tungstenite::Message) -> Result<Sent, SendError> {
+        let ws = self.ws.as_deref_mut().ok_or(SendError::NotOpen)?;
+        if self.out.len() + message.len() + MAX_FRAME_HEADER_BYTES > self.max_outgoing {
+            self.requests.overflowed = true;
+            return Err(SendError::QueueFull);
+        }
+        if let Err(err) = ws.write(&mut Transport::queue_only(self.out), message) {
+            debug!("{}: send refused: {err}", self.id);
+            return Err(SendError::NotOpen);
+        }
+        Ok(if self.out.len() > self.soft_limit {
+            Sent::Congested
+        } else {
+            Sent::Flowing
+        })
+    }
+}

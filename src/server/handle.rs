@@ -1,0 +1,92 @@
+//! A handle other threads use to ask the loop to do something — send to a connection,
+//! broadcast to a protocol, shut down — through the one `Waker` of the `Poll` the server runs
+//! in (the host's when embedded; wsloop's own in `Server::run`).
+
+use crate::conn::ConnectionId;
+use crate::protocol::Message;
+use mio::Waker;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// What another thread asked for; carried out by the loop in `Server::handle_timeouts`.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Send(ConnectionId, Message),
+    Broadcast(String, Message),
+    Shutdown,
+}
+
+/// The state a [`ServerHandle`] shares with its server.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    commands: Mutex<Vec<Command>>,
+    waker: Mutex<Option<Arc<Waker>>>,
+    stopped: AtomicBool,
+}
+
+impl Shared {
+    pub fn set_waker(&self, waker: Arc<Waker>) {
+        *self.waker.lock().unwrap_or_else(PoisonError::into_inner) = Some(waker);
+    }
+
+    pub fn take_commands(&self) -> Vec<Command> {
+        std::mem::take(&mut *self.commands.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+    }
+}
+
+/// Asks a server, from any thread, to act. Cheap to clone; every call returns `false` once the
+/// server is gone.
+///
+/// The loop picks requests up on its next tick: the handle wakes it through the `Waker` given
+/// to [`Server::set_waker`](crate::Server::set_waker) (or `Server::run`'s own).
+#[derive(Debug, Clone)]
+pub struct ServerHandle {
+    shared: Arc<Shared>,
+}
+
+impl ServerHandle {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        ServerHandle { shared }
+    }
+
+    /// Send `message` to one connection (ignored if it is not an open WebSocket by then).
+    pub fn send(&self, to: ConnectionId, message: impl Into<Message>) -> bool {
+        self.push(Command::Send(to, message.into()))
+    }
+
+    /// Send `message` to every open connection of `protocol`.
+    pub fn broadcast(&self, protocol: &str, message: impl Into<Message>) -> bool {
+        self.push(Command::Broadcast(protocol.to_owned(), message.into()))
+    }
+
+    /// Begin a graceful shutdown, as SIGTERM does.
+    pub fn shutdown(&self) -> bool {
+        self.push(Command::Shutdown)
+    }
+
+    fn push(&self, command: Command) -> bool {
+        if self.shared.stopped.load(Ordering::Acquire) {
+            return false;
+        }
+        self.shared
+            .commands
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(command);
+        let waker = self
+            .shared
+            .waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(waker) = waker {
+            // A failed wake only delays the command to the loop's next tick.
+            let _ = waker.wake();
+        }
+        true
+    }
+}
