@@ -185,6 +185,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             }
             "--www" => www = PathBuf::from(value()?),
             "--allow-origin" => config.allowed_origins.push(value()?),
+            "--status" => config.status_endpoints = true,
             _ => match LIMIT_FLAGS.iter().find(|limit| limit.name == flag) {
                 Some(limit) => {
                     let value = value()?;
@@ -214,6 +215,7 @@ pub fn help() -> String {
          \x20 --www DIR       static files to serve (default ./www)\n\
          \x20 --allow-origin O  accept WebSocket upgrades only with Origin O (repeatable;\n\
          \x20                   default: any origin)\n\
+         \x20 --status        serve /status (JSON) and /metrics (Prometheus)\n\
          \x20 -h, --help      this text\n\
          \x20 -V, --version   the version\n\nLimits and timeouts (sizes take K/M/G, durations s/ms):\n",
     );

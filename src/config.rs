@@ -66,6 +66,10 @@ pub struct Config {
     /// If not empty, WebSocket upgrades must carry one of these `Origin` values exactly
     /// (e.g. `https://example.com`); others get `403`. Empty allows any origin.
     pub allowed_origins: Vec<String>,
+    /// Serve `/status` (JSON) and `/metrics` (Prometheus text) with connection counts,
+    /// messages and bytes, closes by code and uptime. Off by default: they tell anyone who
+    /// asks how busy the server is.
+    pub status_endpoints: bool,
 }
 
 impl Default for Config {
@@ -90,6 +94,7 @@ impl Default for Config {
             close_timeout: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(5),
             allowed_origins: Vec::new(),
+            status_endpoints: false,
         }
     }
 }

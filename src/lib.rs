@@ -81,7 +81,9 @@ pub mod http;
 mod log_text;
 mod net;
 pub mod protocol;
+pub mod ring;
 pub mod server;
+mod stats;
 
 pub use config::Config;
 pub use conn::ConnectionId;

@@ -49,6 +49,17 @@ pub(crate) fn answer(
         }
         UpgradeCheck::Valid(ask) => return upgrade::open(request, ask, leftover, wire, ident, env),
     }
+    if let Some(response) = status_response(&request, env) {
+        return respond(
+            response,
+            Some(&request),
+            request.keep_alive(),
+            leftover,
+            wire,
+            ident,
+            env,
+        );
+    }
     match ask_http_entry(&request, wire, ident, env) {
         Some(response) => {
             let keep_alive = request.keep_alive() && !env.shutting_down;
@@ -82,6 +93,7 @@ fn ask_http_entry(
         requests: &mut requests,
         max_outgoing: env.config.max_outgoing_bytes,
         soft_limit: env.config.outgoing_soft_limit,
+        sent: &mut env.stats.sent,
     };
     let mut cx = Context::for_connection(link, HTTP_ENTRY, env.requests, env.now);
     match env
@@ -92,6 +104,30 @@ fn ask_http_entry(
         Outcome::Reject { status, reason } => Some(Response::error(status, reason)),
         Outcome::Close { .. } => None,
         _ => Some(static_response(request, env)),
+    }
+}
+
+/// `/status` and `/metrics`, when `--status` turned them on.
+fn status_response(request: &Request, env: &Env<'_>) -> Option<Response> {
+    if !env.config.status_endpoints || !matches!(request.method(), Method::Get | Method::Head) {
+        return None;
+    }
+    let name = |index| env.table.name(index).to_owned();
+    match request.path() {
+        "/status" => Some(
+            Response::new(200)
+                .with_body("application/json", env.stats.to_json(env.now, name))
+                .with_header("Cache-Control", "no-store"),
+        ),
+        "/metrics" => Some(
+            Response::new(200)
+                .with_body(
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    env.stats.to_prometheus(env.now, name),
+                )
+                .with_header("Cache-Control", "no-store"),
+        ),
+        _ => None,
     }
 }
 
@@ -128,6 +164,7 @@ pub(crate) fn respond(
         ),
         None => info!("{} bad request -> {}", ident.id, response.status()),
     }
+    env.stats.responded(response.status());
     response.write_to(wire.out.buffer(), true, keep_alive, http10);
     let body = if head_only {
         Default::default()

@@ -17,6 +17,7 @@ pub(crate) use phase::Phase;
 use crate::config::Config;
 use crate::net::{self, ReadState};
 use crate::protocol::{LoopRequests, Message, ProtocolIndex, ProtocolTable, SendError, Sent};
+use crate::stats::Stats;
 use log::debug;
 use mio::net::TcpStream;
 use std::fmt;
@@ -58,6 +59,7 @@ pub(crate) struct Env<'a> {
     pub table: &'a mut ProtocolTable,
     /// What callbacks ask of the loop as a whole; the server applies it after the pass.
     pub requests: &'a mut LoopRequests,
+    pub stats: &'a mut Stats,
     pub config: &'a Config,
     pub www: Option<&'a Path>,
     pub now: Instant,
@@ -171,7 +173,7 @@ impl Connection {
     }
 
     /// Queue a message from outside any callback (a `ServerHandle` request).
-    pub fn send(&mut self, message: Message, env: &Env<'_>) -> Result<Sent, SendError> {
+    pub fn send(&mut self, message: Message, env: &mut Env<'_>) -> Result<Sent, SendError> {
         match &mut self.phase {
             Phase::Open(ws) => ws.send(message, &mut self.wire, self.ident, env),
             _ => Err(SendError::NotOpen),
@@ -200,6 +202,7 @@ impl Connection {
         let after = self.phase.name();
         if after != before {
             debug!("{} {before}=>{after}", self.ident.id);
+            env.stats.phase_changed(Some(before), after);
         }
     }
 }

@@ -70,6 +70,7 @@ pub(crate) fn open(
         ident.peer,
         env.table.name(index)
     );
+    env.stats.session_opened(index);
     ws.established(wire, ident, env);
     Phase::Open(ws)
 }

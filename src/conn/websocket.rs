@@ -12,6 +12,7 @@ use crate::protocol::{
     ConnectionLink, Context, Event, Message, Outcome, ProtocolIndex, SendError, Sent,
     SessionRequests,
 };
+use crate::stats::Traffic;
 use log::{debug, info, warn};
 use std::any::Any;
 use std::io;
@@ -184,6 +185,7 @@ impl WsSession {
     /// The connection is over: deliver `Closed` (exactly once: this consumes the session).
     pub fn finish(mut self: Box<Self>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
         let code = self.close_code.unwrap_or(CloseCode::Abnormal);
+        env.stats.session_closed(self.protocol, code.into());
         self.call(Event::Closed(code), false, wire, ident, env);
         info!("{} closed ({})", ident.id, u16::from(code));
         Phase::Gone
@@ -217,6 +219,7 @@ impl WsSession {
                 Err(WsError::Io(err)) if would_block(&err) => break ReadEnd::Paused,
                 Err(err) => break ReadEnd::Failed(err),
             };
+            env.stats.received.count(message.len());
             self.deliver(Event::Receive(message), wire, ident, env);
             if self.wants_close() || self.requests.rx_paused {
                 // Whole frames may still sit in tungstenite's buffer.
@@ -368,17 +371,11 @@ impl WsSession {
         message: Message,
         wire: &mut Wire,
         ident: Ident,
-        env: &Env<'_>,
+        env: &mut Env<'_>,
     ) -> Result<Sent, SendError> {
-        let mut link = lend(
-            &mut self.ws,
-            &mut self.requests,
-            true,
-            wire,
-            ident,
-            env.config,
-        );
-        link.send_message(message)
+        let sent = &mut env.stats.sent;
+        let ws = Some(&mut self.ws);
+        lend(ws, &mut self.requests, wire, ident, env.config, sent).send_message(message)
     }
 
     /// Run the protocol's callback; `lend_ws` lets it send (not before 101, not after Closed).
@@ -390,14 +387,9 @@ impl WsSession {
         ident: Ident,
         env: &mut Env<'_>,
     ) -> Outcome {
-        let link = lend(
-            &mut self.ws,
-            &mut self.requests,
-            lend_ws,
-            wire,
-            ident,
-            env.config,
-        );
+        let ws = lend_ws.then_some(&mut self.ws);
+        let sent = &mut env.stats.sent;
+        let link = lend(ws, &mut self.requests, wire, ident, env.config, sent);
         let mut cx = Context::for_connection(link, self.protocol, env.requests, env.now);
         env.table
             .dispatch(self.protocol, &mut cx, Some(&mut *self.session), event)
@@ -406,20 +398,21 @@ impl WsSession {
 
 /// The connection as a callback (or a `ServerHandle` request) may use it.
 fn lend<'a>(
-    ws: &'a mut WebSocketContext,
+    ws: Option<&'a mut WebSocketContext>,
     requests: &'a mut SessionRequests,
-    lend_ws: bool,
     wire: &'a mut Wire,
     ident: Ident,
     config: &Config,
+    sent: &'a mut Traffic,
 ) -> ConnectionLink<'a> {
     ConnectionLink {
         id: ident.id,
         peer: ident.peer,
-        ws: lend_ws.then_some(ws),
+        ws,
         out: &mut wire.out,
         requests,
         max_outgoing: config.max_outgoing_bytes,
         soft_limit: config.outgoing_soft_limit,
+        sent,
     }
 }

@@ -4,6 +4,7 @@
 use super::Message;
 use crate::conn::{ConnectionId, OutQueue};
 use crate::net::Transport;
+use crate::stats::Traffic;
 use log::debug;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -82,6 +83,8 @@ pub(crate) struct ConnectionLink<'a> {
     pub requests: &'a mut SessionRequests,
     pub max_outgoing: usize,
     pub soft_limit: usize,
+    /// The server's count of messages sent.
+    pub sent: &'a mut Traffic,
 }
 
 /// One fragment of a message sent in pieces ([`Context::send_fragment`]).
@@ -136,7 +139,8 @@ impl ConnectionLink<'_> {
     /// Queue one frame within the outgoing cap and report how full the queue is.
     fn queue(&mut self, message: tungstenite::Message) -> Result<Sent, SendError> {
         let ws = self.ws.as_deref_mut().ok_or(SendError::NotOpen)?;
-        if self.out.len() + message.len() + MAX_FRAME_HEADER_BYTES > self.max_outgoing {
+        let payload = message.len();
+        if self.out.len() + payload + MAX_FRAME_HEADER_BYTES > self.max_outgoing {
             self.requests.overflowed = true;
             return Err(SendError::QueueFull);
         }
@@ -144,6 +148,7 @@ impl ConnectionLink<'_> {
             debug!("{}: send refused: {err}", self.id);
             return Err(SendError::NotOpen);
         }
+        self.sent.count(payload);
         Ok(if self.out.len() > self.soft_limit {
             Sent::Congested
         } else {

@@ -39,6 +39,7 @@ use crate::conn::{Connection, ConnectionId, Env};
 use crate::log_text::Throttle;
 use crate::net;
 use crate::protocol::{Context, Event as ProtocolEvent, LoopRequests, Message, ProtocolTable};
+use crate::stats::Stats;
 use deadlines::{Deadlines, Wakeup};
 use handle::{Command, Shared};
 use log::{debug, info, warn};
@@ -75,6 +76,7 @@ pub struct Server {
     loop_requests: LoopRequests,
     /// Shared with every [`ServerHandle`].
     shared: Arc<Shared>,
+    stats: Stats,
     /// Connections to service again without waiting for an event (a budget ran out).
     pending: Vec<usize>,
     accept: AcceptState,
@@ -146,6 +148,7 @@ impl Server {
             protocol_timers: ProtocolTimers::default(),
             loop_requests: LoopRequests::default(),
             shared: Arc::default(),
+            stats: Stats::new(Instant::now()),
             pending: Vec::new(),
             accept: AcceptState::default(),
             next_id: 0,
@@ -397,6 +400,7 @@ impl Server {
         let env = Env {
             table: &mut self.table,
             requests: &mut self.loop_requests,
+            stats: &mut self.stats,
             config: &self.config,
             www: self.www.as_deref(),
             now,
@@ -412,6 +416,8 @@ impl Server {
             return;
         }
         debug!("{id} accepted from {peer}");
+        self.stats.accepted += 1;
+        self.stats.phase_changed(None, conn.phase.name());
         entry.insert(conn);
         self.keys.insert(id, key);
         self.settle(key);
@@ -424,6 +430,7 @@ impl Server {
         let mut env = Env {
             table: &mut self.table,
             requests: &mut self.loop_requests,
+            stats: &mut self.stats,
             config: &self.config,
             www: self.www.as_deref(),
             now,
@@ -542,15 +549,16 @@ impl Server {
         let Some(conn) = self.connections.get_mut(key) else {
             return;
         };
-        let env = Env {
+        let mut env = Env {
             table: &mut self.table,
             requests: &mut self.loop_requests,
+            stats: &mut self.stats,
             config: &self.config,
             www: self.www.as_deref(),
             now,
             shutting_down: self.shutdown_deadline.is_some(),
         };
-        if let Err(err) = conn.send(message, &env) {
+        if let Err(err) = conn.send(message, &mut env) {
             debug!(
                 "{}: message from another thread not sent: {err}",
                 conn.ident.id

@@ -1,0 +1,258 @@
+//! The server's counters and their two renderings: `/status` (JSON) and `/metrics`
+//! (Prometheus text format). Gauges are kept up to date on every phase change, so rendering
+//! never scans the connections.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::time::Instant;
+
+/// Phases as the status endpoints name them, in the order of [`Stats::phases`].
+const PHASES: [&str; 4] = ["READING_HEAD", "SERVING_FILE", "OPEN", "CLOSING"];
+
+/// Messages and their payload bytes.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Traffic {
+    pub messages: u64,
+    pub bytes: u64,
+}
+
+impl Traffic {
+    pub fn count(&mut self, bytes: usize) {
+        self.messages += 1;
+        self.bytes += bytes as u64;
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Stats {
+    started: Instant,
+    /// Connections in each phase of [`PHASES`].
+    phases: [u64; PHASES.len()],
+    /// WebSocket sessions (open or closing) by protocol index.
+    sessions: BTreeMap<usize, u64>,
+    pub accepted: u64,
+    pub received: Traffic,
+    pub sent: Traffic,
+    /// Finished WebSockets by close code (1006: no close handshake).
+    closes: BTreeMap<u16, u64>,
+    /// HTTP responses by status.
+    responses: BTreeMap<u16, u64>,
+}
+
+impl Stats {
+    pub fn new(now: Instant) -> Self {
+        Stats {
+            started: now,
+            phases: [0; PHASES.len()],
+            sessions: BTreeMap::new(),
+            accepted: 0,
+            received: Traffic::default(),
+            sent: Traffic::default(),
+            closes: BTreeMap::new(),
+            responses: BTreeMap::new(),
+        }
+    }
+
+    /// A connection moved from phase `from` to phase `to` (either may be "GONE" or new).
+    pub fn phase_changed(&mut self, from: Option<&str>, to: &str) {
+        if let Some(index) = from.and_then(|from| PHASES.iter().position(|p| *p == from)) {
+            self.phases[index] = self.phases[index].saturating_sub(1);
+        }
+        if let Some(index) = PHASES.iter().position(|p| *p == to) {
+            self.phases[index] += 1;
+        }
+    }
+
+    pub fn session_opened(&mut self, protocol: usize) {
+        *self.sessions.entry(protocol).or_default() += 1;
+    }
+
+    pub fn session_closed(&mut self, protocol: usize, code: u16) {
+        if let Some(count) = self.sessions.get_mut(&protocol) {
+            *count = count.saturating_sub(1);
+        }
+        *self.closes.entry(code).or_default() += 1;
+    }
+
+    pub fn responded(&mut self, status: u16) {
+        *self.responses.entry(status).or_default() += 1;
+    }
+
+    /// `/status`: one JSON object. `protocol_name` maps protocol indexes to names.
+    pub fn to_json(&self, now: Instant, protocol_name: impl Fn(usize) -> String) -> String {
+        let mut out = format!(
+            "{{\"uptime_seconds\":{},\"accepted\":{},\"connections\":{{",
+            now.duration_since(self.started).as_secs(),
+            self.accepted
+        );
+        let phases = PHASES.iter().zip(self.phases);
+        push_json_map(&mut out, phases.map(|(name, n)| (name.to_string(), n)));
+        out += "},\"websockets\":{";
+        let sessions = self.sessions.iter();
+        push_json_map(&mut out, sessions.map(|(&p, &n)| (protocol_name(p), n)));
+        let _ = write!(
+            out,
+            "}},\"received\":{{\"messages\":{},\"bytes\":{}}},\"sent\":{{\"messages\":{},\"bytes\":{}}},\"closes\":{{",
+            self.received.messages, self.received.bytes, self.sent.messages, self.sent.bytes
+        );
+        push_json_map(
+            &mut out,
+            self.closes.iter().map(|(c, &n)| (c.to_string(), n)),
+        );
+        out += "},\"http_responses\":{";
+        push_json_map(
+            &mut out,
+            self.responses.iter().map(|(s, &n)| (s.to_string(), n)),
+        );
+        out += "}}\n";
+        out
+    }
+
+    /// `/metrics`: Prometheus text exposition format.
+    pub fn to_prometheus(&self, now: Instant, protocol_name: impl Fn(usize) -> String) -> String {
+        let mut out = String::new();
+        let uptime = now.duration_since(self.started).as_secs_f64();
+        metric(
+            &mut out,
+            "wsloop_uptime_seconds",
+            "gauge",
+            "Seconds since start.",
+        );
+        let _ = writeln!(out, "wsloop_uptime_seconds {uptime:.3}");
+        metric(
+            &mut out,
+            "wsloop_accepted_total",
+            "counter",
+            "Connections accepted.",
+        );
+        let _ = writeln!(out, "wsloop_accepted_total {}", self.accepted);
+        metric(
+            &mut out,
+            "wsloop_connections",
+            "gauge",
+            "Connections by phase.",
+        );
+        for (name, count) in PHASES.iter().zip(self.phases) {
+            let _ = writeln!(out, "wsloop_connections{{phase=\"{name}\"}} {count}");
+        }
+        metric(
+            &mut out,
+            "wsloop_websockets",
+            "gauge",
+            "WebSocket sessions by protocol.",
+        );
+        for (&protocol, count) in &self.sessions {
+            let name = protocol_name(protocol);
+            let _ = writeln!(out, "wsloop_websockets{{protocol=\"{name}\"}} {count}");
+        }
+        for (direction, traffic) in [("received", self.received), ("sent", self.sent)] {
+            let help = format!("WebSocket messages {direction}.");
+            metric(
+                &mut out,
+                &format!("wsloop_messages_{direction}_total"),
+                "counter",
+                &help,
+            );
+            let _ = writeln!(
+                out,
+                "wsloop_messages_{direction}_total {}",
+                traffic.messages
+            );
+            let help = format!("WebSocket payload bytes {direction}.");
+            metric(
+                &mut out,
+                &format!("wsloop_bytes_{direction}_total"),
+                "counter",
+                &help,
+            );
+            let _ = writeln!(out, "wsloop_bytes_{direction}_total {}", traffic.bytes);
+        }
+        metric(
+            &mut out,
+            "wsloop_closes_total",
+            "counter",
+            "WebSockets closed, by code.",
+        );
+        for (code, count) in &self.closes {
+            let _ = writeln!(out, "wsloop_closes_total{{code=\"{code}\"}} {count}");
+        }
+        metric(
+            &mut out,
+            "wsloop_http_responses_total",
+            "counter",
+            "HTTP responses, by status.",
+        );
+        for (status, count) in &self.responses {
+            let _ = writeln!(
+                out,
+                "wsloop_http_responses_total{{status=\"{status}\"}} {count}"
+            );
+        }
+        out
+    }
+}
+
+fn metric(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// `"key":value` pairs; keys are protocol names (tokens) or numbers, never client data.
+fn push_json_map(out: &mut String, entries: impl Iterator<Item = (String, u64)>) {
+    for (index, (key, value)) in entries.enumerate() {
+        let comma = if index == 0 { "" } else { "," };
+        let _ = write!(out, "{comma}\"{key}\":{value}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(now: Instant) -> Stats {
+        let mut stats = Stats::new(now);
+        stats.accepted = 3;
+        stats.phase_changed(None, "READING_HEAD");
+        stats.phase_changed(None, "READING_HEAD");
+        stats.phase_changed(Some("READING_HEAD"), "OPEN");
+        stats.session_opened(1);
+        stats.received.count(5);
+        stats.sent.count(5);
+        stats.responded(200);
+        stats.session_closed(1, 1000);
+        stats.phase_changed(Some("OPEN"), "GONE");
+        stats
+    }
+
+    #[test]
+    fn json_names_every_counter() {
+        let now = Instant::now();
+        let json = sample(now).to_json(now, |_| "echo".into());
+        assert_eq!(
+            json,
+            "{\"uptime_seconds\":0,\"accepted\":3,\"connections\":{\"READING_HEAD\":1,\
+             \"SERVING_FILE\":0,\"OPEN\":0,\"CLOSING\":0},\"websockets\":{\"echo\":0},\
+             \"received\":{\"messages\":1,\"bytes\":5},\"sent\":{\"messages\":1,\"bytes\":5},\
+             \"closes\":{\"1000\":1},\"http_responses\":{\"200\":1}}\n"
+        );
+    }
+
+    #[test]
+    fn prometheus_has_types_and_labels() {
+        let now = Instant::now();
+        let text = sample(now).to_prometheus(now, |_| "echo".into());
+        for line in [
+            "# TYPE wsloop_connections gauge",
+            "wsloop_connections{phase=\"READING_HEAD\"} 1",
+            "wsloop_websockets{protocol=\"echo\"} 0",
+            "wsloop_messages_received_total 1",
+            "wsloop_bytes_sent_total 5",
+            "wsloop_closes_total{code=\"1000\"} 1",
+            "wsloop_http_responses_total{status=\"200\"} 1",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+    }
+}
