@@ -87,8 +87,9 @@ pub(crate) struct ConnectionLink<'a> {
     pub sent: &'a mut Traffic,
 }
 
-/// One fragment of a message sent in pieces ([`Context::send_fragment`]).
-#[derive(Debug, Clone)]
+/// One fragment of a message: sent with [`Context::send_fragment`](super::Context::send_fragment),
+/// or received as `Reason::ReceiveFragment` by protocols that stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fragment {
     /// The fragment's payload. Text fragments may split a UTF-8 character; the whole message
     /// must be valid UTF-8.
