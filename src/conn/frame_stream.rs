@@ -6,6 +6,7 @@
 //! before a payload is buffered. Pure over a byte buffer; the OPEN phase feeds it.
 
 use crate::protocol::Fragment;
+use bytes::BytesMut;
 use std::io::Cursor;
 use tungstenite::protocol::frame::coding::{CloseCode, Control, Data, OpCode};
 use tungstenite::protocol::frame::{CloseFrame, FrameHeader};
@@ -49,10 +50,11 @@ struct Partial {
     bytes: usize,
 }
 
-/// Bytes read but not yet parsed, and the state of the message being received.
+/// Bytes read but not yet parsed, and the state of the message being received. Payloads are
+/// split off the buffer without copying; an idle connection holds no buffer at all.
 #[derive(Debug, Default)]
 pub(crate) struct FrameStream {
-    buf: Vec<u8>,
+    buf: BytesMut,
     message: Option<Partial>,
     /// The start of a UTF-8 character cut by the end of the last text fragment.
     utf8_carry: Vec<u8>,
@@ -62,22 +64,40 @@ impl FrameStream {
     /// Start with the bytes that came after the handshake.
     pub fn new(leftover: Vec<u8>) -> Self {
         FrameStream {
-            buf: leftover,
+            buf: BytesMut::from(&leftover[..]),
             ..Default::default()
         }
     }
 
-    /// Where the socket's bytes go; [`next_item`](FrameStream::next_item) consumes them.
-    pub fn buffer(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
+    /// Bytes the buffer lacks before the next frame is complete (at least 1).
+    pub fn missing(&self) -> usize {
+        let mut cursor = Cursor::new(&self.buf[..]);
+        let needed = match FrameHeader::parse(&mut cursor) {
+            Ok(Some((_, len))) => (cursor.position() + len).try_into().unwrap_or(usize::MAX),
+            _ => self.buf.len() + 1,
+        };
+        needed.saturating_sub(self.buf.len()).max(1)
     }
 
-    /// How many bytes the buffer should hold before the next frame can complete.
-    pub fn wanted(&self) -> usize {
-        let mut cursor = Cursor::new(&self.buf[..]);
-        match FrameHeader::parse(&mut cursor) {
-            Ok(Some((_, len))) => (cursor.position() + len).try_into().unwrap_or(usize::MAX),
-            _ => self.buf.len() + 14,
+    /// `len` writable bytes at the end of the buffer for the socket to fill, reserving room
+    /// for `frame_rest` more so a large frame is allocated once; then
+    /// [`filled`](FrameStream::filled) says how many were used.
+    pub fn spare(&mut self, len: usize, frame_rest: usize) -> &mut [u8] {
+        let start = self.buf.len();
+        self.buf.reserve(frame_rest.max(len));
+        self.buf.resize(start + len, 0);
+        &mut self.buf[start..]
+    }
+
+    /// The socket wrote `used` of the `len` bytes [`spare`](FrameStream::spare) lent.
+    pub fn filled(&mut self, len: usize, used: usize) {
+        self.buf.truncate(self.buf.len() - len + used);
+    }
+
+    /// Give the buffer's memory back if nothing is waiting in it (an idle connection).
+    pub fn release_if_empty(&mut self) {
+        if self.buf.is_empty() && self.buf.capacity() > 0 {
+            self.buf = BytesMut::new();
         }
     }
 
@@ -96,22 +116,23 @@ impl FrameStream {
         let header_len = cursor.position() as usize;
         check_header(&header, len, max_frame_bytes)?;
         let len = len as usize;
+        if let (OpCode::Data(_), Some(message)) = (header.opcode, &self.message) {
+            // Refuse before buffering the payload.
+            if message.bytes + len > max_message_bytes {
+                return Err(MESSAGE_TOO_BIG);
+            }
+        }
         if self.buf.len() < header_len + len {
             return Ok(None);
         }
-        let mut payload: Vec<u8> = self
-            .buf
-            .drain(..header_len + len)
-            .skip(header_len)
-            .collect();
+        let mut payload = self.buf.split_to(header_len + len).split_off(header_len);
         if let Some(mask) = header.mask {
-            for (index, byte) in payload.iter_mut().enumerate() {
-                *byte ^= mask[index % 4];
-            }
+            unmask(&mut payload, mask);
         }
+        let payload = payload.freeze();
         match header.opcode {
-            OpCode::Control(Control::Ping) => Ok(Some(StreamItem::Ping(payload.into()))),
-            OpCode::Control(Control::Pong) => Ok(Some(StreamItem::Pong(payload.into()))),
+            OpCode::Control(Control::Ping) => Ok(Some(StreamItem::Ping(payload))),
+            OpCode::Control(Control::Pong) => Ok(Some(StreamItem::Pong(payload))),
             OpCode::Control(_) => parse_close(&payload).map(|close| Some(StreamItem::Close(close))),
             OpCode::Data(data) => self
                 .data_frame(data, header.is_final, payload, max_message_bytes)
@@ -123,7 +144,7 @@ impl FrameStream {
         &mut self,
         data: Data,
         is_final: bool,
-        payload: Vec<u8>,
+        payload: Bytes,
         max_message_bytes: usize,
     ) -> Result<Fragment, Violation> {
         let first = match (data, &self.message) {
@@ -141,10 +162,7 @@ impl FrameStream {
         };
         message.bytes += payload.len();
         if message.bytes > max_message_bytes {
-            return Err(Violation {
-                code: CloseCode::Size,
-                reason: "message too big",
-            });
+            return Err(MESSAGE_TOO_BIG);
         }
         let binary = message.binary;
         let data = if binary {
@@ -156,7 +174,7 @@ impl FrameStream {
             self.message = None;
         }
         Ok(Fragment {
-            data: data.into(),
+            data,
             binary,
             first,
             last: is_final,
@@ -164,18 +182,45 @@ impl FrameStream {
     }
 
     /// The valid UTF-8 prefix of carry + `payload`; an incomplete last character waits for
-    /// the next fragment (an error if this is the last one).
-    fn whole_characters(&mut self, payload: Vec<u8>, is_final: bool) -> Result<Vec<u8>, Violation> {
-        let mut text = std::mem::take(&mut self.utf8_carry);
-        text.extend_from_slice(&payload);
+    /// the next fragment (an error if this is the last one). No copy unless a character was
+    /// cut at the previous fragment's end.
+    fn whole_characters(&mut self, payload: Bytes, is_final: bool) -> Result<Bytes, Violation> {
+        let mut text = if self.utf8_carry.is_empty() {
+            payload
+        } else {
+            let mut joined = std::mem::take(&mut self.utf8_carry);
+            joined.extend_from_slice(&payload);
+            Bytes::from(joined)
+        };
         match std::str::from_utf8(&text) {
             Ok(_) => Ok(text),
             Err(err) if err.error_len().is_none() && !is_final => {
-                self.utf8_carry = text.split_off(err.valid_up_to());
+                self.utf8_carry = text.split_off(err.valid_up_to()).to_vec();
                 Ok(text)
             }
             Err(_) => Err(INVALID_UTF8),
         }
+    }
+}
+
+const MESSAGE_TOO_BIG: Violation = Violation {
+    code: CloseCode::Size,
+    reason: "message too big",
+};
+
+/// XOR the client's mask over the payload, eight bytes at a time.
+fn unmask(payload: &mut [u8], mask: [u8; 4]) {
+    let word = u64::from_ne_bytes([
+        mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3],
+    ]);
+    let mut chunks = payload.chunks_exact_mut(8);
+    for chunk in &mut chunks {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        chunk.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ word).to_ne_bytes());
+    }
+    for (index, byte) in chunks.into_remainder().iter_mut().enumerate() {
+        *byte ^= mask[index % 4];
     }
 }
 
@@ -313,7 +358,7 @@ mod tests {
         for cut in 0..whole.len() {
             let mut stream = FrameStream::new(whole[..cut].to_vec());
             assert_eq!(stream.next_item(1024, 1024), Ok(None), "cut at {cut}");
-            stream.buffer().extend_from_slice(&whole[cut..]);
+            stream.buf.extend_from_slice(&whole[cut..]);
             assert_eq!(
                 stream.next_item(1024, 1024),
                 Ok(Some(StreamItem::Fragment(Fragment {

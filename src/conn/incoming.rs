@@ -1,20 +1,20 @@
-//! Where an open WebSocket's input comes from: tungstenite's whole messages (the default), or
-//! frame by frame for protocols that stream. Both report the same [`Incoming`] items and the
-//! same three kinds of trouble, so the OPEN and CLOSING phases read without caring which.
+//! Where an open WebSocket's input comes from: our frame reader, frame by frame for protocols
+//! that stream, or joined into whole messages for the rest. Pings and closes are answered
+//! here through tungstenite's `WebSocketContext`, which frames everything we send.
 
 use super::frame_stream::{FrameStream, StreamItem, Violation};
 use super::Wire;
 use crate::config::Config;
-use crate::net::{would_block, ReadBudget, Transport};
+use crate::net::{QueueStream, ReadBudget};
 use crate::protocol::{Fragment, Message};
-use tungstenite::error::{Error as WsError, ProtocolError};
+use bytes::BytesMut;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::protocol::WebSocketContext;
-use tungstenite::Bytes;
+use tungstenite::{Bytes, Utf8Bytes};
 
-/// Bytes asked of the socket at least, when a frame needs more.
-const MIN_READ_BYTES: usize = 4096;
+/// Most bytes asked of the socket in one call while a large frame is arriving.
+const MAX_READ_BYTES: usize = 256 * 1024;
 
 /// Something the peer sent, ready for the protocol.
 #[derive(Debug)]
@@ -37,14 +37,21 @@ pub(crate) enum ReadError {
 }
 
 /// The input side of an open WebSocket.
-pub(crate) enum Reader {
-    /// tungstenite reassembles messages and answers pings and closes itself.
-    Whole,
-    /// Our frame reader; pings and closes are answered through `ws` by us.
-    Frames(FrameStream),
+pub(crate) struct Reader {
+    frames: FrameStream,
+    /// `None` for protocols that stream fragments.
+    assembler: Option<Assembler>,
 }
 
 impl Reader {
+    /// `leftover`: bytes that came after the handshake.
+    pub fn new(leftover: Vec<u8>, streams_fragments: bool) -> Self {
+        Reader {
+            frames: FrameStream::new(leftover),
+            assembler: (!streams_fragments).then(Assembler::default),
+        }
+    }
+
     /// The next item, reading from the socket within `budget` as needed.
     pub fn next(
         &mut self,
@@ -53,114 +60,107 @@ impl Reader {
         budget: &mut ReadBudget,
         config: &Config,
     ) -> Result<Incoming, ReadError> {
-        match self {
-            Reader::Whole => next_message(ws, wire, budget),
-            Reader::Frames(frames) => next_frame(frames, ws, wire, budget, config),
+        loop {
+            let item = self
+                .frames
+                .next_item(config.max_frame_bytes, config.max_message_bytes);
+            match item {
+                Ok(Some(StreamItem::Fragment(fragment))) => match self.assembler.as_mut() {
+                    None => return Ok(Incoming::Fragment(fragment)),
+                    Some(assembler) => {
+                        if let Some(message) = assembler.push(fragment)? {
+                            return Ok(Incoming::Message(message));
+                        }
+                    }
+                },
+                Ok(Some(StreamItem::Pong(payload))) => return Ok(Incoming::Pong(payload)),
+                Ok(Some(StreamItem::Close(frame))) => return Ok(Incoming::Close(frame)),
+                Ok(Some(StreamItem::Ping(payload))) => {
+                    let pong = tungstenite::Message::Pong(payload);
+                    let _ = ws.write(&mut QueueStream::new(&mut wire.out), pong);
+                }
+                Ok(None) => self.read_more(wire, budget, config)?,
+                Err(Violation { code, reason }) => {
+                    return Err(ReadError::Violation(code, reason.to_owned()))
+                }
+            }
         }
     }
 
-    /// Queue the answer to the peer's close frame if tungstenite does not do it itself.
-    /// Returns true when the handshake is then complete (nothing more to read).
-    pub fn answer_close(
-        &self,
-        ws: &mut WebSocketContext,
+    /// Queue the answer to the peer's close frame: the same code, no reason (RFC 6455 §5.5.1).
+    pub fn answer_close(ws: &mut WebSocketContext, wire: &mut Wire, frame: Option<&CloseFrame>) {
+        let echo = frame.map(|frame| CloseFrame {
+            code: frame.code,
+            reason: Default::default(),
+        });
+        let _ = ws.close(&mut QueueStream::new(&mut wire.out), echo);
+    }
+
+    /// After a read pass: an idle connection keeps no read buffer.
+    pub fn release_idle_buffer(&mut self) {
+        self.frames.release_if_empty();
+    }
+
+    /// Read towards the next frame's end; `Blocked` when the socket or the budget has no more.
+    fn read_more(
+        &mut self,
         wire: &mut Wire,
-        frame: Option<&CloseFrame>,
-    ) -> bool {
-        match self {
-            Reader::Whole => false,
-            Reader::Frames(_) => {
-                let echo = frame.map(|frame| CloseFrame {
-                    code: frame.code,
-                    reason: Default::default(),
-                });
-                let _ = ws.close(&mut Transport::queue_only(&mut wire.out), echo);
-                true
+        budget: &mut ReadBudget,
+        config: &Config,
+    ) -> Result<(), ReadError> {
+        if budget.state.drained || budget.state.budget_exhausted {
+            return Err(ReadError::Blocked);
+        }
+        let missing = self.frames.missing();
+        let len = missing.clamp(
+            config.read_buffer_bytes,
+            MAX_READ_BYTES.max(config.read_buffer_bytes),
+        );
+        let spare = self.frames.spare(len, missing);
+        let read = budget.read_some(&wire.socket, spare);
+        let used = *read.as_ref().unwrap_or(&0);
+        self.frames.filled(len, used);
+        match read {
+            Ok(0) if budget.state.eof => {
+                Err(ReadError::Gone("peer closed without a close frame".into()))
             }
+            Ok(_) => Ok(()),
+            Err(err) if crate::net::would_block(&err) => Err(ReadError::Blocked),
+            Err(err) => Err(ReadError::Gone(err.to_string())),
         }
     }
 }
 
-fn next_message(
-    ws: &mut WebSocketContext,
-    wire: &mut Wire,
-    budget: &mut ReadBudget,
-) -> Result<Incoming, ReadError> {
-    loop {
-        let read = ws.read(&mut Transport::new(&wire.socket, budget, &mut wire.out));
-        return match read {
-            Ok(tungstenite::Message::Text(text)) => Ok(Incoming::Message(Message::Text(text))),
-            Ok(tungstenite::Message::Binary(data)) => Ok(Incoming::Message(Message::Binary(data))),
-            Ok(tungstenite::Message::Pong(payload)) => Ok(Incoming::Pong(payload)),
-            // tungstenite queued the pong itself.
-            Ok(tungstenite::Message::Ping(_) | tungstenite::Message::Frame(_)) => continue,
-            Ok(tungstenite::Message::Close(frame)) => Ok(Incoming::Close(frame)),
-            Err(err) => Err(classify(err)),
-        };
-    }
+/// Joins fragments into whole messages for protocols that do not stream.
+#[derive(Debug, Default)]
+struct Assembler {
+    parts: BytesMut,
+    binary: bool,
 }
 
-/// What a tungstenite error means for the connection.
-fn classify(err: WsError) -> ReadError {
-    let code = match &err {
-        WsError::Io(io_err) if would_block(io_err) => return ReadError::Blocked,
-        WsError::ConnectionClosed
-        | WsError::AlreadyClosed
-        | WsError::Io(_)
-        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            return ReadError::Gone(err.to_string())
+impl Assembler {
+    fn push(&mut self, fragment: Fragment) -> Result<Option<Message>, ReadError> {
+        if fragment.first && fragment.last {
+            return message(fragment.data, fragment.binary).map(Some);
         }
-        WsError::Capacity(_) => CloseCode::Size,
-        WsError::Utf8(_) => CloseCode::Invalid,
-        WsError::Protocol(_) => CloseCode::Protocol,
-        _ => CloseCode::Error,
-    };
-    ReadError::Violation(code, err.to_string())
-}
-
-fn next_frame(
-    frames: &mut FrameStream,
-    ws: &mut WebSocketContext,
-    wire: &mut Wire,
-    budget: &mut ReadBudget,
-    config: &Config,
-) -> Result<Incoming, ReadError> {
-    loop {
-        match frames.next_item(config.max_frame_bytes, config.max_message_bytes) {
-            Ok(Some(StreamItem::Fragment(fragment))) => return Ok(Incoming::Fragment(fragment)),
-            Ok(Some(StreamItem::Pong(payload))) => return Ok(Incoming::Pong(payload)),
-            Ok(Some(StreamItem::Close(frame))) => return Ok(Incoming::Close(frame)),
-            Ok(Some(StreamItem::Ping(payload))) => {
-                let pong = tungstenite::Message::Pong(payload);
-                let _ = ws.write(&mut Transport::queue_only(&mut wire.out), pong);
-            }
-            Ok(None) => read_more(frames, wire, budget)?,
-            Err(Violation { code, reason }) => {
-                return Err(ReadError::Violation(code, reason.to_owned()))
-            }
+        if fragment.first {
+            self.parts.clear();
+            self.binary = fragment.binary;
         }
+        self.parts.extend_from_slice(&fragment.data);
+        if !fragment.last {
+            return Ok(None);
+        }
+        message(std::mem::take(&mut self.parts).freeze(), self.binary).map(Some)
     }
 }
 
-/// Read towards the next frame's end; `Blocked` when the socket or the budget has no more.
-fn read_more(
-    frames: &mut FrameStream,
-    wire: &mut Wire,
-    budget: &mut ReadBudget,
-) -> Result<(), ReadError> {
-    if budget.state.drained || budget.state.budget_exhausted {
-        return Err(ReadError::Blocked);
+fn message(data: Bytes, binary: bool) -> Result<Message, ReadError> {
+    if binary {
+        return Ok(Message::Binary(data));
     }
-    let have = frames.buffer().len();
-    let want = frames.wanted().max(have + MIN_READ_BYTES);
-    budget
-        .read_into(&wire.socket, frames.buffer(), want)
-        .map_err(|err| ReadError::Gone(err.to_string()))?;
-    if budget.state.eof {
-        return Err(ReadError::Gone("peer closed without a close frame".into()));
-    }
-    if frames.buffer().len() == have {
-        return Err(ReadError::Blocked);
-    }
-    Ok(())
+    // The frame reader checked the UTF-8 already; this only changes the type.
+    Utf8Bytes::try_from(data)
+        .map(Message::Text)
+        .map_err(|_| ReadError::Violation(CloseCode::Invalid, "invalid UTF-8 in text".into()))
 }

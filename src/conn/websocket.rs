@@ -4,13 +4,12 @@
 //! (1002, 1007, 1009).
 
 use super::closing::Closing;
-use super::frame_stream::FrameStream;
 use super::incoming::{Incoming, ReadError, Reader};
 use super::{Env, Ident, Phase, Wire};
 use crate::config::Config;
 use crate::http::Request;
 use crate::log_text::truncate_utf8;
-use crate::net::{ReadBudget, Transport};
+use crate::net::{QueueStream, ReadBudget};
 use crate::protocol::{
     ConnectionLink, Context, Event, Message, Outcome, ProtocolIndex, SendError, Sent,
     SessionRequests,
@@ -68,14 +67,10 @@ impl WsSession {
         now: Instant,
     ) -> Box<Self> {
         let input_buffered = !leftover.is_empty();
-        let settings = Some(config.websocket());
-        let (ws, reader) = if streams_fragments {
-            let ws = WebSocketContext::new(Role::Server, settings);
-            (ws, Reader::Frames(FrameStream::new(leftover)))
-        } else {
-            let ws = WebSocketContext::from_partially_read(leftover, Role::Server, settings);
-            (ws, Reader::Whole)
-        };
+        // tungstenite frames what we send and tracks the close handshake; it never reads, so it
+        // gets no read buffer (Config::websocket).
+        let ws = WebSocketContext::new(Role::Server, Some(config.websocket()));
+        let reader = Reader::new(leftover, streams_fragments);
         Box::new(WsSession {
             ws,
             reader,
@@ -188,10 +183,7 @@ impl WsSession {
                 return self.finish(wire, ident, env);
             }
             let ping = tungstenite::Message::Ping(tungstenite::Bytes::from_static(b"wsloop"));
-            if let Err(err) = self
-                .ws
-                .write(&mut Transport::queue_only(&mut wire.out), ping)
-            {
+            if let Err(err) = self.ws.write(&mut QueueStream::new(&mut wire.out), ping) {
                 debug!("{} ping not queued: {err}", ident.id);
             }
             self.ping_outstanding = true;
@@ -247,6 +239,7 @@ impl WsSession {
             }
         };
         wire.note_read(budget.state);
+        self.reader.release_idle_buffer();
         if budget.state.received {
             // Any traffic proves the peer alive (libwebsockets' "validity").
             self.liveness_due = env.now + env.config.ping_interval;
@@ -267,11 +260,8 @@ impl WsSession {
         debug!("{} peer closed with {:?}", ident.id, code.map(u16::from));
         self.close_code = Some(code.unwrap_or(CloseCode::Status));
         self.call(Event::PeerClose(code, reason), false, wire, ident, env);
-        if self.reader.answer_close(&mut self.ws, wire, frame.as_ref()) {
-            return Phase::Closing(Closing::done_reading(self, env));
-        }
-        // tungstenite queued the reply; CLOSING sends it and finishes the handshake.
-        Phase::Closing(Closing::handshake(self, env))
+        Reader::answer_close(&mut self.ws, wire, frame.as_ref());
+        Phase::Closing(Closing::done_reading(self, env))
     }
 
     /// The peer broke the protocol: answer with the matching close code, stop parsing.
@@ -328,7 +318,7 @@ impl WsSession {
         };
         if let Err(err) = self
             .ws
-            .close(&mut Transport::queue_only(&mut wire.out), Some(frame))
+            .close(&mut QueueStream::new(&mut wire.out), Some(frame))
         {
             debug!("{} close frame not queued: {err}", ident.id);
         }

@@ -3,7 +3,7 @@
 
 use super::Message;
 use crate::conn::{ConnectionId, OutQueue};
-use crate::net::Transport;
+use crate::net::QueueStream;
 use crate::stats::Traffic;
 use log::debug;
 use std::net::SocketAddr;
@@ -145,7 +145,7 @@ impl ConnectionLink<'_> {
             self.requests.overflowed = true;
             return Err(SendError::QueueFull);
         }
-        if let Err(err) = ws.write(&mut Transport::queue_only(self.out), message) {
+        if let Err(err) = ws.write(&mut QueueStream::new(self.out), message) {
             debug!("{}: send refused: {err}", self.id);
             return Err(SendError::NotOpen);
         }
