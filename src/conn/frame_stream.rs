@@ -12,6 +12,10 @@ use tungstenite::protocol::frame::coding::{CloseCode, Control, Data, OpCode};
 use tungstenite::protocol::frame::{CloseFrame, FrameHeader};
 use tungstenite::Bytes;
 
+/// A partial frame up to this size is copied out of the shared read buffer at the end of a
+/// read pass; a larger one keeps the buffer.
+const MAX_COPIED_LEFTOVER: usize = 16 * 1024;
+
 /// Largest control-frame payload (RFC 6455 §5.5).
 const MAX_CONTROL_PAYLOAD: u64 = 125;
 
@@ -92,6 +96,33 @@ impl FrameStream {
     /// The socket wrote `used` of the `len` bytes [`spare`](FrameStream::spare) lent.
     pub fn filled(&mut self, len: usize, used: usize) {
         self.buf.truncate(self.buf.len() - len + used);
+    }
+
+    /// For one read pass, read into the server's `shared` buffer if nothing is waiting here.
+    /// Payloads split off it are reclaimed by its next `reserve` once the protocol drops them,
+    /// so steady traffic allocates nothing. True if it was borrowed.
+    pub fn borrow_shared(&mut self, shared: &mut BytesMut) -> bool {
+        if !self.buf.is_empty() {
+            return false;
+        }
+        std::mem::swap(&mut self.buf, shared);
+        true
+    }
+
+    /// Give a borrowed shared buffer back, keeping a private copy of a partial frame; a large
+    /// partial frame keeps the buffer instead (the server's next read grows a new one).
+    pub fn return_shared(&mut self, shared: &mut BytesMut) {
+        if self.buf.len() > MAX_COPIED_LEFTOVER {
+            return;
+        }
+        let leftover = if self.buf.is_empty() {
+            BytesMut::new()
+        } else {
+            BytesMut::from(&self.buf[..])
+        };
+        self.buf.clear();
+        std::mem::swap(&mut self.buf, shared);
+        self.buf = leftover;
     }
 
     /// Give the buffer's memory back if nothing is waiting in it (an idle connection).

@@ -96,8 +96,16 @@ impl Reader {
         let _ = ws.close(&mut QueueStream::new(&mut wire.out), echo);
     }
 
-    /// After a read pass: an idle connection keeps no read buffer.
-    pub fn release_idle_buffer(&mut self) {
+    /// Start a read pass on the server's shared read buffer (if nothing is pending here).
+    pub fn begin_pass(&mut self, shared: &mut BytesMut) -> bool {
+        self.frames.borrow_shared(shared)
+    }
+
+    /// End a read pass: give the shared buffer back; an idle connection keeps no buffer.
+    pub fn end_pass(&mut self, shared: &mut BytesMut, borrowed: bool) {
+        if borrowed {
+            self.frames.return_shared(shared);
+        }
         self.frames.release_if_empty();
     }
 

@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::net::{self, ReadState};
 use crate::protocol::{LoopRequests, Message, ProtocolIndex, ProtocolTable, SendError, Sent};
 use crate::stats::Stats;
+use bytes::BytesMut;
 use log::debug;
 use mio::net::TcpStream;
 use std::fmt;
@@ -62,6 +63,8 @@ pub(crate) struct Env<'a> {
     /// What callbacks ask of the loop as a whole; the server applies it after the pass.
     pub requests: &'a mut LoopRequests,
     pub stats: &'a mut Stats,
+    /// The server's one read buffer, lent to each connection for its read pass.
+    pub read_buffer: &'a mut BytesMut,
     pub config: &'a Config,
     pub www: Option<&'a Path>,
     pub now: Instant,

@@ -25,6 +25,23 @@ impl OutQueue {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Append one server frame (unmasked, RFC 6455 §5.2): FIN bit, opcode, length, payload.
+    pub fn push_frame(&mut self, opcode: u8, fin: bool, payload: &[u8]) {
+        let len = payload.len();
+        self.buf.reserve(len + 10);
+        self.buf.push(u8::from(fin) << 7 | opcode);
+        if len < 126 {
+            self.buf.push(len as u8);
+        } else if let Ok(len) = u16::try_from(len) {
+            self.buf.push(126);
+            self.buf.extend_from_slice(&len.to_be_bytes());
+        } else {
+            self.buf.push(127);
+            self.buf.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+        self.buf.extend_from_slice(payload);
+    }
+
     /// A writer for code that formats straight into the queue (HTTP responses).
     pub fn buffer(&mut self) -> &mut Vec<u8> {
         &mut self.buf
@@ -67,6 +84,20 @@ mod tests {
         queue.consume(7);
         assert!(queue.is_empty());
         assert_eq!(queue.pending(), b"");
+    }
+
+    #[test]
+    fn frames_use_the_shortest_length_encoding() {
+        let mut queue = OutQueue::default();
+        queue.push_frame(0x1, true, b"hi");
+        assert_eq!(queue.pending(), [0x81, 2, b'h', b'i']);
+        let mut queue = OutQueue::default();
+        queue.push_frame(0x2, false, &[0; 126]);
+        assert_eq!(queue.pending()[..4], [0x02, 126, 0, 126]);
+        let mut queue = OutQueue::default();
+        queue.push_frame(0x0, true, &[0; 65536]);
+        assert_eq!(queue.pending()[..10], [0x80, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
+        assert_eq!(queue.len(), 65536 + 10);
     }
 
     #[test]

@@ -210,6 +210,7 @@ impl WsSession {
     fn read_messages(&mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> ReadEnd {
         self.input_buffered = false;
         let mut budget = ReadBudget::new(env.config.read_budget_bytes);
+        let borrowed = self.reader.begin_pass(env.read_buffer);
         let end = loop {
             let incoming = self
                 .reader
@@ -239,7 +240,7 @@ impl WsSession {
             }
         };
         wire.note_read(budget.state);
-        self.reader.release_idle_buffer();
+        self.reader.end_pass(env.read_buffer, borrowed);
         if budget.state.received {
             // Any traffic proves the peer alive (libwebsockets' "validity").
             self.liveness_due = env.now + env.config.ping_interval;
@@ -366,7 +367,7 @@ impl WsSession {
     ) -> Result<Sent, SendError> {
         let sent = &mut env.stats.sent;
         let ws = Some(&mut self.ws);
-        lend(ws, &mut self.requests, wire, ident, env.config, sent).send_message(message)
+        lend(ws, &mut self.requests, wire, ident, env.config, sent).send_message(&message)
     }
 
     /// Run the protocol's callback; `lend_ws` lets it send (not before 101, not after Closed).

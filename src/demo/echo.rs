@@ -1,6 +1,6 @@
 //! `echo`: every message goes back unchanged.
 
-use super::{reply_paced, resume_after_catch_up};
+use super::{pace, resume_after_catch_up};
 use crate::{Context, Outcome, Protocol, Reason};
 
 /// Sends every text and binary message back as it came.
@@ -18,7 +18,10 @@ impl Protocol for Echo {
 
     fn callback(&mut self, cx: &mut Context<'_>, reason: Reason<'_, ()>) -> Outcome {
         match reason {
-            Reason::Receive { message, .. } => reply_paced(cx, message),
+            Reason::Receive { message, .. } => {
+                let sent = cx.send(message);
+                pace(cx, sent);
+            }
             Reason::ServerWriteable { .. } => resume_after_catch_up(cx),
             _ => {}
         }

@@ -3,18 +3,22 @@
 //! back as `bña` and a flag stays a flag; a trailing line break stays at the end, as line-mode
 //! clients expect. Binary messages are reversed bytewise.
 
-use super::{reply_paced, resume_after_catch_up};
+use super::{pace, resume_after_catch_up};
 use crate::log_text::printable;
 use crate::{Context, Message, Outcome, Protocol, Reason};
-use log::info;
+use log::{info, log_enabled, Level};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// How much of each message the console log shows.
 const LOGGED_CHARS: usize = 60;
 
-/// The tutorial's reverse protocol.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Reverse;
+/// The tutorial's reverse protocol. It keeps one reply buffer of each kind, reused for every
+/// message, so answering allocates nothing in steady state.
+#[derive(Debug, Default, Clone)]
+pub struct Reverse {
+    text_reply: String,
+    binary_reply: Vec<u8>,
+}
 
 impl Protocol for Reverse {
     type Session = ();
@@ -35,23 +39,34 @@ impl Protocol for Reverse {
             }
             _ => return Outcome::Continue,
         };
-        let id = cx
-            .connection_id()
-            .map(|id| id.to_string())
-            .unwrap_or_default();
-        let reply = match message {
+        let id = cx.connection_id();
+        let sent = match message {
             Message::Text(text) => {
-                info!("{id} received: {}", printable(&text, LOGGED_CHARS));
-                Message::from(reverse_text(&text))
+                if log_enabled!(Level::Info) {
+                    info!(
+                        "{} received: {}",
+                        display(id),
+                        printable(&text, LOGGED_CHARS)
+                    );
+                }
+                self.text_reply.clear();
+                reverse_text_into(&text, &mut self.text_reply);
+                cx.send_text(&self.text_reply)
             }
             Message::Binary(data) => {
-                info!("{id} received {} binary bytes", data.len());
-                Message::from(reverse_bytes(&data))
+                info!("{} received {} binary bytes", display(id), data.len());
+                self.binary_reply.clear();
+                self.binary_reply.extend(data.iter().rev());
+                cx.send_binary(&self.binary_reply)
             }
         };
-        reply_paced(cx, reply);
+        pace(cx, sent);
         Outcome::Continue
     }
+}
+
+fn display(id: Option<crate::ConnectionId>) -> String {
+    id.map(|id| id.to_string()).unwrap_or_default()
 }
 
 /// `text` reversed by grapheme clusters, keeping one trailing `\n` or `\r\n` at the end.
@@ -63,8 +78,14 @@ impl Protocol for Reverse {
 /// assert_eq!(reverse_text("añb"), "bña");
 /// ```
 pub fn reverse_text(text: &str) -> String {
-    let (body, line_end) = split_line_end(text);
     let mut reversed = String::with_capacity(text.len());
+    reverse_text_into(text, &mut reversed);
+    reversed
+}
+
+/// [`reverse_text`] appended to `reversed`, for callers that reuse a buffer.
+pub fn reverse_text_into(text: &str, reversed: &mut String) {
+    let (body, line_end) = split_line_end(text);
     // ASCII without CR is one grapheme per byte; CR LF would be one cluster, so it takes the
     // general path.
     if body.is_ascii() && !body.contains('\r') {
@@ -73,7 +94,6 @@ pub fn reverse_text(text: &str) -> String {
         reversed.extend(body.graphemes(true).rev());
     }
     reversed.push_str(line_end);
-    reversed
 }
 
 /// `data` reversed bytewise.

@@ -1,14 +1,13 @@
 //! The handle a callback acts through: send, ask for a writeable callback, close, set a
 //! timer, learn who the peer is. It never exposes the socket.
 
-use super::link::{ConnectionLink, Fragment, SendError, Sent};
+use super::link::{ConnectionLink, Fragment, SendError, Sent, OPCODE_BINARY, OPCODE_TEXT};
 use super::loop_requests::{LoopRequests, TimerChange, TimerId};
 use super::{Message, ProtocolIndex};
 use crate::conn::ConnectionId;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::{Bytes, Utf8Bytes};
 
 /// The callback's handle on the loop and on the connection the reason is about.
 pub struct Context<'a> {
@@ -74,7 +73,7 @@ impl<'a> Context<'a> {
         self.link
             .as_mut()
             .ok_or(SendError::NoConnection)?
-            .send_message(message.into())
+            .send_message(&message.into())
     }
 
     /// Send one fragment of a message (RFC 6455 §5.4), for protocols that stream: the first
@@ -84,16 +83,22 @@ impl<'a> Context<'a> {
         self.link
             .as_mut()
             .ok_or(SendError::NoConnection)?
-            .send_fragment(fragment)
+            .send_fragment(&fragment)
     }
-    /// Queue a text message.
-    pub fn send_text(&mut self, text: impl Into<Utf8Bytes>) -> Result<Sent, SendError> {
-        self.send(Message::Text(text.into()))
+    /// Queue a text message, framed straight from `text` (no allocation in steady state).
+    pub fn send_text(&mut self, text: impl AsRef<str>) -> Result<Sent, SendError> {
+        self.link
+            .as_mut()
+            .ok_or(SendError::NoConnection)?
+            .send_data(OPCODE_TEXT, text.as_ref().as_bytes())
     }
 
-    /// Queue a binary message.
-    pub fn send_binary(&mut self, data: impl Into<Bytes>) -> Result<Sent, SendError> {
-        self.send(Message::Binary(data.into()))
+    /// Queue a binary message, framed straight from `data`.
+    pub fn send_binary(&mut self, data: impl AsRef<[u8]>) -> Result<Sent, SendError> {
+        self.link
+            .as_mut()
+            .ok_or(SendError::NoConnection)?
+            .send_data(OPCODE_BINARY, data.as_ref())
     }
 
     /// Stop reading from this connection (libwebsockets' rx flow control): nothing more is

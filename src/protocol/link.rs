@@ -3,13 +3,10 @@
 
 use super::Message;
 use crate::conn::{ConnectionId, OutQueue};
-use crate::net::QueueStream;
 use crate::stats::Traffic;
-use log::debug;
 use std::net::SocketAddr;
 use std::time::Instant;
-use tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
-use tungstenite::protocol::frame::Frame;
+use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::WebSocketContext;
 use tungstenite::Bytes;
 
@@ -104,27 +101,34 @@ pub struct Fragment {
 
 impl ConnectionLink<'_> {
     /// Queue a whole message.
-    pub fn send_message(&mut self, message: Message) -> Result<Sent, SendError> {
+    pub fn send_message(&mut self, message: &Message) -> Result<Sent, SendError> {
+        match message {
+            Message::Text(text) => self.send_data(OPCODE_TEXT, text.as_bytes()),
+            Message::Binary(data) => self.send_data(OPCODE_BINARY, data),
+        }
+    }
+
+    /// Queue a whole message from a slice (nothing is allocated in steady state).
+    pub fn send_data(&mut self, opcode: u8, payload: &[u8]) -> Result<Sent, SendError> {
         self.check_open()?;
         if self.requests.sending_fragments {
             return Err(SendError::FragmentOrder);
         }
-        self.queue(message.into_tungstenite())
+        self.queue(opcode, true, payload)
     }
 
     /// Queue one fragment, in order.
-    pub fn send_fragment(&mut self, fragment: Fragment) -> Result<Sent, SendError> {
+    pub fn send_fragment(&mut self, fragment: &Fragment) -> Result<Sent, SendError> {
         self.check_open()?;
         if fragment.first == self.requests.sending_fragments {
             return Err(SendError::FragmentOrder);
         }
         let opcode = match (fragment.first, fragment.binary) {
-            (false, _) => OpData::Continue,
-            (true, true) => OpData::Binary,
-            (true, false) => OpData::Text,
+            (false, _) => OPCODE_CONTINUATION,
+            (true, true) => OPCODE_BINARY,
+            (true, false) => OPCODE_TEXT,
         };
-        let frame = Frame::message(fragment.data, OpCode::Data(opcode), fragment.last);
-        let sent = self.queue(tungstenite::Message::Frame(frame))?;
+        let sent = self.queue(opcode, fragment.last, &fragment.data)?;
         self.requests.sending_fragments = !fragment.last;
         Ok(sent)
     }
@@ -137,19 +141,16 @@ impl ConnectionLink<'_> {
         Ok(())
     }
 
-    /// Queue one frame within the outgoing cap and report how full the queue is.
-    fn queue(&mut self, message: tungstenite::Message) -> Result<Sent, SendError> {
-        let ws = self.ws.as_deref_mut().ok_or(SendError::NotOpen)?;
-        let payload = message.len();
-        if self.out.len() + payload + MAX_FRAME_HEADER_BYTES > self.max_outgoing {
+    /// Frame `payload` straight into the outgoing queue, within the cap, and report how full
+    /// the queue is. (Data frames are ours to frame; tungstenite frames pings, pongs and
+    /// closes, and the queue keeps everything in order.)
+    fn queue(&mut self, opcode: u8, fin: bool, payload: &[u8]) -> Result<Sent, SendError> {
+        if self.out.len() + payload.len() + MAX_FRAME_HEADER_BYTES > self.max_outgoing {
             self.requests.overflowed = true;
             return Err(SendError::QueueFull);
         }
-        if let Err(err) = ws.write(&mut QueueStream::new(self.out), message) {
-            debug!("{}: send refused: {err}", self.id);
-            return Err(SendError::NotOpen);
-        }
-        self.sent.count(payload);
+        self.out.push_frame(opcode, fin, payload);
+        self.sent.count(payload.len());
         Ok(if self.out.len() > self.soft_limit {
             Sent::Congested
         } else {
@@ -157,3 +158,8 @@ impl ConnectionLink<'_> {
         })
     }
 }
+
+/// RFC 6455 §5.2 data opcodes.
+pub(crate) const OPCODE_CONTINUATION: u8 = 0x0;
+pub(crate) const OPCODE_TEXT: u8 = 0x1;
+pub(crate) const OPCODE_BINARY: u8 = 0x2;

@@ -25,13 +25,6 @@ impl Message {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    pub(crate) fn into_tungstenite(self) -> tungstenite::Message {
-        match self {
-            Message::Text(text) => tungstenite::Message::Text(text),
-            Message::Binary(data) => tungstenite::Message::Binary(data),
-        }
-    }
 }
 
 impl From<String> for Message {

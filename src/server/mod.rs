@@ -40,6 +40,7 @@ use crate::log_text::Throttle;
 use crate::net;
 use crate::protocol::{Context, Event as ProtocolEvent, LoopRequests, Message, ProtocolTable};
 use crate::stats::Stats;
+use bytes::BytesMut;
 use deadlines::{Deadlines, Wakeup};
 use handle::{Command, Shared};
 use log::{debug, info, warn};
@@ -77,6 +78,8 @@ pub struct Server {
     /// Shared with every [`ServerHandle`].
     shared: Arc<Shared>,
     stats: Stats,
+    /// Lent to each connection for its read pass (see `conn::frame_stream`).
+    read_buffer: BytesMut,
     /// Connections to service again without waiting for an event (a budget ran out).
     pending: Vec<usize>,
     accept: AcceptState,
@@ -149,6 +152,7 @@ impl Server {
             loop_requests: LoopRequests::default(),
             shared: Arc::default(),
             stats: Stats::new(Instant::now()),
+            read_buffer: BytesMut::new(),
             pending: Vec::new(),
             accept: AcceptState::default(),
             next_id: 0,
@@ -401,6 +405,7 @@ impl Server {
             table: &mut self.table,
             requests: &mut self.loop_requests,
             stats: &mut self.stats,
+            read_buffer: &mut self.read_buffer,
             config: &self.config,
             www: self.www.as_deref(),
             now,
@@ -431,6 +436,7 @@ impl Server {
             table: &mut self.table,
             requests: &mut self.loop_requests,
             stats: &mut self.stats,
+            read_buffer: &mut self.read_buffer,
             config: &self.config,
             www: self.www.as_deref(),
             now,
@@ -553,6 +559,7 @@ impl Server {
             table: &mut self.table,
             requests: &mut self.loop_requests,
             stats: &mut self.stats,
+            read_buffer: &mut self.read_buffer,
             config: &self.config,
             www: self.www.as_deref(),
             now,
