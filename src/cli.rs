@@ -129,6 +129,16 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         max_static_file_bytes,
         "largest static file served"
     ),
+    bytes_flag!(
+        "--static-cache-bytes",
+        static_cache_bytes,
+        "static file content kept in memory"
+    ),
+    duration_flag!(
+        "--static-recheck-interval",
+        static_recheck_interval,
+        "how often a cached file is compared with the disk"
+    ),
     duration_flag!(
         "--head-timeout",
         head_timeout,

@@ -46,6 +46,10 @@ pub struct Config {
     pub max_connections: usize,
     /// Largest static file served from the www root (larger ones get `500`).
     pub max_static_file_bytes: u64,
+    /// Static file content kept in memory (files larger than this are read on each request).
+    pub static_cache_bytes: usize,
+    /// How often a cached static file is compared with the disk (one `stat`).
+    pub static_recheck_interval: Duration,
     /// Time allowed from connect (or from the end of the previous response) to a complete
     /// request head; then the connection is closed (with `408` if some bytes arrived).
     pub head_timeout: Duration,
@@ -87,6 +91,8 @@ impl Default for Config {
             accept_budget: 64,
             max_connections: 10_000,
             max_static_file_bytes: 64 << 20,
+            static_cache_bytes: 16 << 20,
+            static_recheck_interval: Duration::from_secs(1),
             head_timeout: Duration::from_secs(10),
             keepalive_timeout: Duration::from_secs(15),
             ping_interval: Duration::from_secs(30),

@@ -6,7 +6,7 @@ use super::upgrade;
 use super::{Env, Ident, Phase, Wire};
 use crate::http::request::BodyFraming;
 use crate::http::upgrade::{check_upgrade, UpgradeCheck};
-use crate::http::{static_files, Method, Request, Response};
+use crate::http::{Method, Request, Response};
 use crate::log_text::printable;
 use crate::protocol::{ConnectionLink, Context, Event, Outcome, SessionRequests};
 use log::info;
@@ -131,12 +131,11 @@ fn status_response(request: &Request, env: &Env<'_>) -> Option<Response> {
     }
 }
 
-/// GET and HEAD of files under the www root; 405 for every other method.
-fn static_response(request: &Request, env: &Env<'_>) -> Response {
-    match (request.method(), env.www) {
-        (Method::Get | Method::Head, Some(root)) => {
-            static_files::serve(root, request.path(), env.config.max_static_file_bytes)
-        }
+/// GET and HEAD of files under the www root (from memory when cached); 405 for every other
+/// method.
+fn static_response(request: &Request, env: &mut Env<'_>) -> Response {
+    match (request.method(), env.files.as_deref_mut()) {
+        (Method::Get | Method::Head, Some(files)) => files.respond(request.path(), env.now),
         (Method::Get | Method::Head, None) => Response::error(404, "no files are served here"),
         _ => Response::error(405, "only GET and HEAD are served").with_header("Allow", "GET, HEAD"),
     }
@@ -169,7 +168,7 @@ pub(crate) fn respond(
     let body = if head_only {
         Default::default()
     } else {
-        response.into_body().into()
+        response.into_body()
     };
     Phase::ServingFile(FileSend::new(body, keep_alive, leftover, env))
 }

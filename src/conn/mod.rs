@@ -17,6 +17,7 @@ pub(crate) use out_queue::OutQueue;
 pub(crate) use phase::Phase;
 
 use crate::config::Config;
+use crate::http::file_cache::FileCache;
 use crate::net::{self, ReadState};
 use crate::protocol::{LoopRequests, Message, ProtocolIndex, ProtocolTable, SendError, Sent};
 use crate::stats::Stats;
@@ -26,7 +27,6 @@ use mio::net::TcpStream;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Instant;
 
 /// Most phase transitions in one service pass (a pipelined request goes
@@ -66,7 +66,8 @@ pub(crate) struct Env<'a> {
     /// The server's one read buffer, lent to each connection for its read pass.
     pub read_buffer: &'a mut BytesMut,
     pub config: &'a Config,
-    pub www: Option<&'a Path>,
+    /// Static files, if the server serves any.
+    pub files: Option<&'a mut FileCache>,
     pub now: Instant,
     pub shutting_down: bool,
 }

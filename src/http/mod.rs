@@ -1,5 +1,6 @@
 //! HTTP/1.1: request heads, responses, static files, MIME types and the WebSocket upgrade.
 
+pub mod file_cache;
 pub mod mime;
 pub mod request;
 pub mod response;

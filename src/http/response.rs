@@ -1,5 +1,6 @@
 //! HTTP/1.1 responses: a small builder and its serialization to bytes.
 
+use bytes::Bytes;
 use std::io::Write as _;
 
 use super::token::is_tchar;
@@ -15,7 +16,7 @@ const SERVER_OWNED: [&str; 3] = ["content-length", "connection", "transfer-encod
 pub struct Response {
     status: u16,
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    body: Bytes,
 }
 
 impl Response {
@@ -31,7 +32,7 @@ impl Response {
         Response {
             status,
             headers: Vec::new(),
-            body: Vec::new(),
+            body: Bytes::new(),
         }
     }
 
@@ -55,7 +56,7 @@ impl Response {
     }
 
     /// Set the body and its `Content-Type` (replacing any `Content-Type` set before).
-    pub fn with_body(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+    pub fn with_body(mut self, content_type: &str, body: impl Into<Bytes>) -> Self {
         self.headers
             .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
         self.body = body.into();
@@ -96,11 +97,11 @@ impl Response {
 
     /// Take the body out, to send it from a cursor after a head written with `head_only`.
     /// Empty for statuses that carry no body (1xx, 204, 304).
-    pub fn into_body(self) -> Vec<u8> {
+    pub fn into_body(self) -> Bytes {
         if status_allows_body(self.status) {
             self.body
         } else {
-            Vec::new()
+            Bytes::new()
         }
     }
 

@@ -1,8 +1,10 @@
 //! Static files: mapping request paths to files under a document root, safely, and serving them.
 
-use std::fs::File;
+use bytes::Bytes;
+use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use super::mime::mime_type;
 use super::response::Response;
@@ -121,9 +123,10 @@ enum ReadError {
 }
 
 /// Read the whole file, refusing anything larger than `max` bytes (also if it grows).
-fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+fn read_limited(path: &Path, max: u64) -> Result<(Vec<u8>, Option<SystemTime>), ReadError> {
     let file = File::open(path).map_err(ReadError::Io)?;
-    let len = file.metadata().map_err(ReadError::Io)?.len();
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    let (len, modified) = (meta.len(), meta.modified().ok());
     if len > max {
         return Err(ReadError::TooLarge);
     }
@@ -134,38 +137,75 @@ fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     if u64::try_from(buf.len()).map_or(true, |n| n > max) {
         return Err(ReadError::TooLarge);
     }
-    Ok(buf)
+    Ok((buf, modified))
 }
 
-/// Answer a GET or HEAD for a static file under `root` (canonicalized by the caller).
-///
-/// Resolves with [`resolve`], reads the file and returns 200 with its MIME type.
-/// `BadRequest` becomes 400 and `NotFound` 404 (via [`Response::error`]). A file larger
-/// than `max_file_bytes` is refused with **500** (the request was fine; the server will not
-/// serve it — 413 would blame the request). A file that vanished or is unreadable because
-/// of permissions is 404; other read errors are 500. The body is always read, also for
-/// HEAD, so `Content-Length` is exact; the caller passes `head_only` to `write_to`.
-pub fn serve(root: &Path, request_path: &str, max_file_bytes: u64) -> Response {
+/// A static file read into memory, with what is needed to tell later whether it changed.
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    /// The canonical path under the root.
+    pub path: PathBuf,
+    /// The whole file.
+    pub body: Bytes,
+    /// Its MIME type.
+    pub content_type: &'static str,
+    /// Its modification time, when the filesystem keeps one.
+    pub modified: Option<SystemTime>,
+}
+
+impl LoadedFile {
+    /// The `200 OK` response carrying the file.
+    pub fn response(&self) -> Response {
+        Response::new(200).with_body(self.content_type, self.body.clone())
+    }
+
+    /// True if the file on disk still has this length and modification time.
+    pub fn unchanged_on_disk(&self) -> bool {
+        fs::metadata(&self.path).is_ok_and(|meta| {
+            meta.is_file()
+                && meta.len() == self.body.len() as u64
+                && meta.modified().ok() == self.modified
+        })
+    }
+}
+
+/// Resolve and read a static file for GET or HEAD; errors come back as the response to send
+/// (404, 400, or 500 for files over `max_file_bytes`).
+pub fn load(root: &Path, request_path: &str, max_file_bytes: u64) -> Result<LoadedFile, Response> {
     let path = match resolve(root, request_path) {
         Ok(path) => path,
-        Err(ResolveError::BadRequest(why)) => return Response::error(400, why),
-        Err(ResolveError::NotFound) => return Response::error(404, "no such file"),
+        Err(ResolveError::BadRequest(why)) => return Err(Response::error(400, why)),
+        Err(ResolveError::NotFound) => return Err(Response::error(404, "no such file")),
     };
     match read_limited(&path, max_file_bytes) {
-        Ok(body) => Response::new(200).with_body(mime_type(&path), body),
-        Err(ReadError::TooLarge) => Response::error(500, "file too large to serve"),
+        Ok((body, modified)) => Ok(LoadedFile {
+            content_type: mime_type(&path),
+            path,
+            body: body.into(),
+            modified,
+        }),
+        Err(ReadError::TooLarge) => Err(Response::error(500, "file too large to serve")),
         Err(ReadError::Io(e))
             if matches!(
                 e.kind(),
                 io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied
             ) =>
         {
-            Response::error(404, "no such file")
+            Err(Response::error(404, "no such file"))
         }
         Err(ReadError::Io(e)) => {
             log::warn!("reading static file failed: {e}");
-            Response::error(500, "could not read file")
+            Err(Response::error(500, "could not read file"))
         }
+    }
+}
+
+/// Answer a GET or HEAD for a static file, read from disk now (see
+/// [`file_cache`](super::file_cache) for the cached path the server takes).
+pub fn serve(root: &Path, request_path: &str, max_file_bytes: u64) -> Response {
+    match load(root, request_path, max_file_bytes) {
+        Ok(file) => file.response(),
+        Err(response) => response,
     }
 }
 

@@ -36,6 +36,7 @@ pub use handle::ServerHandle;
 
 use crate::config::Config;
 use crate::conn::{Connection, ConnectionId, Env};
+use crate::http::file_cache::FileCache;
 use crate::log_text::Throttle;
 use crate::net;
 use crate::protocol::{Context, Event as ProtocolEvent, LoopRequests, Message, ProtocolTable};
@@ -52,7 +53,7 @@ use slab::Slab;
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokens::{Target, TokenRange};
@@ -63,7 +64,8 @@ const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 /// A WebSocket + HTTP server on one listening socket, driven by one mio `Poll`.
 pub struct Server {
     config: Config,
-    www: Option<PathBuf>,
+    /// The www root and its in-memory cache, once `serve_files` was called.
+    files: Option<FileCache>,
     table: ProtocolTable,
     listener: Option<TcpListener>,
     local_addr: SocketAddr,
@@ -140,7 +142,7 @@ impl Server {
         let local_addr = listener.local_addr()?;
         Ok(Server {
             config,
-            www: None,
+            files: None,
             table,
             listener: Some(listener),
             local_addr,
@@ -173,7 +175,12 @@ impl Server {
                 format!("www root {} is not a directory", root.display()),
             ));
         }
-        self.www = Some(canonical);
+        self.files = Some(FileCache::new(
+            canonical,
+            self.config.static_cache_bytes,
+            self.config.static_recheck_interval,
+            self.config.max_static_file_bytes,
+        ));
         Ok(self)
     }
 
@@ -407,7 +414,7 @@ impl Server {
             stats: &mut self.stats,
             read_buffer: &mut self.read_buffer,
             config: &self.config,
-            www: self.www.as_deref(),
+            files: self.files.as_mut(),
             now,
             shutting_down: false,
         };
@@ -438,7 +445,7 @@ impl Server {
             stats: &mut self.stats,
             read_buffer: &mut self.read_buffer,
             config: &self.config,
-            www: self.www.as_deref(),
+            files: self.files.as_mut(),
             now,
             shutting_down: self.shutdown_deadline.is_some(),
         };
@@ -561,7 +568,7 @@ impl Server {
             stats: &mut self.stats,
             read_buffer: &mut self.read_buffer,
             config: &self.config,
-            www: self.www.as_deref(),
+            files: self.files.as_mut(),
             now,
             shutting_down: self.shutdown_deadline.is_some(),
         };
