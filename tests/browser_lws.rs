@@ -32,7 +32,10 @@ fn increment_and_mirror_pages_in_headless_chromium() {
         );
     }
     if !chromium.is_file() {
-        let why = format!("no Chromium at {} (apt-get install chromium)", chromium.display());
+        let why = format!(
+            "no Chromium at {} (apt-get install chromium)",
+            chromium.display()
+        );
         return skip_or_fail(TEST, &why);
     }
 

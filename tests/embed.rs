@@ -125,7 +125,9 @@ fn admin_port_counts_broadcasts_and_quits() {
     // wsloop still serves its own protocols in the host's loop.
     second.send(Message::text("echo?")).unwrap();
     assert_eq!(next_data(&mut second), Message::text("echo?"));
-    assert!(admin.ask("frobnicate").starts_with("error: unknown command"));
+    assert!(admin
+        .ask("frobnicate")
+        .starts_with("error: unknown command"));
 
     assert_eq!(admin.ask("quit"), "bye");
     assert_eq!(close_code(first), Some(CloseCode::Away));
@@ -136,5 +138,9 @@ fn admin_port_counts_broadcasts_and_quits() {
     assert_eq!(result, Ok(()));
     // The admin connection went with the host.
     let mut rest = String::new();
-    assert_eq!(admin.reader.read_line(&mut rest).ok(), Some(0), "got {rest:?}");
+    assert_eq!(
+        admin.reader.read_line(&mut rest).ok(),
+        Some(0),
+        "got {rest:?}"
+    );
 }

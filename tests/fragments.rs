@@ -110,14 +110,26 @@ fn misuse(cx: &mut Context<'_>) -> String {
         cx.send_fragment(fragment("x", false, false, true)),
         false,
     );
-    expect("first fragment", cx.send_fragment(fragment("A", false, true, false)), true);
-    expect("whole message inside a fragmented one", cx.send_text("no"), false);
+    expect(
+        "first fragment",
+        cx.send_fragment(fragment("A", false, true, false)),
+        true,
+    );
+    expect(
+        "whole message inside a fragmented one",
+        cx.send_text("no"),
+        false,
+    );
     expect(
         "a second first fragment",
         cx.send_fragment(fragment("no", false, true, false)),
         false,
     );
-    expect("last fragment", cx.send_fragment(fragment("B", false, false, true)), true);
+    expect(
+        "last fragment",
+        cx.send_fragment(fragment("B", false, false, true)),
+        true,
+    );
     if wrong.is_empty() {
         "misuse ok".into()
     } else {
@@ -164,7 +176,10 @@ fn the_wire_carries_one_frame_per_fragment() {
         shape,
         [(op::TEXT, false), (op::CONT, false), (op::CONT, true)]
     );
-    assert!(frames.iter().all(|f| !f.masked), "server frames are unmasked");
+    assert!(
+        frames.iter().all(|f| !f.masked),
+        "server frames are unmasked"
+    );
     let expected = pieces(TEXT.as_bytes(), TEXT_SPLITS);
     for (frame, piece) in frames.iter().zip(&expected) {
         assert_eq!(&frame.payload, piece);

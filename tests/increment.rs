@@ -36,7 +36,11 @@ fn the_counter_is_pushed_every_50_ms_from_zero() {
         numbers.push(next_number(&mut ws));
     }
     let elapsed = started.elapsed();
-    assert_eq!(numbers, [0, 1, 2, 3, 4, 5, 6], "one push per tick, in order");
+    assert_eq!(
+        numbers,
+        [0, 1, 2, 3, 4, 5, 6],
+        "one push per tick, in order"
+    );
     // Six intervals after the first push: paced by the timer, not sent in a burst.
     assert!(
         elapsed >= Duration::from_millis(250),

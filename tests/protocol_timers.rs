@@ -13,9 +13,7 @@ use std::time::{Duration, Instant};
 use support::inproc::InProcess;
 use support::ws::{try_connect, Client};
 use tungstenite::Message;
-use wsloop::{
-    Config, Context, Outcome, Protocol, ProtocolTable, Reason, SendError, TimerId,
-};
+use wsloop::{Config, Context, Outcome, Protocol, ProtocolTable, Reason, SendError, TimerId};
 
 const PERIOD: Duration = Duration::from_millis(30);
 
@@ -54,10 +52,12 @@ impl Protocol for Ticker {
             }
             Reason::ProtocolTimer { timer } => {
                 if cx.connection_id().is_some() {
-                    seen.problems.push("ProtocolTimer came with a connection".into());
+                    seen.problems
+                        .push("ProtocolTimer came with a connection".into());
                 }
                 if cx.send_text("nobody") != Err(SendError::NoConnection) {
-                    seen.problems.push("send in ProtocolTimer was not NoConnection".into());
+                    seen.problems
+                        .push("send in ProtocolTimer was not NoConnection".into());
                 }
                 if Some(timer) == self.one_shot {
                     seen.one_shot_fired += 1;
@@ -65,7 +65,8 @@ impl Protocol for Ticker {
                     self.tick += 1;
                     cx.request_writeable_all();
                 } else {
-                    seen.problems.push(format!("unknown or cancelled timer {timer:?}"));
+                    seen.problems
+                        .push(format!("unknown or cancelled timer {timer:?}"));
                 }
             }
             Reason::Established { session } => *session = self.tick,
@@ -169,7 +170,11 @@ fn a_periodic_protocol_timer_ticks_every_connection_until_cancelled() {
         }
     };
     let quiet = PERIOD * 10;
-    assert_eq!(drain_ticks(&mut first, quiet), Vec::<u64>::new(), "ticks after stop");
+    assert_eq!(
+        drain_ticks(&mut first, quiet),
+        Vec::<u64>::new(),
+        "ticks after stop"
+    );
     let late = drain_ticks(&mut second, quiet);
     assert!(
         late.iter().all(|&n| n <= last),

@@ -38,7 +38,11 @@ fn close_and_wait(mut ws: Client) {
     }
     // The server closes TCP once the handshake is over (read timeout bounds this).
     let mut rest = [0u8; 64];
-    assert_eq!(ws.get_mut().read(&mut rest).unwrap(), 0, "EOF after the close");
+    assert_eq!(
+        ws.get_mut().read(&mut rest).unwrap(),
+        0,
+        "EOF after the close"
+    );
 }
 
 #[test]
@@ -47,7 +51,10 @@ fn status_and_metrics_count_websockets_and_messages() {
     let addr = server.connect_addr();
     let (mut ws, _) = connect_with(&server, &["echo"]);
     for text in ["hello", "world!"] {
-        assert_eq!(round_trip(&mut ws, Message::text(text)), Message::text(text));
+        assert_eq!(
+            round_trip(&mut ws, Message::text(text)),
+            Message::text(text)
+        );
     }
 
     let status = get(addr, "/status");
@@ -55,7 +62,10 @@ fn status_and_metrics_count_websockets_and_messages() {
     assert_eq!(status.header("content-type"), Some("application/json"));
     assert_eq!(status.header("cache-control"), Some("no-store"));
     let json = status.body_text();
-    assert!(json.starts_with('{') && json.trim_end().ends_with('}'), "{json}");
+    assert!(
+        json.starts_with('{') && json.trim_end().ends_with('}'),
+        "{json}"
+    );
     for part in [
         "\"OPEN\":1",
         "\"websockets\":{\"echo\":1}",
@@ -83,22 +93,34 @@ fn status_and_metrics_count_websockets_and_messages() {
         "# TYPE wsloop_connections gauge",
         "# TYPE wsloop_messages_received_total counter",
     ] {
-        assert!(text.lines().any(|l| l == line), "/metrics lacks {line:?}:\n{text}");
+        assert!(
+            text.lines().any(|l| l == line),
+            "/metrics lacks {line:?}:\n{text}"
+        );
     }
     // The earlier /status request was answered and counted.
     assert!(
-        text.lines().any(|l| l == "wsloop_http_responses_total{status=\"200\"} 1"),
+        text.lines()
+            .any(|l| l == "wsloop_http_responses_total{status=\"200\"} 1"),
         "{text}"
     );
 
     close_and_wait(ws);
     let json = get(addr, "/status").body_text();
-    for part in ["\"OPEN\":0", "\"websockets\":{\"echo\":0}", "\"closes\":{\"1000\":1}"] {
-        assert!(json.contains(part), "/status after the close lacks {part}: {json}");
+    for part in [
+        "\"OPEN\":0",
+        "\"websockets\":{\"echo\":0}",
+        "\"closes\":{\"1000\":1}",
+    ] {
+        assert!(
+            json.contains(part),
+            "/status after the close lacks {part}: {json}"
+        );
     }
     let text = get(addr, "/metrics").body_text();
     assert!(
-        text.lines().any(|l| l == "wsloop_closes_total{code=\"1000\"} 1"),
+        text.lines()
+            .any(|l| l == "wsloop_closes_total{code=\"1000\"} 1"),
         "{text}"
     );
 }

@@ -51,14 +51,8 @@ impl Protocol for Increment {
                 session.due = true;
                 cx.request_writeable();
             }
-            Reason::ServerWriteable { session } if session.due => {
-                // Only here: the loop holds ServerWriteable back while the peer lags.
-                if cx.send_text(session.next.to_string()).is_ok() {
-                    session.next += 1;
-                    session.due = false;
-                    cx.set_timer(PUSH_INTERVAL);
-                }
-            }
+            // Only here: the loop holds ServerWriteable back while the peer lags.
+            Reason::ServerWriteable { session } if session.due => push(cx, session),
             Reason::Receive {
                 session,
                 message: Message::Text(text),
@@ -70,5 +64,14 @@ impl Protocol for Increment {
             _ => {}
         }
         Outcome::Continue
+    }
+}
+
+/// Send the counter and schedule the next push. A failed send means the connection is closing.
+fn push(cx: &mut Context<'_>, session: &mut Counter) {
+    if cx.send_text(session.next.to_string()).is_ok() {
+        session.next += 1;
+        session.due = false;
+        cx.set_timer(PUSH_INTERVAL);
     }
 }

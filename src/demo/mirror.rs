@@ -215,10 +215,16 @@ mod tests {
         assert_eq!(instance_from_target("/"), Some(DEFAULT_INSTANCE));
         assert_eq!(instance_from_target("/?x=1"), Some(DEFAULT_INSTANCE));
         assert_eq!(instance_from_target("/?mirror=a"), Some("a"));
-        assert_eq!(instance_from_target("/x?y=2&mirror=b-1.c_d"), Some("b-1.c_d"));
+        assert_eq!(
+            instance_from_target("/x?y=2&mirror=b-1.c_d"),
+            Some("b-1.c_d")
+        );
         assert_eq!(instance_from_target("/?mirror=a#frag"), Some("a"));
         assert_eq!(instance_from_target("/?mirror="), None);
         assert_eq!(instance_from_target("/?mirror=a%20b"), None);
-        assert_eq!(instance_from_target(&format!("/?mirror={}", "n".repeat(65))), None);
+        assert_eq!(
+            instance_from_target(&format!("/?mirror={}", "n".repeat(65))),
+            None
+        );
     }
 }
