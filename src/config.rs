@@ -34,7 +34,8 @@ pub struct Config {
     /// Soft limit on the outgoing queue: above it, `ServerWriteable` is held back and HTTP
     /// pipelining pauses until the peer reads.
     pub outgoing_soft_limit: usize,
-    /// Size of each WebSocket connection's read buffer (tungstenite's `read_buffer_size`).
+    /// Bytes asked of a socket per read while a WebSocket frame is incomplete (more for a
+    /// large frame). The buffer lives only while bytes wait in it: idle connections hold none.
     pub read_buffer_bytes: usize,
     /// Most bytes read from one connection in one service pass, so one busy client cannot
     /// starve the rest; a connection with more to read is revisited on the next tick.
@@ -133,11 +134,12 @@ impl Config {
         Ok(())
     }
 
-    /// The tungstenite settings these limits imply. Outgoing frames are handed straight to our
-    /// own queue (`write_buffer_size` 0), which enforces `max_outgoing_bytes` itself.
+    /// The tungstenite settings for sending: frames go straight to our own queue
+    /// (`write_buffer_size` 0), which enforces `max_outgoing_bytes` itself; our frame reader
+    /// does all reading, so tungstenite's read buffer is not allocated.
     pub(crate) fn websocket(&self) -> tungstenite::protocol::WebSocketConfig {
         tungstenite::protocol::WebSocketConfig::default()
-            .read_buffer_size(self.read_buffer_bytes)
+            .read_buffer_size(0)
             .write_buffer_size(0)
             .max_write_buffer_size(usize::MAX)
             .max_message_size(Some(self.max_message_bytes))

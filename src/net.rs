@@ -79,7 +79,7 @@ impl ReadBudget {
 
     /// Read from `stream` into `buf`, within the budget; `WouldBlock` covers both "the kernel
     /// has nothing" and "the budget is spent" (see `state` for which).
-    fn read(&mut self, mut stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    pub fn read_some(&mut self, mut stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
         if self.remaining == 0 {
             self.state.budget_exhausted = true;
             return Err(ErrorKind::WouldBlock.into());
@@ -117,7 +117,7 @@ impl ReadBudget {
         let mut chunk = [0u8; 4096];
         while buf.len() < max_len {
             let want = chunk.len().min(max_len - buf.len());
-            match self.read(stream, &mut chunk[..want]) {
+            match self.read_some(stream, &mut chunk[..want]) {
                 Ok(0) => return Ok(()),
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
                 Err(err) if would_block(&err) => return Ok(()),
@@ -131,7 +131,7 @@ impl ReadBudget {
     pub fn discard(&mut self, stream: &TcpStream) -> io::Result<()> {
         let mut chunk = [0u8; 4096];
         loop {
-            match self.read(stream, &mut chunk) {
+            match self.read_some(stream, &mut chunk) {
                 Ok(0) => return Ok(()),
                 Ok(_) => continue,
                 Err(err) if would_block(&err) => return Ok(()),
@@ -167,39 +167,26 @@ pub(crate) fn flush(stream: &TcpStream, out: &mut OutQueue) -> io::Result<bool> 
     Ok(out.is_empty())
 }
 
-/// The stream tungstenite sees: reads come from the socket within a budget, writes go to the
-/// connection's own [`OutQueue`] (never straight to the socket), so the loop decides when and
-/// how many frames go out in one syscall.
-pub(crate) struct Transport<'a> {
-    socket: Option<(&'a TcpStream, &'a mut ReadBudget)>,
+/// The stream tungstenite writes frames into: the connection's own [`OutQueue`], never the
+/// socket, so the loop decides when and in how many syscalls frames go out. tungstenite never
+/// reads through it (our frame reader does), so reads answer `WouldBlock`.
+pub(crate) struct QueueStream<'a> {
     out: &'a mut OutQueue,
 }
 
-impl<'a> Transport<'a> {
-    /// Reads from `socket` within `budget`; writes to `out`.
-    pub fn new(socket: &'a TcpStream, budget: &'a mut ReadBudget, out: &'a mut OutQueue) -> Self {
-        Transport {
-            socket: Some((socket, budget)),
-            out,
-        }
-    }
-
-    /// Writes to `out`; reads always answer `WouldBlock` (for sending from callbacks).
-    pub fn queue_only(out: &'a mut OutQueue) -> Self {
-        Transport { socket: None, out }
+impl<'a> QueueStream<'a> {
+    pub fn new(out: &'a mut OutQueue) -> Self {
+        QueueStream { out }
     }
 }
 
-impl Read for Transport<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.socket.as_mut() {
-            Some((stream, budget)) => budget.read(stream, buf),
-            None => Err(ErrorKind::WouldBlock.into()),
-        }
+impl Read for QueueStream<'_> {
+    fn read(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
+        Err(ErrorKind::WouldBlock.into())
     }
 }
 
-impl Write for Transport<'_> {
+impl Write for QueueStream<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.out.push(buf);
         Ok(buf.len())

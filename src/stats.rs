@@ -21,6 +21,12 @@ impl Traffic {
         self.messages += 1;
         self.bytes += bytes as u64;
     }
+
+    /// A fragment of a streamed message; the message counts once, with its last fragment.
+    pub fn count_fragment(&mut self, bytes: usize, last: bool) {
+        self.messages += u64::from(last);
+        self.bytes += bytes as u64;
+    }
 }
 
 #[derive(Debug)]

@@ -26,8 +26,9 @@ impl Closing {
         Self::new(Some(ws), true, env)
     }
 
-    /// The peer broke the protocol: our close frame is queued, its bytes are not parsed again.
-    pub fn failed(ws: Box<WsSession>, env: &Env<'_>) -> Self {
+    /// Our last close frame is queued and nothing more will be parsed (the peer broke the
+    /// protocol, or we answered its close ourselves): flush, FIN, wait for the peer's FIN.
+    pub fn done_reading(ws: Box<WsSession>, env: &Env<'_>) -> Self {
         Self::new(Some(ws), false, env)
     }
 
@@ -54,13 +55,7 @@ impl Closing {
         let mut budget = ReadBudget::new(env.config.read_budget_bytes);
         if self.awaiting_handshake {
             if let Some(ws) = self.ws.as_mut() {
-                match ws.read_close_reply(wire, &mut budget) {
-                    Ok(done) => self.awaiting_handshake = !done,
-                    Err(err) => {
-                        debug!("{} close handshake ended: {err}", ident.id);
-                        self.awaiting_handshake = false;
-                    }
-                }
+                self.awaiting_handshake = !ws.read_close_reply(wire, &mut budget, env.config);
             }
         }
         if !self.awaiting_handshake && wire.readable && !self.peer_done {

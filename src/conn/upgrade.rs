@@ -37,7 +37,8 @@ pub(crate) fn open(
         return respond_error(400, &detail, Some(&request), wire, ident, env);
     };
     let session = env.table.new_session(index);
-    let mut ws = WsSession::new(index, session, leftover, env.config, env.now);
+    let streams = env.table.streams_fragments(index);
+    let mut ws = WsSession::new(index, session, streams, leftover, env.config, env.now);
     match ws.filter(&request, wire, ident, env) {
         Outcome::Continue => {}
         Outcome::Reject { status, reason } => {

@@ -1,13 +1,15 @@
-//! OPEN: read whole messages and hand them to the protocol, deliver `ServerWriteable` when the
-//! connection can take more, start the close handshake when asked or when the peer breaks the
-//! protocol (1002, 1007, 1009).
+//! OPEN: hand what the peer sends (whole messages, or fragments for protocols that stream) to
+//! the protocol, deliver `ServerWriteable` when the connection can take more, ping a silent
+//! peer, and start the close handshake when asked or when the peer breaks the protocol
+//! (1002, 1007, 1009).
 
 use super::closing::Closing;
+use super::incoming::{Incoming, ReadError, Reader};
 use super::{Env, Ident, Phase, Wire};
 use crate::config::Config;
 use crate::http::Request;
 use crate::log_text::truncate_utf8;
-use crate::net::{would_block, ReadBudget, Transport};
+use crate::net::{QueueStream, ReadBudget};
 use crate::protocol::{
     ConnectionLink, Context, Event, Message, Outcome, ProtocolIndex, SendError, Sent,
     SessionRequests,
@@ -17,7 +19,6 @@ use log::{debug, info, warn};
 use std::any::Any;
 use std::io;
 use std::time::Instant;
-use tungstenite::error::{Error as WsError, ProtocolError};
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::protocol::{Role, WebSocketContext};
@@ -28,14 +29,16 @@ const MAX_CLOSE_REASON_BYTES: usize = 123;
 /// An open WebSocket: tungstenite's protocol state, the protocol it speaks, and that
 /// protocol's typed session (erased here, restored by the protocol table).
 pub(crate) struct WsSession {
+    /// Framing and close-handshake state; all sending goes through it.
     ws: WebSocketContext,
+    reader: Reader,
     protocol: ProtocolIndex,
     session: Box<dyn Any>,
     requests: SessionRequests,
     /// The code of the close handshake once one started; `None` means 1006 if it ends now.
     close_code: Option<CloseCode>,
-    /// Frames may be waiting in tungstenite's buffer (bytes that came with the handshake, or
-    /// left when reading was paused).
+    /// Frames may be waiting in a read buffer (bytes that came with the handshake, or left
+    /// when reading was paused).
     input_buffered: bool,
     /// Dead-peer detection: when to ping (or, with a ping outstanding, when to give up).
     liveness_due: Instant,
@@ -48,25 +51,29 @@ enum ReadEnd {
     Paused,
     /// The peer sent a close frame.
     PeerClosed(Option<CloseFrame>),
-    /// The connection broke or the peer broke the protocol.
-    Failed(WsError),
+    /// The connection ended without a close handshake.
+    Gone(String),
+    /// The peer broke the protocol: close with this code.
+    Violation(CloseCode, String),
 }
 
 impl WsSession {
     pub fn new(
         protocol: ProtocolIndex,
         session: Box<dyn Any>,
+        streams_fragments: bool,
         leftover: Vec<u8>,
         config: &Config,
         now: Instant,
     ) -> Box<Self> {
         let input_buffered = !leftover.is_empty();
+        // tungstenite frames what we send and tracks the close handshake; it never reads, so it
+        // gets no read buffer (Config::websocket).
+        let ws = WebSocketContext::new(Role::Server, Some(config.websocket()));
+        let reader = Reader::new(leftover, streams_fragments);
         Box::new(WsSession {
-            ws: WebSocketContext::from_partially_read(
-                leftover,
-                Role::Server,
-                Some(config.websocket()),
-            ),
+            ws,
+            reader,
             protocol,
             session,
             requests: SessionRequests::default(),
@@ -119,7 +126,13 @@ impl WsSession {
             match self.read_messages(wire, ident, env) {
                 ReadEnd::Paused => {}
                 ReadEnd::PeerClosed(frame) => return self.peer_closed(frame, wire, ident, env),
-                ReadEnd::Failed(err) => return self.fail(err, wire, ident, env),
+                ReadEnd::Gone(why) => {
+                    debug!("{} gone: {why}", ident.id);
+                    return self.finish(wire, ident, env);
+                }
+                ReadEnd::Violation(code, reason) => {
+                    return self.violation(code, &reason, wire, ident, env)
+                }
             }
         }
         if let Err(err) = wire.flush() {
@@ -170,10 +183,7 @@ impl WsSession {
                 return self.finish(wire, ident, env);
             }
             let ping = tungstenite::Message::Ping(tungstenite::Bytes::from_static(b"wsloop"));
-            if let Err(err) = self
-                .ws
-                .write(&mut Transport::queue_only(&mut wire.out), ping)
-            {
+            if let Err(err) = self.ws.write(&mut QueueStream::new(&mut wire.out), ping) {
                 debug!("{} ping not queued: {err}", ident.id);
             }
             self.ping_outstanding = true;
@@ -195,39 +205,41 @@ impl WsSession {
         self.requests.close.is_some() || self.requests.overflowed
     }
 
-    /// Read and deliver messages until the socket is drained, the budget is spent, or a
-    /// callback asked to close.
+    /// Read and deliver until the socket is drained, the budget is spent, or a callback asked
+    /// to close or to pause.
     fn read_messages(&mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> ReadEnd {
         self.input_buffered = false;
         let mut budget = ReadBudget::new(env.config.read_budget_bytes);
         let end = loop {
-            let read = self.ws.read(&mut Transport::new(
-                &wire.socket,
-                &mut budget,
-                &mut wire.out,
-            ));
-            let message = match read {
-                Ok(tungstenite::Message::Text(text)) => Message::Text(text),
-                Ok(tungstenite::Message::Binary(data)) => Message::Binary(data),
-                Ok(tungstenite::Message::Pong(payload)) => {
-                    self.deliver(Event::Pong(payload), wire, ident, env);
-                    continue;
+            let incoming = self
+                .reader
+                .next(&mut self.ws, wire, &mut budget, env.config);
+            let event = match incoming {
+                Ok(Incoming::Message(message)) => {
+                    env.stats.received.count(message.len());
+                    Event::Receive(message)
                 }
-                // tungstenite queued the pong itself.
-                Ok(tungstenite::Message::Ping(_) | tungstenite::Message::Frame(_)) => continue,
-                Ok(tungstenite::Message::Close(frame)) => break ReadEnd::PeerClosed(frame),
-                Err(WsError::Io(err)) if would_block(&err) => break ReadEnd::Paused,
-                Err(err) => break ReadEnd::Failed(err),
+                Ok(Incoming::Fragment(fragment)) => {
+                    env.stats
+                        .received
+                        .count_fragment(fragment.data.len(), fragment.last);
+                    Event::Fragment(fragment)
+                }
+                Ok(Incoming::Pong(payload)) => Event::Pong(payload),
+                Ok(Incoming::Close(frame)) => break ReadEnd::PeerClosed(frame),
+                Err(ReadError::Blocked) => break ReadEnd::Paused,
+                Err(ReadError::Gone(why)) => break ReadEnd::Gone(why),
+                Err(ReadError::Violation(code, reason)) => break ReadEnd::Violation(code, reason),
             };
-            env.stats.received.count(message.len());
-            self.deliver(Event::Receive(message), wire, ident, env);
+            self.deliver(event, wire, ident, env);
             if self.wants_close() || self.requests.rx_paused {
-                // Whole frames may still sit in tungstenite's buffer.
+                // Whole frames may still sit in a read buffer.
                 self.input_buffered = true;
                 break ReadEnd::Paused;
             }
         };
         wire.note_read(budget.state);
+        self.reader.release_idle_buffer();
         if budget.state.received {
             // Any traffic proves the peer alive (libwebsockets' "validity").
             self.liveness_due = env.now + env.config.ping_interval;
@@ -248,42 +260,22 @@ impl WsSession {
         debug!("{} peer closed with {:?}", ident.id, code.map(u16::from));
         self.close_code = Some(code.unwrap_or(CloseCode::Status));
         self.call(Event::PeerClose(code, reason), false, wire, ident, env);
-        // tungstenite queued the reply; CLOSING sends it and finishes the handshake.
-        Phase::Closing(Closing::handshake(self, env))
+        Reader::answer_close(&mut self.ws, wire, frame.as_ref());
+        Phase::Closing(Closing::done_reading(self, env))
     }
 
     /// The peer broke the protocol: answer with the matching close code, stop parsing.
-    fn fail(
+    fn violation(
         mut self: Box<Self>,
-        err: WsError,
+        code: CloseCode,
+        reason: &str,
         wire: &mut Wire,
         ident: Ident,
         env: &mut Env<'_>,
     ) -> Phase {
-        let code = match &err {
-            WsError::ConnectionClosed | WsError::AlreadyClosed => {
-                return self.finish(wire, ident, env)
-            }
-            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-                debug!("{} peer went away without a close frame", ident.id);
-                return self.finish(wire, ident, env);
-            }
-            WsError::Io(io_err) => {
-                return self.lost(
-                    io::Error::new(io_err.kind(), err.to_string()),
-                    wire,
-                    ident,
-                    env,
-                )
-            }
-            WsError::Capacity(_) => CloseCode::Size,
-            WsError::Utf8(_) => CloseCode::Invalid,
-            WsError::Protocol(_) => CloseCode::Protocol,
-            _ => CloseCode::Error,
-        };
-        info!("{} closing with {}: {err}", ident.id, u16::from(code));
-        self.send_close(code, &err.to_string(), wire, ident);
-        Phase::Closing(Closing::failed(self, env))
+        info!("{} closing with {}: {reason}", ident.id, u16::from(code));
+        self.send_close(code, reason, wire, ident);
+        Phase::Closing(Closing::done_reading(self, env))
     }
 
     /// The socket failed: no close frame can be sent.
@@ -326,29 +318,28 @@ impl WsSession {
         };
         if let Err(err) = self
             .ws
-            .close(&mut Transport::queue_only(&mut wire.out), Some(frame))
+            .close(&mut QueueStream::new(&mut wire.out), Some(frame))
         {
             debug!("{} close frame not queued: {err}", ident.id);
         }
         self.close_code = Some(code);
     }
 
-    /// CLOSING reads through this until the handshake completes; returns true when it did.
+    /// CLOSING reads through this until the handshake completes; true when it did (the
+    /// peer's close arrived, or the connection ended). Data after our close is dropped.
     pub fn read_close_reply(
         &mut self,
         wire: &mut Wire,
         budget: &mut ReadBudget,
-    ) -> Result<bool, WsError> {
+        config: &Config,
+    ) -> bool {
         loop {
-            match self
-                .ws
-                .read(&mut Transport::new(&wire.socket, budget, &mut wire.out))
-            {
-                // Data after our close frame is dropped; the peer's close completes the handshake.
+            match self.reader.next(&mut self.ws, wire, budget, config) {
+                Ok(Incoming::Close(_)) | Err(ReadError::Gone(_) | ReadError::Violation(..)) => {
+                    return true
+                }
                 Ok(_) => continue,
-                Err(WsError::Io(err)) if would_block(&err) => return Ok(false),
-                Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => return Ok(true),
-                Err(err) => return Err(err),
+                Err(ReadError::Blocked) => return false,
             }
         }
     }

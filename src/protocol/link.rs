@@ -3,7 +3,7 @@
 
 use super::Message;
 use crate::conn::{ConnectionId, OutQueue};
-use crate::net::Transport;
+use crate::net::QueueStream;
 use crate::stats::Traffic;
 use log::debug;
 use std::net::SocketAddr;
@@ -87,8 +87,9 @@ pub(crate) struct ConnectionLink<'a> {
     pub sent: &'a mut Traffic,
 }
 
-/// One fragment of a message sent in pieces ([`Context::send_fragment`]).
-#[derive(Debug, Clone)]
+/// One fragment of a message: sent with [`Context::send_fragment`](super::Context::send_fragment),
+/// or received as `Reason::ReceiveFragment` by protocols that stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fragment {
     /// The fragment's payload. Text fragments may split a UTF-8 character; the whole message
     /// must be valid UTF-8.
@@ -144,7 +145,7 @@ impl ConnectionLink<'_> {
             self.requests.overflowed = true;
             return Err(SendError::QueueFull);
         }
-        if let Err(err) = ws.write(&mut Transport::queue_only(self.out), message) {
+        if let Err(err) = ws.write(&mut QueueStream::new(self.out), message) {
             debug!("{}: send refused: {err}", self.id);
             return Err(SendError::NotOpen);
         }

@@ -65,6 +65,13 @@ pub trait Protocol: 'static {
 
     /// Called for every reason that concerns this protocol; see [`Reason`].
     fn callback(&mut self, cx: &mut Context<'_>, reason: Reason<'_, Self::Session>) -> Outcome;
+
+    /// Opt in to streaming: each data frame is delivered as `Reason::ReceiveFragment` as soon
+    /// as it arrives, instead of whole messages as `Reason::Receive`. Text fragments carry
+    /// whole UTF-8 characters only. Default: whole messages.
+    fn streams_fragments(&self) -> bool {
+        false
+    }
 }
 
 /// What a callback wants done next.

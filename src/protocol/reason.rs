@@ -1,6 +1,6 @@
 //! Why a protocol's callback is being called: libwebsockets' callback reasons as a typed enum.
 
-use super::{Message, TimerId};
+use super::{Fragment, Message, TimerId};
 use crate::http::Request;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::Bytes;
@@ -49,6 +49,14 @@ pub enum Reason<'a, S> {
         session: &'a mut S,
         /// The message.
         message: Message,
+    },
+    /// One data frame of a message, for protocols whose
+    /// [`streams_fragments`](super::Protocol::streams_fragments) is true (instead of `Receive`).
+    ReceiveFragment {
+        /// The connection's session.
+        session: &'a mut S,
+        /// The frame's payload and its place in the message.
+        fragment: Fragment,
     },
     /// A pong arrived (the loop answers pings by itself).
     ReceivePong {

@@ -1,7 +1,7 @@
 //! The protocol table: the HTTP entry first, then WebSocket subprotocols by name, each
 //! stored type-erased so the loop can hold protocols with different session types.
 
-use super::{Context, Message, Outcome, Protocol, Reason, TimerId};
+use super::{Context, Fragment, Message, Outcome, Protocol, Reason, TimerId};
 use crate::http::Request;
 use log::error;
 use std::any::Any;
@@ -88,6 +88,10 @@ impl ProtocolTable {
         self.entries[index].name()
     }
 
+    pub(crate) fn streams_fragments(&self, index: ProtocolIndex) -> bool {
+        self.entries[index].streams_fragments()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
@@ -119,6 +123,7 @@ pub(crate) enum Event<'a> {
     Filter(&'a Request),
     Established,
     Receive(Message),
+    Fragment(Fragment),
     Pong(Bytes),
     Writeable,
     Timer,
@@ -128,6 +133,7 @@ pub(crate) enum Event<'a> {
 
 trait ErasedProtocol {
     fn name(&self) -> &str;
+    fn streams_fragments(&self) -> bool;
     fn new_session(&mut self) -> Box<dyn Any>;
     fn dispatch(
         &mut self,
@@ -140,6 +146,10 @@ trait ErasedProtocol {
 impl<P: Protocol> ErasedProtocol for P {
     fn name(&self) -> &str {
         Protocol::name(self)
+    }
+
+    fn streams_fragments(&self) -> bool {
+        Protocol::streams_fragments(self)
     }
 
     fn new_session(&mut self) -> Box<dyn Any> {
@@ -163,6 +173,9 @@ impl<P: Protocol> ErasedProtocol for P {
             }
             (Event::Established, Some(session)) => Reason::Established { session },
             (Event::Receive(message), Some(session)) => Reason::Receive { session, message },
+            (Event::Fragment(fragment), Some(session)) => {
+                Reason::ReceiveFragment { session, fragment }
+            }
             (Event::Pong(payload), Some(session)) => Reason::ReceivePong { session, payload },
             (Event::Writeable, Some(session)) => Reason::ServerWriteable { session },
             (Event::Timer, Some(session)) => Reason::Timer { session },

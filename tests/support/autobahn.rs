@@ -1,0 +1,78 @@
+//! Running the Autobahn|Testsuite fuzzing client (`../shared/tools/autobahn/run.sh`, found
+//! beside the repository) against a server URL, with skip-or-fail when it is not installed.
+
+use super::{run_bounded, say, skip_or_fail};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+/// run.sh's own limit on wstest; ours is a little longer so run.sh reports first.
+const WSTEST_TIMEOUT_SECS: u64 = 1500;
+
+/// Run `cases` against `url` offering `protocol`. Returns `None` when Autobahn is not installed
+/// (after skip_or_fail: a CI run with WSLOOP_REQUIRE_EXTERNAL=1 has failed already); panics with
+/// the transcript when a case FAILED or the run broke; otherwise returns the summary line.
+pub fn run(test: &str, url: &str, agent: &str, protocol: &str, cases: &str) -> Option<String> {
+    let run_sh = super::repo_root().join("../shared/tools/autobahn/run.sh");
+    if !run_sh.is_file() {
+        skip_or_fail(
+            test,
+            &format!(
+                "{} not found (shared/ must sit beside the repository)",
+                run_sh.display()
+            ),
+        );
+        return None;
+    }
+    let run_sh = run_sh.canonicalize().unwrap_or(run_sh);
+    let prefix =
+        PathBuf::from(std::env::var("AUTOBAHN_PREFIX").unwrap_or_else(|_| "/opt/py27".into()));
+    let wstest = prefix.join("bin/wstest");
+    if !wstest.is_file() {
+        skip_or_fail(
+            test,
+            &format!(
+                "{} missing (run ../shared/tools/autobahn/setup.sh)",
+                wstest.display()
+            ),
+        );
+        return None;
+    }
+    let outdir = super::scratch_dir("autobahn").join(agent);
+    println!("{} {url} {} {cases}", run_sh.display(), outdir.display());
+    let run = run_bounded(
+        Command::new("bash")
+            .arg(&run_sh)
+            .arg(url)
+            .arg(&outdir)
+            .arg(cases)
+            .env("AUTOBAHN_PROTOCOLS", protocol)
+            .env("AUTOBAHN_AGENT", agent)
+            .env("AUTOBAHN_PREFIX", &prefix)
+            .env("AUTOBAHN_TIMEOUT", WSTEST_TIMEOUT_SECS.to_string()),
+        Duration::from_secs(WSTEST_TIMEOUT_SECS + 120),
+    )
+    .unwrap_or_else(|e| panic!("run {}: {e}", run_sh.display()));
+    println!("{}", run.transcript());
+
+    let summary = run
+        .stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("autobahn "))
+        .unwrap_or("(no summary line)")
+        .to_string();
+    say(&format!("{test}: {summary}"));
+    say(&format!(
+        "{test}: report: {}",
+        outdir.join("index.html").display()
+    ));
+    if !run.success() {
+        panic!(
+            "run.sh {url} failed ({}; exit 1 = some case FAILED, 2 = run broken):\n{summary}\n{}",
+            run.describe(),
+            run.transcript()
+        );
+    }
+    Some(summary)
+}
