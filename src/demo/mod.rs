@@ -1,21 +1,28 @@
-//! The protocols the `wsloop` binary serves: the tutorial's reverse protocol and a plain echo
-//! (what conformance suites such as Autobahn expect). Each is an ordinary user of the public
-//! API, in its own small file.
+//! The protocols the `wsloop` binary serves: the tutorial's reverse protocol, a plain echo
+//! (what conformance suites such as Autobahn expect), and two from the libwebsockets test
+//! server: `increment` (a pushed counter) and `lws-mirror-protocol` (a shared board). Each is
+//! an ordinary user of the public API, in its own small file.
 
 mod echo;
+pub mod increment;
+pub mod mirror;
 mod reverse;
 
 pub use echo::Echo;
+pub use increment::Increment;
+pub use mirror::Mirror;
 pub use reverse::{reverse_bytes, reverse_text, reverse_text_into, Reverse};
 
 use crate::{Context, ProtocolTable, SendError, Sent};
 
 /// The binary's table: the HTTP entry, then `dumb-increment-protocol` (the default for
-/// clients that offer no subprotocol), then `echo`.
+/// clients that offer no subprotocol), `echo`, `increment` and `lws-mirror-protocol`.
 pub fn table() -> ProtocolTable {
     ProtocolTable::new()
         .with_protocol(Reverse::default())
         .with_protocol(Echo)
+        .with_protocol(Increment)
+        .with_protocol(Mirror::default())
 }
 
 /// After answering: if the client has stopped reading our answers (`sent` is Congested),

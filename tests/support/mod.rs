@@ -6,6 +6,7 @@
 
 pub mod autobahn;
 pub mod http;
+pub mod inproc;
 mod process;
 pub mod ws;
 

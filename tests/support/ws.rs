@@ -28,11 +28,20 @@ pub fn try_connect(
     addr: SocketAddr,
     protocols: &[&str],
 ) -> Result<(Client, Response), tungstenite::Error> {
+    try_connect_to(addr, "/", protocols)
+}
+
+/// [`try_connect`] with a request-target of its own (`"/?mirror=a"`).
+pub fn try_connect_to(
+    addr: SocketAddr,
+    target: &str,
+    protocols: &[&str],
+) -> Result<(Client, Response), tungstenite::Error> {
     let stream = TcpStream::connect_timeout(&addr, WS_TIMEOUT).map_err(tungstenite::Error::Io)?;
     stream.set_read_timeout(Some(WS_TIMEOUT))?;
     stream.set_write_timeout(Some(WS_TIMEOUT))?;
     stream.set_nodelay(true)?;
-    let uri: tungstenite::http::Uri = format!("ws://{addr}/").parse().expect("valid uri");
+    let uri: tungstenite::http::Uri = format!("ws://{addr}{target}").parse().expect("valid uri");
     let mut request = ClientRequestBuilder::new(uri);
     for p in protocols {
         request = request.with_sub_protocol(*p);

@@ -1,0 +1,93 @@
+//! A wsloop server in a thread of the test process, driven by the embedding API (the
+//! crate-doc loop plus a `Waker`), for tests whose protocols exist only in the test file.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::Duration;
+
+use mio::{Events, Poll, Token, Waker};
+use wsloop::{Config, ProtocolTable, Server, ServerHandle};
+
+const WAKER: Token = Token(0);
+const SERVER_BASE: Token = Token(1);
+
+/// How long the loop thread gets to finish after a shutdown.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running in-process server. Dropping it shuts the server down (bounded wait).
+pub struct InProcess {
+    pub addr: SocketAddr,
+    pub handle: ServerHandle,
+    done: mpsc::Receiver<std::io::Result<()>>,
+    finished: bool,
+}
+
+impl InProcess {
+    /// Bind 127.0.0.1:0 with `config` and the table `make_table` builds (in the server's
+    /// thread: a table need not be `Send`); the loop runs until shutdown finishes.
+    pub fn start(
+        config: Config,
+        make_table: impl FnOnce() -> ProtocolTable + Send + 'static,
+    ) -> InProcess {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (done_tx, done) = mpsc::channel();
+        thread::Builder::new()
+            .name("wsloop-inproc".into())
+            .spawn(move || {
+                let result = (|| -> std::io::Result<()> {
+                    let addr = "127.0.0.1:0".parse().unwrap();
+                    let mut server = Server::bind(addr, config, make_table())?;
+                    let mut poll = Poll::new()?;
+                    server.set_waker(Arc::new(Waker::new(poll.registry(), WAKER)?));
+                    server.register(poll.registry(), SERVER_BASE)?;
+                    let _ = ready_tx.send((server.local_addr(), server.handle()));
+                    let mut events = Events::with_capacity(256);
+                    while !server.is_finished() {
+                        poll.poll(&mut events, server.timeout())?;
+                        for event in events.iter() {
+                            if server.owns_token(event.token()) {
+                                server.handle_event(event);
+                            }
+                        }
+                        server.handle_timeouts();
+                    }
+                    Ok(())
+                })();
+                let _ = done_tx.send(result);
+            })
+            .expect("spawn server thread");
+        let (addr, handle) = ready_rx
+            .recv_timeout(STOP_TIMEOUT)
+            .expect("in-process server did not start");
+        InProcess {
+            addr,
+            handle,
+            done,
+            finished: false,
+        }
+    }
+
+    /// Wait (bounded) for the loop to end after a shutdown; panics if it does not.
+    pub fn wait_finished(&mut self) {
+        if self.finished {
+            return;
+        }
+        let result = self
+            .done
+            .recv_timeout(STOP_TIMEOUT)
+            .expect("server loop did not finish");
+        self.finished = true;
+        result.expect("server loop failed");
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.handle.shutdown();
+            let _ = self.done.recv_timeout(STOP_TIMEOUT);
+        }
+    }
+}
