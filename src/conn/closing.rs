@@ -13,6 +13,9 @@ pub(crate) struct Closing {
     ws: Option<Box<WsSession>>,
     /// Reading frames until the peer's close frame (or our reply) completes the handshake.
     awaiting_handshake: bool,
+    /// Both close frames were exchanged: the peer sends nothing more, so once our bytes and
+    /// FIN are out there is nothing to linger for.
+    handshake_complete: bool,
     /// We sent FIN.
     write_shut: bool,
     /// The peer sent FIN.
@@ -21,9 +24,16 @@ pub(crate) struct Closing {
 }
 
 impl Closing {
-    /// A close frame was sent or received: complete the handshake, then linger.
+    /// We sent a close frame: wait for the peer's, then flush, FIN, and go.
     pub fn handshake(ws: Box<WsSession>, env: &Env<'_>) -> Self {
         Self::new(Some(ws), true, env)
+    }
+
+    /// We answered the peer's close frame: flush, FIN, and go.
+    pub fn answered(ws: Box<WsSession>, env: &Env<'_>) -> Self {
+        let mut closing = Self::new(Some(ws), false, env);
+        closing.handshake_complete = true;
+        closing
     }
 
     /// Our last close frame is queued and nothing more will be parsed (the peer broke the
@@ -41,6 +51,7 @@ impl Closing {
         Closing {
             ws,
             awaiting_handshake,
+            handshake_complete: false,
             write_shut: false,
             peer_done: false,
             deadline: env.now + env.config.close_timeout,
@@ -56,6 +67,7 @@ impl Closing {
         if self.awaiting_handshake {
             if let Some(ws) = self.ws.as_mut() {
                 self.awaiting_handshake = !ws.read_close_reply(wire, &mut budget, env.config);
+                self.handshake_complete = !self.awaiting_handshake;
             }
         }
         if !self.awaiting_handshake && wire.readable && !self.peer_done {
@@ -77,7 +89,8 @@ impl Closing {
                 return self.finish(wire, ident, env);
             }
         }
-        if self.peer_done && (self.write_shut || self.awaiting_handshake) {
+        let nothing_to_wait_for = self.write_shut && self.handshake_complete;
+        if nothing_to_wait_for || (self.peer_done && (self.write_shut || self.awaiting_handshake)) {
             return self.finish(wire, ident, env);
         }
         Phase::Closing(self)

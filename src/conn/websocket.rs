@@ -262,7 +262,7 @@ impl WsSession {
         self.close_code = Some(code.unwrap_or(CloseCode::Status));
         self.call(Event::PeerClose(code, reason), false, wire, ident, env);
         Reader::answer_close(&mut self.ws, wire, frame.as_ref());
-        Phase::Closing(Closing::done_reading(self, env))
+        Phase::Closing(Closing::answered(self, env))
     }
 
     /// The peer broke the protocol: answer with the matching close code, stop parsing.

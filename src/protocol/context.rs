@@ -175,6 +175,12 @@ impl<'a> Context<'a> {
             .push(TimerChange::Cancel(timer));
     }
 
+    /// Ask for `ServerWriteable` on another connection (one this protocol learned the id of,
+    /// e.g. a member of a group), without waking the rest. Ignored if it is gone or not open.
+    pub fn request_writeable_for(&mut self, connection: ConnectionId) {
+        self.loop_requests.writeable_ids.push(connection);
+    }
+
     /// Ask for `ServerWriteable` on every open connection of this protocol
     /// (libwebsockets' `lws_callback_on_writable_all_protocol`), e.g. after adding to a
     /// shared [`Ring`](crate::ring::Ring).

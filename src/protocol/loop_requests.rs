@@ -3,6 +3,7 @@
 //! each callback returns.
 
 use super::ProtocolIndex;
+use crate::conn::ConnectionId;
 use std::time::{Duration, Instant};
 
 /// Names a protocol timer, to cancel it or to tell several apart in `Reason::ProtocolTimer`.
@@ -26,6 +27,8 @@ pub(crate) enum TimerChange {
 pub(crate) struct LoopRequests {
     /// Protocols whose every open connection should get `ServerWriteable`.
     pub writeable_all: Vec<ProtocolIndex>,
+    /// Particular connections that should get `ServerWriteable`.
+    pub writeable_ids: Vec<ConnectionId>,
     pub timer_changes: Vec<TimerChange>,
     next_timer: u64,
 }
@@ -37,6 +40,8 @@ impl LoopRequests {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.writeable_all.is_empty() && self.timer_changes.is_empty()
+        self.writeable_all.is_empty()
+            && self.writeable_ids.is_empty()
+            && self.timer_changes.is_empty()
     }
 }

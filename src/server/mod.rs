@@ -194,6 +194,11 @@ impl Server {
         &self.config
     }
 
+    /// The WebSocket subprotocols served, in table order.
+    pub fn protocol_names(&self) -> Vec<&str> {
+        self.table.websocket_names()
+    }
+
     /// Open connections (any phase).
     pub fn connection_count(&self) -> usize {
         self.connections.len()
@@ -517,6 +522,16 @@ impl Server {
         }
         for change in std::mem::take(&mut self.loop_requests.timer_changes) {
             self.protocol_timers.apply(change);
+        }
+        for id in std::mem::take(&mut self.loop_requests.writeable_ids) {
+            let Some(&key) = self.keys.get(&id) else {
+                continue;
+            };
+            let conn = &mut self.connections[key];
+            if conn.request_writeable() && !conn.queued {
+                conn.queued = true;
+                self.pending.push(key);
+            }
         }
         for protocol in std::mem::take(&mut self.loop_requests.writeable_all) {
             for (key, conn) in self.connections.iter_mut() {
