@@ -17,10 +17,7 @@ const CASES: &str = "1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*";
 
 #[test]
 fn autobahn_fuzzingclient_echo() {
-    let cases = std::env::var("WSLOOP_AUTOBAHN_CASES")
-        .ok()
-        .filter(|c| !c.trim().is_empty())
-        .unwrap_or_else(|| CASES.into());
+    let cases = support::autobahn::cases(CASES);
     let mut server = ServerProcess::start();
     if support::autobahn::run(TEST, &server.ws_url(), "wsloop", "echo", &cases).is_none() {
         return;

@@ -6,9 +6,8 @@
 
 mod support;
 
-use mio::{Events, Poll, Token};
-use std::sync::mpsc;
-use wsloop::{Config, Context, Outcome, Protocol, ProtocolTable, Reason, Server};
+use support::inproc::InProcess;
+use wsloop::{Config, Context, Outcome, Protocol, ProtocolTable, Reason};
 
 const TEST: &str = "autobahn_streaming";
 const CASES: &str = "1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*";
@@ -41,34 +40,10 @@ impl Protocol for StreamEcho {
 
 #[test]
 fn autobahn_fuzzingclient_stream_echo() {
-    let (addr_tx, addr_rx) = mpsc::channel();
-    // The loop thread runs until the test process exits.
-    std::thread::spawn(move || -> std::io::Result<()> {
-        let table = ProtocolTable::new().with_protocol(StreamEcho);
-        let addr = "127.0.0.1:0".parse().unwrap();
-        let mut server = Server::bind(addr, Config::default(), table)?;
-        let mut poll = Poll::new()?;
-        server.register(poll.registry(), Token(0))?;
-        addr_tx.send(server.local_addr()).unwrap();
-        let mut events = Events::with_capacity(256);
-        loop {
-            poll.poll(&mut events, server.timeout())?;
-            for event in events.iter() {
-                server.handle_event(event);
-            }
-            server.handle_timeouts();
-        }
+    let server = InProcess::start(Config::default(), || {
+        ProtocolTable::new().with_protocol(StreamEcho)
     });
-    let addr = addr_rx.recv().expect("server thread started");
-    let cases = std::env::var("WSLOOP_AUTOBAHN_CASES")
-        .ok()
-        .filter(|c| !c.trim().is_empty())
-        .unwrap_or_else(|| CASES.into());
-    support::autobahn::run(
-        TEST,
-        &format!("ws://{addr}/"),
-        "wsloop-stream",
-        "stream-echo",
-        &cases,
-    );
+    let cases = support::autobahn::cases(CASES);
+    let url = format!("ws://{}/", server.addr);
+    support::autobahn::run(TEST, &url, "wsloop-stream", "stream-echo", &cases);
 }

@@ -6,61 +6,20 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::Duration;
-
-use support::{command_works, run_bounded, say, skip_or_fail, ServerProcess};
+use support::{say, ServerProcess};
 
 const TEST: &str = "browser_lws";
 
 #[test]
 fn increment_and_mirror_pages_in_headless_chromium() {
-    let clients = support::repo_root().join("tests/clients");
-    let chromium =
-        PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
-    if !command_works("node", &["--version"]) {
-        return skip_or_fail(TEST, "`node` is not installed (apt-get install nodejs npm)");
-    }
-    if !clients
-        .join("node_modules/playwright-core/package.json")
-        .is_file()
-    {
-        return skip_or_fail(
-            TEST,
-            "tests/clients/node_modules/playwright-core is missing (run `npm ci` in tests/clients)",
-        );
-    }
-    if !chromium.is_file() {
-        let why = format!(
-            "no Chromium at {} (apt-get install chromium)",
-            chromium.display()
-        );
-        return skip_or_fail(TEST, &why);
-    }
-
     let mut server = ServerProcess::start();
     let shots = support::scratch_dir("browser_lws");
-    let url = server.http_url();
-    let run = run_bounded(
-        Command::new("node")
-            .arg(clients.join("browser_lws.mjs"))
-            .arg(&url)
-            .arg(&shots)
-            .current_dir(&clients)
-            .env("CHROMIUM", &chromium)
-            .env("BROWSER_TIMEOUT_MS", "15000"),
-        Duration::from_secs(150),
-    )
-    .unwrap_or_else(|e| panic!("run node browser_lws.mjs: {e}"));
-    println!("{}", run.transcript());
-    if !run.success() {
-        panic!(
-            "browser_lws.mjs against {url} failed ({}):\n{}",
-            run.describe(),
-            run.transcript()
-        );
-    }
+    let output = shots.display().to_string();
+    let Some(run) =
+        support::browser::run_script(TEST, "browser_lws.mjs", &server.http_url(), &output)
+    else {
+        return;
+    };
     for name in ["increment.png", "mirror-tab1.png", "mirror-tab2.png"] {
         let shot = shots.join(name);
         assert!(

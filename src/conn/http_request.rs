@@ -37,15 +37,7 @@ pub(crate) fn answer(
     match check_upgrade(&request) {
         UpgradeCheck::NotUpgrade => {}
         UpgradeCheck::Invalid(response) => {
-            return respond(
-                response,
-                Some(&request),
-                false,
-                Vec::new(),
-                wire,
-                ident,
-                env,
-            )
+            return respond_and_close(response, Some(&request), wire, ident, env)
         }
         UpgradeCheck::Valid(ask) => return upgrade::open(request, ask, leftover, wire, ident, env),
     }
@@ -173,6 +165,17 @@ pub(crate) fn respond(
     Phase::ServingFile(FileSend::new(body, keep_alive, leftover, env))
 }
 
+/// Queue `response` and close the connection once it is sent.
+pub(crate) fn respond_and_close(
+    response: Response,
+    request: Option<&Request>,
+    wire: &mut Wire,
+    ident: Ident,
+    env: &mut Env<'_>,
+) -> Phase {
+    respond(response, request, false, Vec::new(), wire, ident, env)
+}
+
 /// Answer with an error status and close the connection once it is sent.
 pub(crate) fn respond_error(
     status: u16,
@@ -182,6 +185,5 @@ pub(crate) fn respond_error(
     ident: Ident,
     env: &mut Env<'_>,
 ) -> Phase {
-    let response = Response::error(status, detail);
-    respond(response, request, false, Vec::new(), wire, ident, env)
+    respond_and_close(Response::error(status, detail), request, wire, ident, env)
 }

@@ -1,7 +1,7 @@
 //! READING_HEAD => OPEN: pick the subprotocol, let it filter the request, answer 101 and hand
 //! the bytes that came after the head to tungstenite so no early frame is lost.
 
-use super::http_request::{respond, respond_error};
+use super::http_request::{respond_and_close, respond_error};
 use super::websocket::WsSession;
 use super::{Env, Ident, Phase, Wire};
 use crate::http::upgrade::{accept_response, choose_protocol, UpgradeRequest};
@@ -50,15 +50,7 @@ pub(crate) fn open(
             return respond_error(status, reason, Some(&request), wire, ident, env);
         }
         Outcome::Respond(response) => {
-            return respond(
-                response,
-                Some(&request),
-                false,
-                Vec::new(),
-                wire,
-                ident,
-                env,
-            );
+            return respond_and_close(response, Some(&request), wire, ident, env);
         }
         _ => return respond_error(403, "refused", Some(&request), wire, ident, env),
     }

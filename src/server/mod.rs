@@ -26,7 +26,9 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod accept;
 mod deadlines;
+mod dispatch;
 mod handle;
 mod protocol_timers;
 mod run;
@@ -37,13 +39,12 @@ pub use handle::ServerHandle;
 use crate::config::Config;
 use crate::conn::{Connection, ConnectionId, Env};
 use crate::http::file_cache::FileCache;
-use crate::log_text::Throttle;
-use crate::net;
-use crate::protocol::{Context, Event as ProtocolEvent, LoopRequests, Message, ProtocolTable};
+use crate::protocol::{Event as ProtocolEvent, LoopRequests, ProtocolTable};
 use crate::stats::Stats;
+use accept::AcceptState;
 use bytes::BytesMut;
 use deadlines::{Deadlines, Wakeup};
-use handle::{Command, Shared};
+use handle::Shared;
 use log::{debug, info, warn};
 use mio::event::Event;
 use mio::net::TcpListener;
@@ -58,15 +59,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokens::{Target, TokenRange};
 
-/// How long to wait before accepting again after `accept` failed (e.g. out of descriptors).
-const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
-
 /// A WebSocket + HTTP server on one listening socket, driven by one mio `Poll`.
 pub struct Server {
-    config: Config,
-    /// The www root and its in-memory cache, once `serve_files` was called.
-    files: Option<FileCache>,
-    table: ProtocolTable,
+    /// What every connection's pass borrows: table, limits, counters, files, ...
+    services: Services,
     listener: Option<TcpListener>,
     local_addr: SocketAddr,
     registration: Option<Registration>,
@@ -75,13 +71,8 @@ pub struct Server {
     keys: HashMap<ConnectionId, usize>,
     deadlines: Deadlines,
     protocol_timers: ProtocolTimers,
-    /// What callbacks asked of the loop as a whole during the current pass.
-    loop_requests: LoopRequests,
     /// Shared with every [`ServerHandle`].
     shared: Arc<Shared>,
-    stats: Stats,
-    /// Lent to each connection for its read pass (see `conn::frame_stream`).
-    read_buffer: BytesMut,
     /// Connections to service again without waiting for an event (a budget ran out).
     pending: Vec<usize>,
     accept: AcceptState,
@@ -95,23 +86,44 @@ struct Registration {
     tokens: TokenRange,
 }
 
-struct AcceptState {
-    /// The accept budget ran out with connections possibly still in the backlog.
-    backlog: bool,
-    /// `accept` failed; try again at this time.
-    retry_at: Option<Instant>,
-    /// Warnings for `accept` failures and refused connections, at most one a second.
-    failure_log: Throttle,
-    refusal_log: Throttle,
+/// What every connection's pass borrows from the server.
+struct Services {
+    config: Config,
+    table: ProtocolTable,
+    /// The www root and its in-memory cache, once `serve_files` was called.
+    files: Option<FileCache>,
+    /// What callbacks asked of the loop as a whole during the current pass.
+    loop_requests: LoopRequests,
+    stats: Stats,
+    /// Lent to each connection for its read pass (see `conn::frame_stream`).
+    read_buffer: BytesMut,
+    shutting_down: bool,
 }
 
-impl Default for AcceptState {
-    fn default() -> Self {
-        AcceptState {
-            backlog: false,
-            retry_at: None,
-            failure_log: Throttle::new(Duration::from_secs(1)),
-            refusal_log: Throttle::new(Duration::from_secs(1)),
+impl Services {
+    fn new(config: Config, table: ProtocolTable) -> Self {
+        Services {
+            config,
+            table,
+            files: None,
+            loop_requests: LoopRequests::default(),
+            stats: Stats::new(Instant::now()),
+            read_buffer: BytesMut::new(),
+            shutting_down: false,
+        }
+    }
+
+    /// The view of the server a connection's pass gets.
+    fn env(&mut self, now: Instant) -> Env<'_> {
+        Env {
+            table: &mut self.table,
+            requests: &mut self.loop_requests,
+            stats: &mut self.stats,
+            read_buffer: &mut self.read_buffer,
+            config: &self.config,
+            files: self.files.as_mut(),
+            now,
+            shutting_down: self.shutting_down,
         }
     }
 }
@@ -141,9 +153,7 @@ impl Server {
             .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
         let local_addr = listener.local_addr()?;
         Ok(Server {
-            config,
-            files: None,
-            table,
+            services: Services::new(config, table),
             listener: Some(listener),
             local_addr,
             registration: None,
@@ -151,10 +161,7 @@ impl Server {
             keys: HashMap::new(),
             deadlines: Deadlines::default(),
             protocol_timers: ProtocolTimers::default(),
-            loop_requests: LoopRequests::default(),
             shared: Arc::default(),
-            stats: Stats::new(Instant::now()),
-            read_buffer: BytesMut::new(),
             pending: Vec::new(),
             accept: AcceptState::default(),
             next_id: 0,
@@ -175,11 +182,11 @@ impl Server {
                 format!("www root {} is not a directory", root.display()),
             ));
         }
-        self.files = Some(FileCache::new(
+        self.services.files = Some(FileCache::new(
             canonical,
-            self.config.static_cache_bytes,
-            self.config.static_recheck_interval,
-            self.config.max_static_file_bytes,
+            self.services.config.static_cache_bytes,
+            self.services.config.static_recheck_interval,
+            self.services.config.max_static_file_bytes,
         ));
         Ok(self)
     }
@@ -191,12 +198,12 @@ impl Server {
 
     /// The limits in force.
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.services.config
     }
 
     /// The WebSocket subprotocols served, in table order.
     pub fn protocol_names(&self) -> Vec<&str> {
-        self.table.websocket_names()
+        self.services.table.websocket_names()
     }
 
     /// Open connections (any phase).
@@ -220,7 +227,7 @@ impl Server {
     /// `[base, base + 1 + max_connections)` and no others. Sends `ProtocolInit` to every
     /// protocol.
     pub fn register(&mut self, registry: &Registry, base: Token) -> io::Result<()> {
-        let tokens = TokenRange::new(base, self.config.max_connections);
+        let tokens = TokenRange::new(base, self.services.config.max_connections);
         if let Some(listener) = self.listener.as_mut() {
             registry.register(listener, tokens.listener(), Interest::READABLE)?;
         }
@@ -274,7 +281,7 @@ impl Server {
     /// True when work is waiting that no event will announce (a budget ran out): poll with a
     /// zero timeout, as libwebsockets' forced service does.
     pub fn has_pending_work(&self) -> bool {
-        !self.pending.is_empty() || self.accept.backlog
+        !self.pending.is_empty() || self.accept.has_backlog()
     }
 
     /// The timeout to pass to `Poll::poll`: zero with pending work, else until the earliest
@@ -286,7 +293,7 @@ impl Server {
         let next = [
             self.deadlines.next(),
             self.protocol_timers.next(),
-            self.accept.retry_at,
+            self.accept.retry_at(),
             self.shutdown_deadline,
         ]
         .into_iter()
@@ -321,7 +328,7 @@ impl Server {
                 self.service(key, now, Service::Ready);
             }
         }
-        if self.accept.backlog || self.accept.retry_at.is_some_and(|at| at <= now) {
+        if self.accept.is_due(now) {
             self.accept_connections(now);
         }
         if self.shutdown_deadline.is_some_and(|at| at <= now) && !self.connections.is_empty() {
@@ -344,14 +351,14 @@ impl Server {
             "shutting down: closing {} connections",
             self.connections.len()
         );
-        self.shutdown_deadline = Some(now + self.config.shutdown_timeout);
+        self.shutdown_deadline = Some(now + self.services.config.shutdown_timeout);
+        self.services.shutting_down = true;
         if let (Some(mut listener), Some(registration)) =
             (self.listener.take(), self.registration.as_ref())
         {
             let _ = registration.registry.deregister(&mut listener);
         }
-        self.accept.backlog = false;
-        self.accept.retry_at = None;
+        self.accept.stop();
         let keys: Vec<usize> = self.connections.iter().map(|(key, _)| key).collect();
         for key in keys {
             self.service(key, now, Service::Ready);
@@ -369,91 +376,11 @@ impl Server {
         self.shutdown_deadline.is_some() && self.connections.is_empty()
     }
 
-    fn accept_connections(&mut self, now: Instant) {
-        self.accept.backlog = false;
-        self.accept.retry_at = None;
-        for _ in 0..self.config.accept_budget {
-            let Some(listener) = self.listener.as_ref() else {
-                return;
-            };
-            match net::accept(listener) {
-                Ok(Some((socket, peer))) => self.admit(socket, peer, now),
-                Ok(None) => return,
-                Err(err) => {
-                    // EMFILE/ENFILE: keep serving who we have, retry later, never spin.
-                    if let Some(held_back) = self.accept.failure_log.allow(now) {
-                        warn!(
-                            "accept failed: {err}; retrying every {ACCEPT_RETRY_DELAY:?} \
-                             ({held_back} more failures since the last warning)"
-                        );
-                    }
-                    self.accept.retry_at = Some(now + ACCEPT_RETRY_DELAY);
-                    return;
-                }
-            }
-        }
-        self.accept.backlog = true;
-    }
-
-    fn admit(&mut self, socket: mio::net::TcpStream, peer: SocketAddr, now: Instant) {
-        let Some(registration) = self.registration.as_ref() else {
-            return;
-        };
-        if self.connections.len() >= self.config.max_connections {
-            if let Some(held_back) = self.accept.refusal_log.allow(now) {
-                warn!(
-                    "max_connections ({}) reached; refusing {peer} \
-                     ({held_back} more refused since the last warning)",
-                    self.config.max_connections
-                );
-            }
-            return;
-        }
-        self.next_id += 1;
-        let id = ConnectionId(self.next_id);
-        let entry = self.connections.vacant_entry();
-        let key = entry.key();
-        let env = Env {
-            table: &mut self.table,
-            requests: &mut self.loop_requests,
-            stats: &mut self.stats,
-            read_buffer: &mut self.read_buffer,
-            config: &self.config,
-            files: self.files.as_mut(),
-            now,
-            shutting_down: false,
-        };
-        let mut conn = Connection::new(id, socket, peer, &env);
-        if let Err(err) = net::register(
-            &registration.registry,
-            &mut conn.wire.socket,
-            registration.tokens.connection(key),
-        ) {
-            warn!("{id}: cannot register {peer}: {err}");
-            return;
-        }
-        debug!("{id} accepted from {peer}");
-        self.stats.accepted += 1;
-        self.stats.phase_changed(None, conn.phase.name());
-        entry.insert(conn);
-        self.keys.insert(id, key);
-        self.settle(key);
-    }
-
     fn service(&mut self, key: usize, now: Instant, service: Service) {
         let Some(conn) = self.connections.get_mut(key) else {
             return;
         };
-        let mut env = Env {
-            table: &mut self.table,
-            requests: &mut self.loop_requests,
-            stats: &mut self.stats,
-            read_buffer: &mut self.read_buffer,
-            config: &self.config,
-            files: self.files.as_mut(),
-            now,
-            shutting_down: self.shutdown_deadline.is_some(),
-        };
+        let mut env = self.services.env(now);
         match service {
             Service::Ready => conn.service(&mut env),
             Service::Deadline => conn.on_deadline(&mut env),
@@ -499,101 +426,6 @@ impl Server {
         for key in keys {
             self.service(key, now, Service::Abort);
         }
-    }
-
-    /// Tell every protocol about something that concerns the protocol, not a connection.
-    fn broadcast_protocol_event(&mut self, event: impl Fn() -> ProtocolEvent<'static>) {
-        let now = Instant::now();
-        for index in 0..self.table.len() {
-            self.dispatch_protocol_event(index, event(), now);
-        }
-    }
-
-    fn dispatch_protocol_event(&mut self, protocol: usize, event: ProtocolEvent<'_>, now: Instant) {
-        let mut cx = Context::for_protocol(protocol, &mut self.loop_requests, now);
-        self.table.dispatch(protocol, &mut cx, None, event);
-        self.apply_loop_requests();
-    }
-
-    /// Carry out what callbacks asked of the loop as a whole.
-    fn apply_loop_requests(&mut self) {
-        if self.loop_requests.is_empty() {
-            return;
-        }
-        for change in std::mem::take(&mut self.loop_requests.timer_changes) {
-            self.protocol_timers.apply(change);
-        }
-        for id in std::mem::take(&mut self.loop_requests.writeable_ids) {
-            let Some(&key) = self.keys.get(&id) else {
-                continue;
-            };
-            let conn = &mut self.connections[key];
-            if conn.request_writeable() && !conn.queued {
-                conn.queued = true;
-                self.pending.push(key);
-            }
-        }
-        for protocol in std::mem::take(&mut self.loop_requests.writeable_all) {
-            for (key, conn) in self.connections.iter_mut() {
-                if conn.open_protocol() == Some(protocol)
-                    && conn.request_writeable()
-                    && !conn.queued
-                {
-                    conn.queued = true;
-                    self.pending.push(key);
-                }
-            }
-        }
-    }
-
-    /// A request from a [`ServerHandle`].
-    fn run_command(&mut self, command: Command, now: Instant) {
-        match command {
-            Command::Send(id, message) => {
-                if let Some(&key) = self.keys.get(&id) {
-                    self.send_from_outside(key, message, now);
-                }
-            }
-            Command::Broadcast(protocol, message) => {
-                let Some(index) = self.table.find(&protocol) else {
-                    warn!("broadcast to unknown protocol {protocol:?} ignored");
-                    return;
-                };
-                let keys: Vec<usize> = self
-                    .connections
-                    .iter()
-                    .filter(|(_, conn)| conn.open_protocol() == Some(index))
-                    .map(|(key, _)| key)
-                    .collect();
-                for key in keys {
-                    self.send_from_outside(key, message.clone(), now);
-                }
-            }
-            Command::Shutdown => self.begin_shutdown(),
-        }
-    }
-
-    fn send_from_outside(&mut self, key: usize, message: Message, now: Instant) {
-        let Some(conn) = self.connections.get_mut(key) else {
-            return;
-        };
-        let mut env = Env {
-            table: &mut self.table,
-            requests: &mut self.loop_requests,
-            stats: &mut self.stats,
-            read_buffer: &mut self.read_buffer,
-            config: &self.config,
-            files: self.files.as_mut(),
-            now,
-            shutting_down: self.shutdown_deadline.is_some(),
-        };
-        if let Err(err) = conn.send(message, &mut env) {
-            debug!(
-                "{}: message from another thread not sent: {err}",
-                conn.ident.id
-            );
-        }
-        self.service(key, now, Service::Ready);
     }
 }
 

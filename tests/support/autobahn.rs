@@ -9,6 +9,14 @@ use std::time::Duration;
 /// run.sh's own limit on wstest; ours is a little longer so run.sh reports first.
 const WSTEST_TIMEOUT_SECS: u64 = 1500;
 
+/// The cases to run: `WSLOOP_AUTOBAHN_CASES` (e.g. "1.*,2.*" while developing) or `default`.
+pub fn cases(default: &str) -> String {
+    std::env::var("WSLOOP_AUTOBAHN_CASES")
+        .ok()
+        .filter(|cases| !cases.trim().is_empty())
+        .unwrap_or_else(|| default.into())
+}
+
 /// Run `cases` against `url` offering `protocol`. Returns `None` when Autobahn is not installed
 /// (after skip_or_fail: a CI run with WSLOOP_REQUIRE_EXTERNAL=1 has failed already); panics with
 /// the transcript when a case FAILED or the run broke; otherwise returns the summary line.

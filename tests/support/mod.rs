@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod autobahn;
+pub mod browser;
 pub mod http;
 pub mod inproc;
 mod process;

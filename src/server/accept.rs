@@ -1,0 +1,121 @@
+//! Taking connections off the listening socket: within the accept budget, up to
+//! `max_connections`, and never spinning when `accept` fails (EMFILE): retry later instead.
+
+use super::Server;
+use crate::conn::{Connection, ConnectionId};
+use crate::log_text::Throttle;
+use crate::net;
+use log::{debug, warn};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// How long to wait before accepting again after `accept` failed (e.g. out of descriptors).
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
+
+pub(super) struct AcceptState {
+    /// The accept budget ran out with connections possibly still in the backlog.
+    backlog: bool,
+    /// `accept` failed; try again at this time.
+    retry_at: Option<Instant>,
+    /// Warnings for `accept` failures and refused connections, at most one a second.
+    failure_log: Throttle,
+    refusal_log: Throttle,
+}
+
+impl Default for AcceptState {
+    fn default() -> Self {
+        AcceptState {
+            backlog: false,
+            retry_at: None,
+            failure_log: Throttle::new(Duration::from_secs(1)),
+            refusal_log: Throttle::new(Duration::from_secs(1)),
+        }
+    }
+}
+
+impl AcceptState {
+    /// Connections may be waiting in the backlog (the accept budget ran out).
+    pub(super) fn has_backlog(&self) -> bool {
+        self.backlog
+    }
+
+    /// When a failed `accept` is to be tried again.
+    pub(super) fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    /// True if accepting has work now that no event will announce.
+    pub(super) fn is_due(&self, now: Instant) -> bool {
+        self.backlog || self.retry_at.is_some_and(|at| at <= now)
+    }
+
+    /// Accept nothing more (shutdown).
+    pub(super) fn stop(&mut self) {
+        self.backlog = false;
+        self.retry_at = None;
+    }
+}
+
+impl Server {
+    pub(super) fn accept_connections(&mut self, now: Instant) {
+        self.accept.backlog = false;
+        self.accept.retry_at = None;
+        for _ in 0..self.services.config.accept_budget {
+            let Some(listener) = self.listener.as_ref() else {
+                return;
+            };
+            match net::accept(listener) {
+                Ok(Some((socket, peer))) => self.admit(socket, peer, now),
+                Ok(None) => return,
+                Err(err) => {
+                    // EMFILE/ENFILE: keep serving who we have, retry later, never spin.
+                    if let Some(held_back) = self.accept.failure_log.allow(now) {
+                        warn!(
+                            "accept failed: {err}; retrying every {ACCEPT_RETRY_DELAY:?} \
+                             ({held_back} more failures since the last warning)"
+                        );
+                    }
+                    self.accept.retry_at = Some(now + ACCEPT_RETRY_DELAY);
+                    return;
+                }
+            }
+        }
+        self.accept.backlog = true;
+    }
+
+    fn admit(&mut self, socket: mio::net::TcpStream, peer: SocketAddr, now: Instant) {
+        let Some(registration) = self.registration.as_ref() else {
+            return;
+        };
+        if self.connections.len() >= self.services.config.max_connections {
+            if let Some(held_back) = self.accept.refusal_log.allow(now) {
+                warn!(
+                    "max_connections ({}) reached; refusing {peer} \
+                     ({held_back} more refused since the last warning)",
+                    self.services.config.max_connections
+                );
+            }
+            return;
+        }
+        self.next_id += 1;
+        let id = ConnectionId(self.next_id);
+        let entry = self.connections.vacant_entry();
+        let key = entry.key();
+        let env = self.services.env(now);
+        let mut conn = Connection::new(id, socket, peer, &env);
+        if let Err(err) = net::register(
+            &registration.registry,
+            &mut conn.wire.socket,
+            registration.tokens.connection(key),
+        ) {
+            warn!("{id}: cannot register {peer}: {err}");
+            return;
+        }
+        debug!("{id} accepted from {peer}");
+        self.services.stats.accepted += 1;
+        self.services.stats.phase_changed(None, conn.phase.name());
+        entry.insert(conn);
+        self.keys.insert(id, key);
+        self.settle(key);
+    }
+}

@@ -1,0 +1,102 @@
+//! Work the loop does for callbacks and other threads rather than for sockets: protocol
+//! events and timers, loop-level requests (writeable for all or for one connection, timer
+//! changes), and `ServerHandle` commands.
+
+use super::handle::Command;
+use super::{Server, Service};
+use crate::protocol::{Context, Event as ProtocolEvent, Message};
+use log::{debug, warn};
+use std::time::Instant;
+
+impl Server {
+    /// Tell every protocol about something that concerns the protocol, not a connection.
+    pub(super) fn broadcast_protocol_event(&mut self, event: impl Fn() -> ProtocolEvent<'static>) {
+        let now = Instant::now();
+        for index in 0..self.services.table.len() {
+            self.dispatch_protocol_event(index, event(), now);
+        }
+    }
+
+    pub(super) fn dispatch_protocol_event(
+        &mut self,
+        protocol: usize,
+        event: ProtocolEvent<'_>,
+        now: Instant,
+    ) {
+        let mut cx = Context::for_protocol(protocol, &mut self.services.loop_requests, now);
+        self.services.table.dispatch(protocol, &mut cx, None, event);
+        self.apply_loop_requests();
+    }
+
+    /// Carry out what callbacks asked of the loop as a whole.
+    pub(super) fn apply_loop_requests(&mut self) {
+        if self.services.loop_requests.is_empty() {
+            return;
+        }
+        for change in std::mem::take(&mut self.services.loop_requests.timer_changes) {
+            self.protocol_timers.apply(change);
+        }
+        for id in std::mem::take(&mut self.services.loop_requests.writeable_ids) {
+            let Some(&key) = self.keys.get(&id) else {
+                continue;
+            };
+            let conn = &mut self.connections[key];
+            if conn.request_writeable() && !conn.queued {
+                conn.queued = true;
+                self.pending.push(key);
+            }
+        }
+        for protocol in std::mem::take(&mut self.services.loop_requests.writeable_all) {
+            for (key, conn) in self.connections.iter_mut() {
+                if conn.open_protocol() == Some(protocol)
+                    && conn.request_writeable()
+                    && !conn.queued
+                {
+                    conn.queued = true;
+                    self.pending.push(key);
+                }
+            }
+        }
+    }
+
+    /// A request from a [`ServerHandle`].
+    pub(super) fn run_command(&mut self, command: Command, now: Instant) {
+        match command {
+            Command::Send(id, message) => {
+                if let Some(&key) = self.keys.get(&id) {
+                    self.send_from_outside(key, message, now);
+                }
+            }
+            Command::Broadcast(protocol, message) => {
+                let Some(index) = self.services.table.find(&protocol) else {
+                    warn!("broadcast to unknown protocol {protocol:?} ignored");
+                    return;
+                };
+                let keys: Vec<usize> = self
+                    .connections
+                    .iter()
+                    .filter(|(_, conn)| conn.open_protocol() == Some(index))
+                    .map(|(key, _)| key)
+                    .collect();
+                for key in keys {
+                    self.send_from_outside(key, message.clone(), now);
+                }
+            }
+            Command::Shutdown => self.begin_shutdown(),
+        }
+    }
+
+    fn send_from_outside(&mut self, key: usize, message: Message, now: Instant) {
+        let Some(conn) = self.connections.get_mut(key) else {
+            return;
+        };
+        let mut env = self.services.env(now);
+        if let Err(err) = conn.send(message, &mut env) {
+            debug!(
+                "{}: message from another thread not sent: {err}",
+                conn.ident.id
+            );
+        }
+        self.service(key, now, Service::Ready);
+    }
+}
