@@ -36,7 +36,8 @@ OPTIONS
   --size S             payload bytes per message [20]
   --depth P            messages in flight per connection (pipeline) [16]
   --binary             send binary messages (default: text, printable ASCII)
-  --expect KIND        'reverse' (reply is the payload reversed) or 'echo' [reverse]
+  --expect KIND        'reverse' (reply is the payload reversed), 'echo', or 'length'
+                       (only type and size are checked: for the floor server) [reverse]
   --duration SECS      measured time [5]
   --warmup SECS        unmeasured time before it [1]
   --threads N          client threads, connections split between them [1]
@@ -71,6 +72,7 @@ pub struct Options {
     pub depth: usize,
     pub binary: bool,
     pub echo: bool,
+    pub length_only: bool,
     pub duration: Duration,
     pub warmup: Duration,
     pub threads: usize,
@@ -91,6 +93,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
     let mut depth = 16;
     let mut binary = false;
     let mut echo = false;
+    let mut length_only = false;
     let mut duration = 5.0;
     let mut warmup = 1.0;
     let mut threads = 1;
@@ -132,9 +135,10 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
             "--depth" => depth = num(&flag, value()?)?,
             "--binary" => binary = true,
             "--expect" => match value()?.as_str() {
-                "reverse" => echo = false,
-                "echo" => echo = true,
-                other => return Err(format!("--expect: 'reverse' or 'echo', not {other:?}")),
+                "reverse" => (echo, length_only) = (false, false),
+                "echo" => (echo, length_only) = (true, false),
+                "length" => length_only = true,
+                other => return Err(format!("--expect: reverse, echo or length, not {other:?}")),
             },
             "--duration" => duration = num(&flag, value()?)?,
             "--warmup" => warmup = num(&flag, value()?)?,
@@ -178,6 +182,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
         depth,
         binary,
         echo,
+        length_only,
         duration: secs("--duration", duration)?,
         warmup: secs("--warmup", warmup)?,
         threads,
@@ -241,6 +246,7 @@ fn traffic(opts: &Arc<Options>) -> bool {
             let conns = opts.conns / threads + usize::from(t < opts.conns % threads);
             std::thread::spawn(move || -> Result<Report, String> {
                 let mut worker = Worker::new(&opts)?;
+                worker.sample_cpu = t == 0;
                 match opts.mode {
                     Mode::Connect => Ok(worker.connect_cycle(conns, &barrier)),
                     _ => Ok(worker.messages(conns, &barrier)),
@@ -271,6 +277,15 @@ fn traffic(opts: &Arc<Options>) -> bool {
         Mode::Connect => ("handshakes", total.handshakes as f64 / secs),
         _ => ("msgs", total.messages as f64 / secs),
     };
+    // USER_HZ is 100 on Linux.
+    let pct = |ticks: Option<u64>| ticks.map(|t| t as f64 / secs);
+    let cpu_self = pct(total.cpu_self);
+    let cpu_server = pct(total.cpu_server);
+    let server_us_per_op = total
+        .cpu_server
+        .filter(|_| rate > 0.0)
+        .map(|t| t as f64 * 10_000.0 / (rate * secs));
+    let show = |v: Option<f64>, digits: usize| v.map_or("?".into(), |v| format!("{v:.digits$}"));
     let mode = match opts.mode {
         Mode::PingPong => "pingpong",
         Mode::Pipeline => "pipeline",
@@ -303,20 +318,35 @@ fn traffic(opts: &Arc<Options>) -> bool {
             hist.count()
         );
         println!(
+            "  CPU: load generator {}%  server {}%  server CPU per {} {} us",
+            show(cpu_self, 0),
+            show(cpu_server, 0),
+            &kind[..kind.len() - 1],
+            show(server_us_per_op, 2)
+        );
+        println!(
             "  verified {}  mismatches {}  errors {}",
             total.verified, total.mismatches, total.errors
         );
     }
     println!(
         "RESULT mode={mode} conns={} depth={} size={} binary={} rate={rate:.0} \
-         p50_us={:.1} p99_us={:.1} p999_us={:.1} verified={} mismatches={} errors={}",
+         p50_us={:.1} p99_us={:.1} p999_us={:.1} client_cpu_pct={} server_cpu_pct={} \
+         server_us_per_op={} verified={} mismatches={} errors={}",
         opts.conns,
-        opts.depth,
+        if opts.mode == Mode::Connect {
+            0
+        } else {
+            opts.depth
+        },
         opts.size,
         opts.binary,
         us(hist.quantile(0.5)),
         us(hist.quantile(0.99)),
         us(hist.quantile(0.999)),
+        show(cpu_self, 0),
+        show(cpu_server, 0),
+        show(server_us_per_op, 2),
         total.verified,
         total.mismatches,
         total.errors

@@ -30,6 +30,9 @@ pub struct Report {
     pub handshakes: u64,
     pub elapsed: Duration,
     pub hist: Histogram,
+    /// CPU time (clock ticks) over the measured window: this process, the server.
+    pub cpu_self: Option<u64>,
+    pub cpu_server: Option<u64>,
 }
 
 impl Report {
@@ -40,6 +43,8 @@ impl Report {
         self.errors += other.errors;
         self.handshakes += other.handshakes;
         self.elapsed = self.elapsed.max(other.elapsed);
+        self.cpu_self = self.cpu_self.or(other.cpu_self);
+        self.cpu_server = self.cpu_server.or(other.cpu_server);
     }
 }
 
@@ -77,6 +82,7 @@ struct Ctx {
     opcode: u8,
     mode: Mode,
     depth: usize,
+    length_only: bool,
     /// Measure what completes now.
     recording: bool,
     /// Send a new message for each reply (traffic) / open new connections (connect).
@@ -86,6 +92,8 @@ struct Ctx {
     opening: usize,
     to_open: usize,
     concurrency: usize,
+    /// connect mode (not --hold): close each connection once its handshake is done.
+    close_after_handshake: bool,
     /// Messages sent and not yet answered, over all connections.
     outstanding: u64,
     last_progress: Instant,
@@ -101,6 +109,19 @@ pub struct Worker {
     timeout: Duration,
     warmup: Duration,
     duration: Duration,
+    server_pid: Option<u32>,
+    /// Only the first thread samples CPU time.
+    pub sample_cpu: bool,
+}
+
+/// utime + stime of `/proc/WHO/stat`, in clock ticks.
+pub fn cpu_ticks(who: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{who}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
 }
 
 /// Printable ASCII that is no palindrome, so a reversal is really checked.
@@ -155,6 +176,7 @@ impl Worker {
                 opcode,
                 mode: opts.mode,
                 depth,
+                length_only: opts.length_only,
                 recording: false,
                 sending: false,
                 report: Report::default(),
@@ -162,12 +184,15 @@ impl Worker {
                 to_open: 0,
                 concurrency: opts.concurrency,
                 outstanding: 0,
+                close_after_handshake: opts.mode == Mode::Connect && opts.hold.is_none(),
                 last_progress: now,
             },
             addr: opts.addr,
             timeout: opts.timeout,
             warmup: opts.warmup,
             duration: opts.duration,
+            server_pid: opts.server_pid,
+            sample_cpu: false,
         })
     }
 
@@ -196,7 +221,7 @@ impl Worker {
                         sock,
                         phase: Phase::Connecting,
                         head: Vec::new(),
-                        parser: Parser::default(),
+                        parser: Parser::new(self.ctx.length_only),
                         to_send: 0,
                         offset: 0,
                         stamps: VecDeque::with_capacity(self.ctx.depth),
@@ -305,6 +330,21 @@ impl Worker {
     }
 
     /// Run for `length`, failing on a stall of `timeout` with messages outstanding.
+    /// CPU ticks of this process and the server, if this thread samples them.
+    fn cpu_now(&self) -> (Option<u64>, Option<u64>) {
+        if !self.sample_cpu {
+            return (None, None);
+        }
+        let server = self.server_pid.and_then(|pid| cpu_ticks(&pid.to_string()));
+        (cpu_ticks("self"), server)
+    }
+
+    fn note_cpu(&mut self, before: (Option<u64>, Option<u64>)) {
+        let after = self.cpu_now();
+        self.ctx.report.cpu_self = before.0.zip(after.0).map(|(b, a)| a - b);
+        self.ctx.report.cpu_server = before.1.zip(after.1).map(|(b, a)| a - b);
+    }
+
     fn run_for(&mut self, length: Duration) {
         let end = Instant::now() + length;
         self.ctx.last_progress = Instant::now();
@@ -346,9 +386,11 @@ impl Worker {
         }
         self.run_for(self.warmup);
         self.ctx.recording = true;
+        let cpu = self.cpu_now();
         let start = Instant::now();
         self.run_for(self.duration);
         self.ctx.report.elapsed = start.elapsed();
+        self.note_cpu(cpu);
         self.ctx.recording = false;
         self.ctx.sending = false;
         self.drain(self.timeout);
@@ -364,9 +406,11 @@ impl Worker {
         self.fill();
         self.run_for_connect(self.warmup);
         self.ctx.recording = true;
+        let cpu = self.cpu_now();
         let start = Instant::now();
         self.run_for_connect(self.duration);
         self.ctx.report.elapsed = start.elapsed();
+        self.note_cpu(cpu);
         self.ctx.recording = false;
         self.ctx.sending = false;
         self.ctx.to_open = 0;
@@ -470,7 +514,7 @@ fn step(
                 conn.head = Vec::new();
                 conn.phase = Phase::Open;
                 ctx.opening -= 1;
-                if ctx.mode == Mode::Connect && ctx.sending {
+                if ctx.mode == Mode::Connect && ctx.close_after_handshake {
                     if ctx.recording {
                         ctx.report.handshakes += 1;
                         ctx.report
