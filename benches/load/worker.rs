@@ -1,0 +1,592 @@
+//! One client thread: a mio `Poll`, a slab of connections, and the phases of a run.
+
+use crate::hist::Histogram;
+use crate::ws::{self, Parser, Seen};
+use crate::{Mode, Options};
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+/// Shared read buffer per thread; the parser streams through it.
+const READ_BUF: usize = 256 * 1024;
+/// Upper bound on the pre-built frame train written in one call.
+const TRAIN_BYTES: usize = 1 << 20;
+/// Most errors printed per thread (all are counted).
+const MAX_PRINTED_ERRORS: u64 = 5;
+
+#[derive(Default)]
+pub struct Report {
+    /// Replies received inside the measured window.
+    pub messages: u64,
+    /// Replies checked (warmup and drain included).
+    pub verified: u64,
+    pub mismatches: u64,
+    pub errors: u64,
+    /// Handshakes completed inside the measured window.
+    pub handshakes: u64,
+    pub elapsed: Duration,
+    pub hist: Histogram,
+    /// CPU time (clock ticks) over the measured window: this process, the server.
+    pub cpu_self: Option<u64>,
+    pub cpu_server: Option<u64>,
+}
+
+impl Report {
+    pub fn add(&mut self, other: &Report) {
+        self.messages += other.messages;
+        self.verified += other.verified;
+        self.mismatches += other.mismatches;
+        self.errors += other.errors;
+        self.handshakes += other.handshakes;
+        self.elapsed = self.elapsed.max(other.elapsed);
+        self.cpu_self = self.cpu_self.or(other.cpu_self);
+        self.cpu_server = self.cpu_server.or(other.cpu_server);
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Connecting,
+    Head,
+    Open,
+    /// Our close frame is out; waiting for the server's.
+    Closing,
+}
+
+struct Conn {
+    sock: TcpStream,
+    phase: Phase,
+    /// Handshake response bytes (only until the 101 is parsed).
+    head: Vec<u8>,
+    parser: Parser,
+    /// Bytes of the frame train still to write, and the offset of the next one in a frame.
+    to_send: usize,
+    offset: usize,
+    /// Send times of the messages in flight, oldest first (replies come in order).
+    stamps: VecDeque<Instant>,
+    started: Instant,
+}
+
+/// Everything but the connections, so callbacks can borrow both.
+struct Ctx {
+    request: Vec<u8>,
+    /// `train_count` copies of the masked message frame, back to back.
+    train: Vec<u8>,
+    frame_len: usize,
+    close: Vec<u8>,
+    expected: Vec<u8>,
+    opcode: u8,
+    mode: Mode,
+    depth: usize,
+    length_only: bool,
+    /// Measure what completes now.
+    recording: bool,
+    /// Send a new message for each reply (traffic) / open new connections (connect).
+    sending: bool,
+    report: Report,
+    /// Connections not yet open, and how many more to start.
+    opening: usize,
+    to_open: usize,
+    concurrency: usize,
+    /// connect mode (not --hold): close each connection once its handshake is done.
+    close_after_handshake: bool,
+    /// Messages sent and not yet answered, over all connections.
+    outstanding: u64,
+    last_progress: Instant,
+}
+
+pub struct Worker {
+    poll: Poll,
+    events: Events,
+    conns: Slab<Conn>,
+    rbuf: Vec<u8>,
+    ctx: Ctx,
+    addr: std::net::SocketAddr,
+    timeout: Duration,
+    warmup: Duration,
+    duration: Duration,
+    server_pid: Option<u32>,
+    /// Only the first thread samples CPU time.
+    pub sample_cpu: bool,
+}
+
+/// utime + stime of `/proc/WHO/stat`, in clock ticks.
+pub fn cpu_ticks(who: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{who}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Printable ASCII that is no palindrome, so a reversal is really checked.
+fn payload(size: usize) -> Vec<u8> {
+    let mut x: u32 = 0x9e37_79b9;
+    (0..size)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            b' ' + (x % 95) as u8
+        })
+        .collect()
+}
+
+fn note_error(report: &mut Report, what: &str) {
+    report.errors += 1;
+    if report.errors <= MAX_PRINTED_ERRORS {
+        eprintln!("load: connection error: {what}");
+    }
+}
+
+impl Worker {
+    pub fn new(opts: &Options) -> Result<Worker, String> {
+        let body = payload(opts.size);
+        let expected = if opts.echo {
+            body.clone()
+        } else {
+            body.iter().rev().copied().collect()
+        };
+        let opcode = if opts.binary { 2 } else { 1 };
+        let frame = ws::client_frame(opcode, &body);
+        let copies = opts.depth.min(TRAIN_BYTES / frame.len()).max(1);
+        let train = frame.repeat(copies);
+        let depth = if opts.mode == Mode::PingPong {
+            1
+        } else {
+            opts.depth
+        };
+        let now = Instant::now();
+        Ok(Worker {
+            poll: Poll::new().map_err(|e| format!("poll: {e}"))?,
+            events: Events::with_capacity(1024),
+            conns: Slab::new(),
+            rbuf: vec![0; READ_BUF],
+            ctx: Ctx {
+                request: ws::upgrade_request(&opts.host, &opts.path, opts.protocol.as_deref()),
+                frame_len: frame.len(),
+                train,
+                close: ws::close_frame(),
+                expected,
+                opcode,
+                mode: opts.mode,
+                depth,
+                length_only: opts.length_only,
+                recording: false,
+                sending: false,
+                report: Report::default(),
+                opening: 0,
+                to_open: 0,
+                concurrency: opts.concurrency,
+                outstanding: 0,
+                close_after_handshake: opts.mode == Mode::Connect && opts.hold.is_none(),
+                last_progress: now,
+            },
+            addr: opts.addr,
+            timeout: opts.timeout,
+            warmup: opts.warmup,
+            duration: opts.duration,
+            server_pid: opts.server_pid,
+            sample_cpu: false,
+        })
+    }
+
+    pub fn report(&mut self) -> Report {
+        std::mem::take(&mut self.ctx.report)
+    }
+
+    /// Start connections while fewer than `concurrency` are mid-handshake.
+    fn fill(&mut self) {
+        while self.ctx.to_open > 0 && self.ctx.opening < self.ctx.concurrency {
+            self.ctx.to_open -= 1;
+            match TcpStream::connect(self.addr) {
+                Ok(mut sock) => {
+                    let _ = sock.set_nodelay(true);
+                    let entry = self.conns.vacant_entry();
+                    let key = entry.key();
+                    if let Err(e) = self.poll.registry().register(
+                        &mut sock,
+                        Token(key),
+                        Interest::READABLE | Interest::WRITABLE,
+                    ) {
+                        note_error(&mut self.ctx.report, &format!("register: {e}"));
+                        continue;
+                    }
+                    entry.insert(Conn {
+                        sock,
+                        phase: Phase::Connecting,
+                        head: Vec::new(),
+                        parser: Parser::new(self.ctx.length_only),
+                        to_send: 0,
+                        offset: 0,
+                        stamps: VecDeque::with_capacity(self.ctx.depth),
+                        started: Instant::now(),
+                    });
+                    self.ctx.opening += 1;
+                }
+                Err(e) => note_error(&mut self.ctx.report, &format!("connect: {e}")),
+            }
+        }
+    }
+
+    /// One poll and its events; false when the wait timed out with nothing to do.
+    fn turn(&mut self, until: Instant) {
+        let wait = until
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(50));
+        if let Err(e) = self.poll.poll(&mut self.events, Some(wait)) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                note_error(&mut self.ctx.report, &format!("poll: {e}"));
+            }
+            return;
+        }
+        for event in self.events.iter() {
+            let key = event.token().0;
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
+            let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+            let writable = event.is_writable() || event.is_write_closed() || event.is_error();
+            if let Err(msg) = step(conn, &mut self.ctx, &mut self.rbuf, readable, writable) {
+                let mut conn = self.conns.remove(key);
+                let _ = self.poll.registry().deregister(&mut conn.sock);
+                if msg.is_empty() {
+                    // A finished close handshake (connect mode).
+                    if self.ctx.sending {
+                        self.ctx.to_open += 1;
+                    }
+                } else {
+                    if conn.phase != Phase::Open && conn.phase != Phase::Closing {
+                        self.ctx.opening -= 1;
+                    }
+                    self.ctx.outstanding -= conn.stamps.len() as u64;
+                    note_error(&mut self.ctx.report, &msg);
+                }
+            }
+        }
+        self.fill();
+    }
+
+    /// Open `n` connections (handshake done, idle). Returns how long it took.
+    pub fn open(&mut self, n: usize) -> Result<Duration, String> {
+        let start = Instant::now();
+        let deadline = start + self.timeout.max(Duration::from_secs(1)) * 3;
+        self.ctx.to_open = n;
+        self.fill();
+        while self.ctx.to_open > 0 || self.ctx.opening > 0 {
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "only {} of {n} connections open after {:?}",
+                    self.conns.len() - self.ctx.opening,
+                    deadline - start
+                ));
+            }
+            self.turn(deadline);
+        }
+        if self.conns.len() < n {
+            return Err(format!(
+                "{} of {n} connections failed",
+                n - self.conns.len()
+            ));
+        }
+        Ok(start.elapsed())
+    }
+
+    /// Queue `count` messages on connection `key` and write what the socket takes.
+    fn send(&mut self, key: usize, count: usize) {
+        let now = Instant::now();
+        let conn = &mut self.conns[key];
+        for _ in 0..count {
+            conn.stamps.push_back(now);
+        }
+        conn.to_send += count * self.ctx.frame_len;
+        self.ctx.outstanding += count as u64;
+        if let Err(e) = flush(conn, &self.ctx) {
+            note_error(&mut self.ctx.report, &format!("write: {e}"));
+        }
+    }
+
+    /// Run until no message is outstanding, or `limit` passes, or progress stalls.
+    fn drain(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        self.ctx.last_progress = Instant::now();
+        while self.ctx.outstanding > 0 {
+            let now = Instant::now();
+            if now >= deadline || now - self.ctx.last_progress > self.timeout {
+                note_error(
+                    &mut self.ctx.report,
+                    &format!("{} replies never came", self.ctx.outstanding),
+                );
+                return false;
+            }
+            self.turn(deadline);
+        }
+        true
+    }
+
+    /// Run for `length`, failing on a stall of `timeout` with messages outstanding.
+    /// CPU ticks of this process and the server, if this thread samples them.
+    fn cpu_now(&self) -> (Option<u64>, Option<u64>) {
+        if !self.sample_cpu {
+            return (None, None);
+        }
+        let server = self.server_pid.and_then(|pid| cpu_ticks(&pid.to_string()));
+        (cpu_ticks("self"), server)
+    }
+
+    fn note_cpu(&mut self, before: (Option<u64>, Option<u64>)) {
+        let after = self.cpu_now();
+        self.ctx.report.cpu_self = before.0.zip(after.0).map(|(b, a)| a - b);
+        self.ctx.report.cpu_server = before.1.zip(after.1).map(|(b, a)| a - b);
+    }
+
+    fn run_for(&mut self, length: Duration) {
+        let end = Instant::now() + length;
+        self.ctx.last_progress = Instant::now();
+        loop {
+            let now = Instant::now();
+            if now >= end {
+                return;
+            }
+            if self.ctx.outstanding > 0 && now - self.ctx.last_progress > self.timeout {
+                note_error(&mut self.ctx.report, "no reply for the whole --timeout");
+                return;
+            }
+            self.turn(end);
+        }
+    }
+
+    /// hold: one message on every connection; true if all answered correctly.
+    pub fn one_round(&mut self) -> bool {
+        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
+        let before = self.ctx.report.verified;
+        for &key in &keys {
+            self.send(key, 1);
+        }
+        self.drain(self.timeout) && self.ctx.report.verified - before == keys.len() as u64
+    }
+
+    /// pingpong / pipeline.
+    pub fn messages(&mut self, conns: usize, barrier: &Barrier) -> Report {
+        let opened = self.open(conns);
+        barrier.wait();
+        if let Err(msg) = opened {
+            note_error(&mut self.ctx.report, &msg);
+            return self.report();
+        }
+        self.ctx.sending = true;
+        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            self.send(key, self.ctx.depth);
+        }
+        self.run_for(self.warmup);
+        self.ctx.recording = true;
+        let cpu = self.cpu_now();
+        let start = Instant::now();
+        self.run_for(self.duration);
+        self.ctx.report.elapsed = start.elapsed();
+        self.note_cpu(cpu);
+        self.ctx.recording = false;
+        self.ctx.sending = false;
+        self.drain(self.timeout);
+        self.report()
+    }
+
+    /// connect: keep `conns` handshakes going, each closed cleanly, for warmup + duration.
+    pub fn connect_cycle(&mut self, conns: usize, barrier: &Barrier) -> Report {
+        barrier.wait();
+        self.ctx.sending = true;
+        self.ctx.concurrency = conns;
+        self.ctx.to_open = conns;
+        self.fill();
+        self.run_for_connect(self.warmup);
+        self.ctx.recording = true;
+        let cpu = self.cpu_now();
+        let start = Instant::now();
+        self.run_for_connect(self.duration);
+        self.ctx.report.elapsed = start.elapsed();
+        self.note_cpu(cpu);
+        self.ctx.recording = false;
+        self.ctx.sending = false;
+        self.ctx.to_open = 0;
+        // Let the last closes finish, bounded.
+        let deadline = Instant::now() + self.timeout;
+        while !self.conns.is_empty() && Instant::now() < deadline {
+            self.turn(deadline);
+        }
+        self.report()
+    }
+
+    fn run_for_connect(&mut self, length: Duration) {
+        let end = Instant::now() + length;
+        let mut last = (
+            self.ctx.report.verified,
+            self.ctx.report.handshakes,
+            Instant::now(),
+        );
+        while Instant::now() < end {
+            self.turn(end);
+            let now_counts = (self.ctx.report.verified, self.ctx.report.handshakes);
+            if now_counts != (last.0, last.1) {
+                last = (now_counts.0, now_counts.1, Instant::now());
+            } else if last.2.elapsed() > self.timeout {
+                note_error(&mut self.ctx.report, "no handshake for the whole --timeout");
+                return;
+            }
+        }
+    }
+}
+
+/// Write as much of the frame train as the socket takes.
+fn flush(conn: &mut Conn, ctx: &Ctx) -> io::Result<()> {
+    while conn.to_send > 0 {
+        let len = conn.to_send.min(ctx.train.len() - conn.offset);
+        let chunk = &ctx.train[conn.offset..conn.offset + len];
+        match conn.sock.write(chunk) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                conn.to_send -= n;
+                conn.offset = (conn.offset + n) % ctx.frame_len;
+                if n < len {
+                    return Ok(()); // the socket is full: wait for WRITABLE
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// React to readiness on one connection. `Err("")` means "done, remove it quietly".
+fn step(
+    conn: &mut Conn,
+    ctx: &mut Ctx,
+    rbuf: &mut [u8],
+    readable: bool,
+    writable: bool,
+) -> Result<(), String> {
+    if conn.phase == Phase::Connecting {
+        if let Some(e) = conn.sock.take_error().map_err(|e| e.to_string())? {
+            return Err(format!("connect: {e}"));
+        }
+        match conn.sock.peer_addr() {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(()),
+            Err(e) => return Err(format!("connect: {e}")),
+        }
+        // A fresh socket takes a few hundred bytes whole.
+        match conn.sock.write(&ctx.request) {
+            Ok(n) if n == ctx.request.len() => conn.phase = Phase::Head,
+            Ok(_) => return Err("short write of the upgrade request".into()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) => return Err(format!("write request: {e}")),
+        }
+    }
+    if readable || conn.phase == Phase::Head {
+        loop {
+            let n = match conn.sock.read(rbuf) {
+                Ok(0) => {
+                    return Err(if conn.phase == Phase::Closing {
+                        String::new()
+                    } else {
+                        "server closed the connection".into()
+                    })
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("read: {e}")),
+            };
+            let data = &rbuf[..n];
+            if conn.phase == Phase::Head {
+                conn.head.extend_from_slice(data);
+                let Some(end) = ws::parse_response_head(&conn.head)? else {
+                    continue;
+                };
+                let rest = conn.head.split_off(end);
+                conn.head = Vec::new();
+                conn.phase = Phase::Open;
+                ctx.opening -= 1;
+                if ctx.mode == Mode::Connect && ctx.close_after_handshake {
+                    if ctx.recording {
+                        ctx.report.handshakes += 1;
+                        ctx.report
+                            .hist
+                            .record(conn.started.elapsed().as_nanos() as u64);
+                    }
+                    ctx.report.verified += 1;
+                    conn.sock
+                        .write_all(&ctx.close)
+                        .map_err(|e| format!("write close: {e}"))?;
+                    conn.phase = Phase::Closing;
+                }
+                if !rest.is_empty() {
+                    consume(conn, ctx, &rest)?;
+                }
+            } else {
+                consume(conn, ctx, data)?;
+            }
+            if n < rbuf.len() {
+                // A short read drained the socket; edge-triggered readiness reports more.
+                break;
+            }
+        }
+    }
+    if writable || conn.to_send > 0 {
+        flush(conn, ctx).map_err(|e| format!("write: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Parse server bytes: check replies, time them, send the next message.
+fn consume(conn: &mut Conn, ctx: &mut Ctx, data: &[u8]) -> Result<(), String> {
+    let now = Instant::now();
+    let mut closed = false;
+    let Conn {
+        parser,
+        stamps,
+        to_send,
+        phase,
+        ..
+    } = conn;
+    let result = parser.feed(data, &ctx.expected, ctx.opcode, &mut |seen| match seen {
+        Seen::Message(ok) => {
+            let Some(sent) = stamps.pop_front() else {
+                // A reply nobody asked for.
+                ctx.report.mismatches += 1;
+                return;
+            };
+            ctx.outstanding -= 1;
+            ctx.last_progress = now;
+            ctx.report.verified += 1;
+            if !ok {
+                ctx.report.mismatches += 1;
+            }
+            if ctx.recording {
+                ctx.report.messages += 1;
+                ctx.report.hist.record((now - sent).as_nanos() as u64);
+            }
+            if ctx.sending {
+                stamps.push_back(now);
+                *to_send += ctx.frame_len;
+                ctx.outstanding += 1;
+            }
+        }
+        Seen::Close => closed = true,
+    });
+    result.map_err(|e| format!("bad server frame: {e}"))?;
+    if closed {
+        if *phase == Phase::Closing {
+            return Err(String::new());
+        }
+        return Err("server sent a close frame".into());
+    }
+    Ok(())
+}
