@@ -34,8 +34,8 @@ pub struct Config {
     /// Soft limit on the outgoing queue: above it, `ServerWriteable` is held back and HTTP
     /// pipelining pauses until the peer reads.
     pub outgoing_soft_limit: usize,
-    /// Bytes asked of a socket per read while a WebSocket frame is incomplete (more for a
-    /// large frame). The buffer lives only while bytes wait in it: idle connections hold none.
+    /// The server's one socket read buffer: the most bytes taken from a socket per read call.
+    /// Connections hold only the bytes of an incomplete frame or head; idle ones hold none.
     pub read_buffer_bytes: usize,
     /// Most bytes read from one connection in one service pass, so one busy client cannot
     /// starve the rest; a connection with more to read is revisited on the next tick.
@@ -86,7 +86,7 @@ impl Default for Config {
             max_frame_bytes: 16 << 20,
             max_outgoing_bytes: (16 << 20) + (1 << 20),
             outgoing_soft_limit: 256 * 1024,
-            read_buffer_bytes: 4 * 1024,
+            read_buffer_bytes: 64 * 1024,
             read_budget_bytes: 256 * 1024,
             accept_budget: 64,
             max_connections: 10_000,

@@ -62,39 +62,61 @@ pub(crate) struct ReadState {
     pub received: bool,
 }
 
-/// A per-pass read allowance in bytes, plus what the pass found.
+/// A per-pass read allowance in bytes, what the pass found, and the buffer it reads into: the
+/// server's one read buffer (allocated and zeroed once, never per read), lent for the pass.
 #[derive(Debug)]
 pub(crate) struct ReadBudget {
     remaining: usize,
     pub state: ReadState,
+    buffer: Box<[u8]>,
+    /// A short read means "drained" (see `read_chunk`) unless the peer's FIN may be waiting.
+    pub short_read_drains: bool,
 }
 
 impl ReadBudget {
-    pub fn new(bytes: usize) -> Self {
+    /// Allow `bytes` for this pass, reading into `buffer` (a fresh one of `buffer_len` bytes
+    /// if the one given is smaller).
+    pub fn new(bytes: usize, buffer_len: usize, buffer: Box<[u8]>) -> Self {
+        let buffer = if buffer.len() >= buffer_len {
+            buffer
+        } else {
+            vec![0; buffer_len].into_boxed_slice()
+        };
         ReadBudget {
             remaining: bytes,
             state: ReadState::default(),
+            buffer,
+            short_read_drains: true,
         }
     }
 
-    /// Read from `stream` into `buf`, within the budget; `WouldBlock` covers both "the kernel
-    /// has nothing" and "the budget is spent" (see `state` for which).
-    pub fn read_some(&mut self, mut stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    /// The buffer, to lend to the next pass.
+    pub fn into_buffer(self) -> Box<[u8]> {
+        self.buffer
+    }
+
+    /// Read up to `max` bytes; the bytes read, empty at end of stream. `WouldBlock` covers both
+    /// "the kernel has nothing" and "the budget is spent" (see `state` for which).
+    pub fn read_chunk(&mut self, mut stream: &TcpStream, max: usize) -> io::Result<&[u8]> {
         if self.remaining == 0 {
             self.state.budget_exhausted = true;
             return Err(ErrorKind::WouldBlock.into());
         }
-        let limit = buf.len().min(self.remaining);
+        let limit = max.min(self.remaining).min(self.buffer.len()).max(1);
         loop {
-            match stream.read(&mut buf[..limit]) {
-                Ok(0) if limit > 0 => {
+            match stream.read(&mut self.buffer[..limit]) {
+                Ok(0) => {
                     self.state.eof = true;
-                    return Ok(0);
+                    return Ok(&[]);
                 }
                 Ok(n) => {
                     self.remaining -= n;
-                    self.state.received |= n > 0;
-                    return Ok(n);
+                    self.state.received = true;
+                    // A short read emptied the socket: with edge-triggered epoll any byte or FIN
+                    // arriving later raises a new event, so the WouldBlock call can be skipped
+                    // (not when the last event already reported the FIN: see Wire).
+                    self.state.drained |= self.short_read_drains && n < limit;
+                    return Ok(&self.buffer[..n]);
                 }
                 Err(err) if interrupted(&err) => continue,
                 Err(err) => {
@@ -114,12 +136,10 @@ impl ReadBudget {
         buf: &mut Vec<u8>,
         max_len: usize,
     ) -> io::Result<()> {
-        let mut chunk = [0u8; 4096];
-        while buf.len() < max_len {
-            let want = chunk.len().min(max_len - buf.len());
-            match self.read_some(stream, &mut chunk[..want]) {
-                Ok(0) => return Ok(()),
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        while buf.len() < max_len && !self.state.drained {
+            match self.read_chunk(stream, max_len - buf.len()) {
+                Ok([]) => return Ok(()),
+                Ok(bytes) => buf.extend_from_slice(bytes),
                 Err(err) if would_block(&err) => return Ok(()),
                 Err(err) => return Err(err),
             }
@@ -129,15 +149,15 @@ impl ReadBudget {
 
     /// Read and throw away whatever arrives (a closing connection waiting for the peer's FIN).
     pub fn discard(&mut self, stream: &TcpStream) -> io::Result<()> {
-        let mut chunk = [0u8; 4096];
-        loop {
-            match self.read_some(stream, &mut chunk) {
-                Ok(0) => return Ok(()),
+        while !self.state.drained {
+            match self.read_chunk(stream, usize::MAX) {
+                Ok([]) => return Ok(()),
                 Ok(_) => continue,
                 Err(err) if would_block(&err) => return Ok(()),
                 Err(err) => return Err(err),
             }
         }
+        Ok(())
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::websocket::WsSession;
 use super::{Env, Ident, Phase, Wire};
-use crate::net::{self, ReadBudget};
+use crate::net;
 use log::debug;
 use std::time::Instant;
 
@@ -63,21 +63,24 @@ impl Closing {
     }
 
     pub fn step(mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
-        let mut budget = ReadBudget::new(env.config.read_budget_bytes);
+        let mut budget = env.begin_read(wire);
         if self.awaiting_handshake {
             if let Some(ws) = self.ws.as_mut() {
                 self.awaiting_handshake = !ws.read_close_reply(wire, &mut budget, env.config);
                 self.handshake_complete = !self.awaiting_handshake;
             }
         }
+        let mut discarded = Ok(());
         if !self.awaiting_handshake && wire.readable && !self.peer_done {
-            if let Err(err) = budget.discard(&wire.socket) {
-                debug!("{} read failed while closing: {err}", ident.id);
-                return self.finish(wire, ident, env);
-            }
+            discarded = budget.discard(&wire.socket);
         }
-        wire.note_read(budget.state);
-        self.peer_done |= budget.state.eof;
+        let state = env.end_read(budget);
+        if let Err(err) = discarded {
+            debug!("{} read failed while closing: {err}", ident.id);
+            return self.finish(wire, ident, env);
+        }
+        wire.note_read(state);
+        self.peer_done |= state.eof;
         match wire.flush() {
             Ok(true) if !self.awaiting_handshake && !self.write_shut => {
                 net::shutdown_write(&wire.socket);

@@ -83,19 +83,11 @@ impl FrameStream {
         needed.saturating_sub(self.buf.len()).max(1)
     }
 
-    /// `len` writable bytes at the end of the buffer for the socket to fill, reserving room
-    /// for `frame_rest` more so a large frame is allocated once; then
-    /// [`filled`](FrameStream::filled) says how many were used.
-    pub fn spare(&mut self, len: usize, frame_rest: usize) -> &mut [u8] {
-        let start = self.buf.len();
-        self.buf.reserve(frame_rest.max(len));
-        self.buf.resize(start + len, 0);
-        &mut self.buf[start..]
-    }
-
-    /// The socket wrote `used` of the `len` bytes [`spare`](FrameStream::spare) lent.
-    pub fn filled(&mut self, len: usize, used: usize) {
-        self.buf.truncate(self.buf.len() - len + used);
+    /// Add bytes read from the socket, reserving room for `frame_rest` in all so a large
+    /// frame is allocated once.
+    pub fn append(&mut self, bytes: &[u8], frame_rest: usize) {
+        self.buf.reserve(frame_rest.max(bytes.len()));
+        self.buf.extend_from_slice(bytes);
     }
 
     /// For one read pass, read into the server's `shared` buffer if nothing is waiting here.

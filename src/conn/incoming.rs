@@ -5,16 +5,13 @@
 use super::frame_stream::{FrameStream, StreamItem, Violation};
 use super::Wire;
 use crate::config::Config;
-use crate::net::{QueueStream, ReadBudget};
+use crate::net::{would_block, QueueStream, ReadBudget};
 use crate::protocol::{Fragment, Message};
 use bytes::BytesMut;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::protocol::WebSocketContext;
 use tungstenite::{Bytes, Utf8Bytes};
-
-/// Most bytes asked of the socket in one call while a large frame is arriving.
-const MAX_READ_BYTES: usize = 256 * 1024;
 
 /// Something the peer sent, ready for the protocol.
 #[derive(Debug)]
@@ -79,7 +76,7 @@ impl Reader {
                     let pong = tungstenite::Message::Pong(payload);
                     let _ = ws.write(&mut QueueStream::new(&mut wire.out), pong);
                 }
-                Ok(None) => self.read_more(wire, budget, config)?,
+                Ok(None) => self.read_more(wire, budget)?,
                 Err(Violation { code, reason }) => {
                     return Err(ReadError::Violation(code, reason.to_owned()))
                 }
@@ -110,30 +107,18 @@ impl Reader {
     }
 
     /// Read towards the next frame's end; `Blocked` when the socket or the budget has no more.
-    fn read_more(
-        &mut self,
-        wire: &mut Wire,
-        budget: &mut ReadBudget,
-        config: &Config,
-    ) -> Result<(), ReadError> {
+    fn read_more(&mut self, wire: &mut Wire, budget: &mut ReadBudget) -> Result<(), ReadError> {
         if budget.state.drained || budget.state.budget_exhausted {
             return Err(ReadError::Blocked);
         }
         let missing = self.frames.missing();
-        let len = missing.clamp(
-            config.read_buffer_bytes,
-            MAX_READ_BYTES.max(config.read_buffer_bytes),
-        );
-        let spare = self.frames.spare(len, missing);
-        let read = budget.read_some(&wire.socket, spare);
-        let used = *read.as_ref().unwrap_or(&0);
-        self.frames.filled(len, used);
-        match read {
-            Ok(0) if budget.state.eof => {
-                Err(ReadError::Gone("peer closed without a close frame".into()))
+        match budget.read_chunk(&wire.socket, usize::MAX) {
+            Ok([]) => Err(ReadError::Gone("peer closed without a close frame".into())),
+            Ok(bytes) => {
+                self.frames.append(bytes, missing);
+                Ok(())
             }
-            Ok(_) => Ok(()),
-            Err(err) if crate::net::would_block(&err) => Err(ReadError::Blocked),
+            Err(err) if would_block(&err) => Err(ReadError::Blocked),
             Err(err) => Err(ReadError::Gone(err.to_string())),
         }
     }

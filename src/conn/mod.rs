@@ -18,7 +18,7 @@ pub(crate) use phase::Phase;
 
 use crate::config::Config;
 use crate::http::file_cache::FileCache;
-use crate::net::{self, ReadState};
+use crate::net::{self, ReadBudget, ReadState};
 use crate::protocol::{LoopRequests, Message, ProtocolIndex, ProtocolTable, SendError, Sent};
 use crate::stats::Stats;
 use bytes::BytesMut;
@@ -63,13 +63,34 @@ pub(crate) struct Env<'a> {
     /// What callbacks ask of the loop as a whole; the server applies it after the pass.
     pub requests: &'a mut LoopRequests,
     pub stats: &'a mut Stats,
-    /// The server's one read buffer, lent to each connection for its read pass.
+    /// The server's frame buffer, lent to each WebSocket for its read pass.
     pub read_buffer: &'a mut BytesMut,
+    /// The server's socket read buffer, lent to each read pass (see [`Env::begin_read`]).
+    pub scratch: &'a mut Box<[u8]>,
     pub config: &'a Config,
     /// Static files, if the server serves any.
     pub files: Option<&'a mut FileCache>,
     pub now: Instant,
     pub shutting_down: bool,
+}
+
+impl Env<'_> {
+    /// A read budget for one pass on `wire`, lent the server's socket read buffer.
+    pub fn begin_read(&mut self, wire: &Wire) -> ReadBudget {
+        let buffer = std::mem::take(self.scratch);
+        let config = self.config;
+        let mut budget =
+            ReadBudget::new(config.read_budget_bytes, config.read_buffer_bytes, buffer);
+        budget.short_read_drains = !wire.peer_fin_seen;
+        budget
+    }
+
+    /// Give the read buffer back; what the pass found.
+    pub fn end_read(&mut self, budget: ReadBudget) -> ReadState {
+        let state = budget.state;
+        *self.scratch = budget.into_buffer();
+        state
+    }
 }
 
 /// The socket, its known readiness, and the bytes waiting to go out.
@@ -80,6 +101,8 @@ pub(crate) struct Wire {
     pub readable: bool,
     /// Last event said writable and no write has hit `WouldBlock` since.
     pub writable: bool,
+    /// An event reported the peer's FIN: reads go on to end of stream, even after a short one.
+    pub peer_fin_seen: bool,
     /// A budget ran out with work left: service again next tick without waiting for an event.
     pub more_work: bool,
 }
@@ -131,6 +154,7 @@ impl Connection {
                 out: OutQueue::default(),
                 readable: true,
                 writable: true,
+                peer_fin_seen: false,
                 more_work: false,
             },
             phase: Phase::first_request(env),

@@ -4,7 +4,6 @@
 use super::http_request::{self, respond_error};
 use super::{Env, Ident, Phase, Wire};
 use crate::http::request::{parse_head, ParsedHead};
-use crate::net::ReadBudget;
 use log::debug;
 use std::time::Instant;
 
@@ -57,14 +56,16 @@ impl HeadReader {
         let max_head = env.config.max_head_bytes;
         let mut eof = false;
         if wire.readable && self.buf.len() <= max_head {
-            let mut budget = ReadBudget::new(env.config.read_budget_bytes);
-            if let Err(err) = budget.read_into(&wire.socket, &mut self.buf, max_head + 1) {
+            let mut budget = env.begin_read(wire);
+            let read = budget.read_into(&wire.socket, &mut self.buf, max_head + 1);
+            let state = env.end_read(budget);
+            if let Err(err) = read {
                 debug!("{}: read failed: {err}", ident.id);
                 return Phase::Gone;
             }
-            wire.note_read(budget.state);
-            eof = budget.state.eof;
-            if budget.state.received && self.head_deadline.is_none() {
+            wire.note_read(state);
+            eof = state.eof;
+            if state.received && self.head_deadline.is_none() {
                 self.head_deadline = Some(env.now + env.config.head_timeout);
             }
         }

@@ -209,7 +209,7 @@ impl WsSession {
     /// to close or to pause.
     fn read_messages(&mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> ReadEnd {
         self.input_buffered = false;
-        let mut budget = ReadBudget::new(env.config.read_budget_bytes);
+        let mut budget = env.begin_read(wire);
         let borrowed = self.reader.begin_pass(env.read_buffer);
         let end = loop {
             let incoming = self
@@ -239,9 +239,10 @@ impl WsSession {
                 break ReadEnd::Paused;
             }
         };
-        wire.note_read(budget.state);
+        let state = env.end_read(budget);
+        wire.note_read(state);
         self.reader.end_pass(env.read_buffer, borrowed);
-        if budget.state.received {
+        if state.received {
             // Any traffic proves the peer alive (libwebsockets' "validity").
             self.liveness_due = env.now + env.config.ping_interval;
             self.ping_outstanding = false;

@@ -86,10 +86,13 @@ pub fn reverse_text(text: &str) -> String {
 /// [`reverse_text`] appended to `reversed`, for callers that reuse a buffer.
 pub fn reverse_text_into(text: &str, reversed: &mut String) {
     let (body, line_end) = split_line_end(text);
-    // ASCII without CR is one grapheme per byte; CR LF would be one cluster, so it takes the
-    // general path.
+    // ASCII without CR is one grapheme per byte (CR LF would be one cluster, so it takes the
+    // general path): reverse the bytes in one pass, no per-character work.
     if body.is_ascii() && !body.contains('\r') {
-        reversed.extend(body.bytes().rev().map(char::from));
+        let mut bytes = std::mem::take(reversed).into_bytes();
+        bytes.extend(body.bytes().rev());
+        *reversed = String::from_utf8(bytes)
+            .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
     } else {
         reversed.extend(body.graphemes(true).rev());
     }

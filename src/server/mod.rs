@@ -95,8 +95,10 @@ struct Services {
     /// What callbacks asked of the loop as a whole during the current pass.
     loop_requests: LoopRequests,
     stats: Stats,
-    /// Lent to each connection for its read pass (see `conn::frame_stream`).
+    /// Lent to each WebSocket for its read pass (see `conn::frame_stream`).
     read_buffer: BytesMut,
+    /// Lent to each read pass; allocated once, on the first read.
+    scratch: Box<[u8]>,
     shutting_down: bool,
 }
 
@@ -109,6 +111,7 @@ impl Services {
             loop_requests: LoopRequests::default(),
             stats: Stats::new(Instant::now()),
             read_buffer: BytesMut::new(),
+            scratch: Box::default(),
             shutting_down: false,
         }
     }
@@ -120,6 +123,7 @@ impl Services {
             requests: &mut self.loop_requests,
             stats: &mut self.stats,
             read_buffer: &mut self.read_buffer,
+            scratch: &mut self.scratch,
             config: &self.config,
             files: self.files.as_mut(),
             now,
@@ -271,6 +275,7 @@ impl Server {
                 };
                 conn.wire.readable |=
                     event.is_readable() || event.is_read_closed() || event.is_error();
+                conn.wire.peer_fin_seen |= event.is_read_closed() || event.is_error();
                 conn.wire.writable |=
                     event.is_writable() || event.is_write_closed() || event.is_error();
                 self.service(key, now, Service::Ready);
