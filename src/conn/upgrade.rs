@@ -68,13 +68,15 @@ pub(crate) fn open(
     Phase::Open(ws)
 }
 
-/// With an allow-list configured, the request's `Origin` must be on it exactly.
+/// With an allow-list configured, the request must carry exactly one `Origin`, and it must
+/// be on the list exactly (a second one would slip past a check of the first).
 fn origin_allowed(request: &Request, env: &Env<'_>) -> bool {
     let allowed = &env.config.allowed_origins;
     allowed.is_empty()
-        || request
-            .header_str("origin")
-            .is_some_and(|origin| allowed.iter().any(|entry| entry == origin))
+        || (request.header_count("origin") == 1
+            && request
+                .header_str("origin")
+                .is_some_and(|origin| allowed.iter().any(|entry| entry == origin)))
 }
 
 /// The first offered name the table knows; with no offer, the table's default protocol.
