@@ -72,7 +72,9 @@ fi
 log "build (release)"
 cd "$ROOT"
 cargo build --release --bin wsloop >&2
+# The artifact lines come in no fixed order: pick the bench target named "load".
 LOAD=$(cargo bench --bench load --no-run --message-format=json 2>/dev/null |
+  grep '"kind":\["bench"\]' | grep '"name":"load"' |
   sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1)
 [[ -x $LOAD ]] || { echo "run-matrix: load generator not built" >&2; exit 1; }
 "$LOAD" --self-test >&2

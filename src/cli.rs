@@ -145,6 +145,21 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         "time to send a complete request head"
     ),
     duration_flag!(
+        "--keepalive-timeout",
+        keepalive_timeout,
+        "idle time between keep-alive requests"
+    ),
+    duration_flag!(
+        "--ping-interval",
+        ping_interval,
+        "silence before an open WebSocket is pinged"
+    ),
+    duration_flag!(
+        "--pong-timeout",
+        pong_timeout,
+        "time to answer that ping before the drop"
+    ),
+    duration_flag!(
         "--send-timeout",
         send_timeout,
         "time an HTTP response may make no progress"
@@ -231,7 +246,7 @@ pub fn help() -> String {
     );
     for limit in LIMIT_FLAGS {
         text += &format!(
-            "  {:<26}{} (default {})\n",
+            "  {:<34}{} (default {})\n",
             format!("{} V", limit.name),
             limit.help,
             (limit.show)(&defaults)
@@ -319,6 +334,41 @@ mod tests {
         assert_eq!(options.config.head_timeout, Duration::from_millis(500));
         assert_eq!(options.config.close_timeout, Duration::from_secs(2));
         assert_eq!(options.config.max_headers, 10);
+    }
+
+    #[test]
+    fn every_config_field_has_a_flag() {
+        // Field names from Config's Debug output: `Config { max_head_bytes: 8192, ... }`.
+        let debug = format!("{:?}", Config::default());
+        let fields: Vec<&str> = debug
+            .split(|c| c == '{' || c == ',')
+            .filter_map(|part| part.split(':').next())
+            .map(str::trim)
+            .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .collect();
+        assert!(fields.len() >= 20, "parsed {fields:?}");
+        let own_flags = [("allowed_origins", "--allow-origin"), ("status_endpoints", "--status")];
+        let text = help();
+        for field in fields {
+            let flag = own_flags
+                .iter()
+                .find(|(name, _)| *name == field)
+                .map(|(_, flag)| flag.to_string())
+                .unwrap_or_else(|| format!("--{}", field.replace('_', "-")));
+            assert!(text.contains(&flag), "Config::{field} has no flag {flag}");
+        }
+    }
+
+    #[test]
+    fn liveness_and_keepalive_flags_parse() {
+        let Ok(Command::Serve(options)) = parse(args(&[
+            "--ping-interval", "300ms", "--pong-timeout", "1s", "--keepalive-timeout", "2s",
+        ])) else {
+            panic!("expected serve");
+        };
+        assert_eq!(options.config.ping_interval, Duration::from_millis(300));
+        assert_eq!(options.config.pong_timeout, Duration::from_secs(1));
+        assert_eq!(options.config.keepalive_timeout, Duration::from_secs(2));
     }
 
     #[test]

@@ -38,10 +38,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // Scripts and tests read this line to learn the port (with --port 0).
-    println!("listening on http://{}/", server.local_addr());
-    let _ = std::io::stdout().flush();
-    match server.run() {
+    // Scripts and tests read this line to learn the port (with --port 0); it is printed only
+    // once SIGTERM/SIGINT are handled, so a supervisor may signal as soon as it sees it.
+    let announce = |server: &wsloop::Server| {
+        println!("listening on http://{}/", server.local_addr());
+        let _ = std::io::stdout().flush();
+    };
+    match server.run_with(announce) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("wsloop: {err}");

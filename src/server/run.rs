@@ -17,13 +17,21 @@ const EVENTS_PER_POLL: usize = 1024;
 impl Server {
     /// Serve until SIGINT or SIGTERM, then shut down gracefully (see
     /// [`Server::begin_shutdown`]); a second signal drops every connection at once.
-    pub fn run(mut self) -> io::Result<()> {
+    pub fn run(self) -> io::Result<()> {
+        self.run_with(|_| {})
+    }
+
+    /// [`Server::run`], calling `on_ready` once the signal handlers are in place and just
+    /// before serving: the moment to tell a supervisor the server is up (a SIGTERM from then
+    /// on is a graceful shutdown, never the default action that kills the process).
+    pub fn run_with(mut self, on_ready: impl FnOnce(&Server)) -> io::Result<()> {
         let mut poll = Poll::new()?;
         let mut signals = Signals::new([SIGINT, SIGTERM])?;
         poll.registry()
             .register(&mut signals, standalone::SIGNALS, Interest::READABLE)?;
         self.set_waker(Arc::new(Waker::new(poll.registry(), standalone::WAKER)?));
         self.register(poll.registry(), standalone::SERVER_BASE)?;
+        on_ready(&self);
         let mut events = Events::with_capacity(EVENTS_PER_POLL);
         while !self.is_finished() {
             if let Err(err) = poll.poll(&mut events, self.timeout()) {
