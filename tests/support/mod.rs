@@ -4,6 +4,7 @@
 //! Use from a test file with `mod support;`. Not every test binary uses every helper.
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod http;
 mod process;
 pub mod ws;
