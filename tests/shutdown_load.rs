@@ -139,6 +139,28 @@ fn sigterm_closes_a_thousand_websockets_after_their_replies() {
     assert_eq!(total.closes_1001, CLIENTS, "close 1001 after the reply");
     assert!(status.success(), "exit status {}", describe_status(&status));
     let log = server.stderr();
+    // `Closed` runs exactly once per WebSocket: one `closed (code)` line per connection.
+    let mut closed_ids: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" closed ("))
+        .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("conn#")))
+        .collect();
+    let closed_lines = closed_ids.len();
+    closed_ids.sort_unstable();
+    closed_ids.dedup();
+    assert_eq!(closed_lines, CLIENTS, "`closed` lines in the log");
+    assert_eq!(
+        closed_ids.len(),
+        CLIENTS,
+        "connections with a `closed` line"
+    );
+    let codes: std::collections::BTreeMap<&str, usize> = log
+        .lines()
+        .filter_map(|l| l.split(" closed (").nth(1))
+        .fold(Default::default(), |mut m, code| {
+            *m.entry(code.trim_end_matches(')')).or_default() += 1;
+            m
+        });
     let shutting = log
         .lines()
         .find(|l| l.contains("shutting down: closing"))
@@ -146,7 +168,8 @@ fn sigterm_closes_a_thousand_websockets_after_their_replies() {
         .to_string();
     say(&format!(
         "shutdown under load: {CLIENTS} clients (one with an {BIG}-byte reply): {} replies + \
-         {} close 1001 in {}; server exited ({}) {} after SIGTERM; log: {shutting:?}",
+         {} close 1001 in {}; server exited ({}) {} after SIGTERM; logged close codes {codes:?}; log: \
+         {shutting:?}",
         total.replies,
         total.closes_1001,
         ms(clients_done),
