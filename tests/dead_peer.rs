@@ -10,80 +10,17 @@
 
 mod support;
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use mio::{Events, Poll, Token};
 use support::hostile::ms;
+use support::inprocess::InProcess;
 use support::ws::{self, op, RawWs};
 use support::{say, ServerProcess};
 use tungstenite::Message;
-use wsloop::{demo, Config, Server};
+use wsloop::Config;
 
 const PING_INTERVAL: Duration = Duration::from_millis(300);
 const PONG_TIMEOUT: Duration = Duration::from_millis(300);
-
-/// A library `Server` with the demo protocols, polled in a thread until dropped.
-struct InProcess {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl InProcess {
-    fn start(config: Config) -> InProcess {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let (addr_tx, addr_rx) = mpsc::channel();
-        // `Server` is not `Send`: it is built in the thread that polls it.
-        let thread = thread::spawn(move || {
-            let mut server = Server::bind("127.0.0.1:0".parse().unwrap(), config, demo::table())
-                .expect("bind 127.0.0.1:0");
-            addr_tx.send(server.local_addr()).unwrap();
-            let mut poll = Poll::new().expect("poll");
-            server
-                .register(poll.registry(), Token(0))
-                .expect("register");
-            let mut events = Events::with_capacity(256);
-            while !flag.load(Ordering::Relaxed) {
-                // Bounded so the stop flag is seen even when nothing happens.
-                let timeout = server.timeout().map_or(Duration::from_millis(50), |t| {
-                    t.min(Duration::from_millis(50))
-                });
-                if let Err(e) = poll.poll(&mut events, Some(timeout)) {
-                    if e.kind() == std::io::ErrorKind::Interrupted {
-                        continue;
-                    }
-                    panic!("poll: {e}");
-                }
-                for event in events.iter() {
-                    server.handle_event(event);
-                }
-                server.handle_timeouts();
-            }
-        });
-        let addr = addr_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("in-process server did not start");
-        InProcess {
-            addr,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for InProcess {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 fn liveness_config() -> Config {
     Config {

@@ -71,10 +71,10 @@ fn dribbling_heads_are_timed_out_without_delaying_others() {
         for s in slow.iter_mut().filter(|s| s.closed_after.is_none()) {
             let mut buf = [0u8; 512];
             match s.stream.read(&mut buf) {
-                Ok(0) => s.closed_after = Some(now - s.opened),
+                Ok(0) => s.closed_after = Some(s.opened.elapsed()),
                 Ok(n) => s.got.extend_from_slice(&buf[..n]),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(_) => s.closed_after = Some(now - s.opened),
+                Err(_) => s.closed_after = Some(s.opened.elapsed()),
             }
             // Stop writing once the answer arrived: a write after the server's close would draw
             // a reset that can discard the unread 408.
@@ -86,7 +86,7 @@ fn dribbling_heads_are_timed_out_without_delaying_others() {
                 match s.stream.write(&HEAD[s.sent..s.sent + 1]) {
                     Ok(_) => s.sent += 1,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(_) => s.closed_after = Some(now - s.opened),
+                    Err(_) => s.closed_after = Some(s.opened.elapsed()),
                 }
                 s.next_byte = now + DRIBBLE;
             }

@@ -6,6 +6,7 @@
 
 pub mod hostile;
 pub mod http;
+pub mod inprocess;
 mod process;
 pub mod ws;
 
