@@ -22,17 +22,27 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(ParsedHead::Complete { request, head_len }) => (request, head_len),
     };
-    assert!(head_len > 0 && head_len <= data.len(), "head_len {head_len} of {}", data.len());
+    assert!(
+        head_len > 0 && head_len <= data.len(),
+        "head_len {head_len} of {}",
+        data.len()
+    );
     assert_eq!(data[head_len - 1], b'\n', "a head ends with a line feed");
     match parse_head(&data[..head_len], MAX_HEADERS) {
-        Ok(ParsedHead::Complete { head_len: again, .. }) => assert_eq!(again, head_len),
+        Ok(ParsedHead::Complete {
+            head_len: again, ..
+        }) => assert_eq!(again, head_len),
         other => panic!("the head alone does not re-parse: {other:?}"),
     }
     match parse_head(&data[..head_len - 1], MAX_HEADERS) {
         Ok(ParsedHead::Partial) => {}
         other => panic!("one byte short of a complete head is not Partial: {other:?}"),
     }
-    assert!(request.target().starts_with('/'), "target {:?}", request.target());
+    assert!(
+        request.target().starts_with('/'),
+        "target {:?}",
+        request.target()
+    );
     assert!(
         !request.target().chars().any(char::is_control),
         "control character in target {:?}",
@@ -57,7 +67,10 @@ fuzz_target!(|data: &[u8]| {
                 if b == b'\r' {
                     assert_eq!(out.get(i + 1), Some(&b'\n'), "bare CR in the 101 response");
                 }
-                assert!(b == b'\r' || b == b'\n' || !b.is_ascii_control(), "control byte {b}");
+                assert!(
+                    b == b'\r' || b == b'\n' || !b.is_ascii_control(),
+                    "control byte {b}"
+                );
             }
         }
     }

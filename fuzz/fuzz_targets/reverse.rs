@@ -43,6 +43,10 @@ fuzz_target!(|s: &str| {
     // clusters and the output's own line-end split finds the same line end (`"\na"` gives
     // `"a\n"`, whose `\n` is then kept at the end: `"a\n"` again).
     if again == clusters && split_line_end(&out).1 == end {
-        assert_eq!(reverse_text(&out), s, "stable clusters but reversing twice differs");
+        assert_eq!(
+            reverse_text(&out),
+            s,
+            "stable clusters but reversing twice differs"
+        );
     }
 });

@@ -38,9 +38,24 @@ fuzz_target!(|data: &[u8]| {
     };
     let root = root();
     if let Ok(found) = resolve(root, path) {
-        assert!(found.starts_with(root), "{path:?} -> {} outside the root", found.display());
-        assert!(found.is_file(), "{path:?} -> {} is not a file", found.display());
-        assert_ne!(found.file_name().and_then(|n| n.to_str()), Some("secret.txt"));
-        assert!(!found.starts_with("/etc"), "{path:?} -> {}", found.display());
+        assert!(
+            found.starts_with(root),
+            "{path:?} -> {} outside the root",
+            found.display()
+        );
+        assert!(
+            found.is_file(),
+            "{path:?} -> {} is not a file",
+            found.display()
+        );
+        assert_ne!(
+            found.file_name().and_then(|n| n.to_str()),
+            Some("secret.txt")
+        );
+        assert!(
+            !found.starts_with("/etc"),
+            "{path:?} -> {}",
+            found.display()
+        );
     }
 });
