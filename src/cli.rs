@@ -107,7 +107,7 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
     bytes_flag!(
         "--read-buffer-bytes",
         read_buffer_bytes,
-        "WebSocket read buffer per connection"
+        "the server's socket read buffer (most bytes per read call)"
     ),
     bytes_flag!(
         "--read-budget-bytes",
@@ -252,7 +252,8 @@ pub fn help() -> String {
             (limit.show)(&defaults)
         );
     }
-    text += "\nWebSocket protocols: dumb-increment-protocol (the default), echo.\n\
+    text += "\nWebSocket protocols: dumb-increment-protocol (the default), echo, increment,\n\
+             lws-mirror-protocol.\n\
              Logging: RUST_LOG=info (default), RUST_LOG=warn hides per-message lines.\n";
     text
 }
@@ -341,13 +342,18 @@ mod tests {
         // Field names from Config's Debug output: `Config { max_head_bytes: 8192, ... }`.
         let debug = format!("{:?}", Config::default());
         let fields: Vec<&str> = debug
-            .split(|c| c == '{' || c == ',')
+            .split(['{', ','])
             .filter_map(|part| part.split(':').next())
             .map(str::trim)
-            .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .filter(|name| {
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            })
             .collect();
         assert!(fields.len() >= 20, "parsed {fields:?}");
-        let own_flags = [("allowed_origins", "--allow-origin"), ("status_endpoints", "--status")];
+        let own_flags = [
+            ("allowed_origins", "--allow-origin"),
+            ("status_endpoints", "--status"),
+        ];
         let text = help();
         for field in fields {
             let flag = own_flags
@@ -362,7 +368,12 @@ mod tests {
     #[test]
     fn liveness_and_keepalive_flags_parse() {
         let Ok(Command::Serve(options)) = parse(args(&[
-            "--ping-interval", "300ms", "--pong-timeout", "1s", "--keepalive-timeout", "2s",
+            "--ping-interval",
+            "300ms",
+            "--pong-timeout",
+            "1s",
+            "--keepalive-timeout",
+            "2s",
         ])) else {
             panic!("expected serve");
         };
