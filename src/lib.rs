@@ -77,6 +77,8 @@
 pub mod config;
 mod conn;
 pub mod demo;
+#[doc(hidden)]
+pub mod fuzz_support;
 pub mod http;
 mod log_text;
 mod net;

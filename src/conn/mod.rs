@@ -3,7 +3,7 @@
 //! the steps and logs every transition (`conn#12 OPEN=>CLOSING`).
 
 mod closing;
-mod frame_stream;
+pub(crate) mod frame_stream;
 mod http_request;
 mod incoming;
 mod out_queue;
