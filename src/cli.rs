@@ -124,6 +124,11 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         max_connections,
         "most simultaneous connections"
     ),
+    count_flag!(
+        "--max-handle-requests",
+        max_handle_requests,
+        "most cross-thread requests waiting for the loop"
+    ),
     bytes_flag!(
         "--max-static-file-bytes",
         max_static_file_bytes,

@@ -44,6 +44,9 @@ pub struct Config {
     pub accept_budget: usize,
     /// Most simultaneous connections. Beyond it, new connections are accepted and closed at once.
     pub max_connections: usize,
+    /// Most `ServerHandle` requests waiting for the loop; beyond it a request is refused
+    /// (returns false), so a thread that outpaces the loop cannot grow memory without bound.
+    pub max_handle_requests: usize,
     /// Largest static file served from the www root (larger ones get `500`).
     pub max_static_file_bytes: u64,
     /// Static file content kept in memory (files larger than this are read on each request).
@@ -90,6 +93,7 @@ impl Default for Config {
             read_budget_bytes: 256 * 1024,
             accept_budget: 64,
             max_connections: 10_000,
+            max_handle_requests: 65_536,
             max_static_file_bytes: 64 << 20,
             static_cache_bytes: 16 << 20,
             static_recheck_interval: Duration::from_secs(1),
@@ -119,6 +123,7 @@ impl Config {
             ("read_budget_bytes", self.read_budget_bytes),
             ("accept_budget", self.accept_budget),
             ("max_connections", self.max_connections),
+            ("max_handle_requests", self.max_handle_requests),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(format!("{name} must be greater than 0"));

@@ -17,14 +17,25 @@ pub(crate) enum Command {
 }
 
 /// The state a [`ServerHandle`] shares with its server.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Shared {
     commands: Mutex<Vec<Command>>,
+    /// `max_handle_requests`: a full queue refuses further requests.
+    capacity: usize,
     waker: Mutex<Option<Arc<Waker>>>,
     stopped: AtomicBool,
 }
 
 impl Shared {
+    pub fn new(capacity: usize) -> Self {
+        Shared {
+            commands: Mutex::default(),
+            capacity,
+            waker: Mutex::default(),
+            stopped: AtomicBool::new(false),
+        }
+    }
+
     pub fn set_waker(&self, waker: Arc<Waker>) {
         *self.waker.lock().unwrap_or_else(PoisonError::into_inner) = Some(waker);
     }
@@ -39,7 +50,7 @@ impl Shared {
 }
 
 /// Asks a server, from any thread, to act. Cheap to clone; every call returns `false` once the
-/// server is gone.
+/// server is gone, or while `max_handle_requests` requests already wait for the loop.
 ///
 /// The loop picks requests up on its next tick: the handle wakes it through the `Waker` given
 /// to [`Server::set_waker`](crate::Server::set_waker) (or `Server::run`'s own).
@@ -72,11 +83,17 @@ impl ServerHandle {
         if self.shared.stopped.load(Ordering::Acquire) {
             return false;
         }
-        self.shared
-            .commands
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(command);
+        {
+            let mut commands = self
+                .shared
+                .commands
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if commands.len() >= self.shared.capacity {
+                return false;
+            }
+            commands.push(command);
+        }
         let waker = self
             .shared
             .waker
@@ -88,5 +105,27 @@ impl ServerHandle {
             let _ = waker.wake();
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_refuses_and_a_stopped_server_refuses_everything() {
+        let shared = Arc::new(Shared::new(2));
+        let handle = ServerHandle::new(shared.clone());
+        let id = ConnectionId(1);
+        assert!(handle.send(id, "a"));
+        assert!(handle.broadcast("echo", "b"));
+        assert!(
+            !handle.shutdown(),
+            "the third request is over max_handle_requests"
+        );
+        assert_eq!(shared.take_commands().len(), 2);
+        assert!(handle.shutdown(), "room again once the loop took them");
+        shared.stop();
+        assert!(!handle.send(id, "c"));
     }
 }

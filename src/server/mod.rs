@@ -156,6 +156,7 @@ impl Server {
             .validate()
             .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
         let local_addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config.max_handle_requests));
         Ok(Server {
             services: Services::new(config, table),
             listener: Some(listener),
@@ -165,7 +166,7 @@ impl Server {
             keys: HashMap::new(),
             deadlines: Deadlines::default(),
             protocol_timers: ProtocolTimers::default(),
-            shared: Arc::default(),
+            shared,
             pending: Vec::new(),
             accept: AcceptState::default(),
             next_id: 0,
