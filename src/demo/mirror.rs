@@ -4,8 +4,8 @@
 //! upgrade request (`ws://host/?mirror=kitchen`); without one it joins [`DEFAULT_INSTANCE`].
 //!
 //! Each instance stores a message once, in a [`Ring`] of [`RING_CAPACITY`] messages, and each
-//! member keeps its own [`Tail`]. After a message is added every connection of the protocol is
-//! asked for `ServerWriteable` (members of other instances find nothing pending), and each
+//! member keeps its own [`Tail`]. After a message is added every member of that instance (and
+//! only of that instance: `request_writeable_for`) is asked for `ServerWriteable`, and each
 //! member sends what it has not yet sent while its outgoing queue is below the soft limit.
 //!
 //! Flow control, as lws does it: when the ring is full because some member lags, a sender's
@@ -16,7 +16,7 @@
 //! anyone sends.
 
 use crate::ring::{Ring, Tail};
-use crate::{Context, Message, Outcome, Protocol, Reason, Sent};
+use crate::{ConnectionId, Context, Message, Outcome, Protocol, Reason, Sent};
 use std::collections::{HashMap, VecDeque};
 
 /// Messages an instance's ring holds.
@@ -38,8 +38,8 @@ pub struct Mirror {
 #[derive(Debug)]
 struct Instance {
     ring: Ring<Message>,
-    /// Sessions with a tail here.
-    members: usize,
+    /// The connections with a tail here.
+    members: Vec<ConnectionId>,
     /// A push failed for lack of room; cleared (and everyone woken) when room frees.
     full: bool,
 }
@@ -48,8 +48,15 @@ impl Instance {
     fn new() -> Self {
         Instance {
             ring: Ring::new(RING_CAPACITY),
-            members: 0,
+            members: Vec::new(),
             full: false,
+        }
+    }
+
+    /// Ask every member of this instance for `ServerWriteable`.
+    fn wake_members(&self, cx: &mut Context<'_>) {
+        for &member in &self.members {
+            cx.request_writeable_for(member);
         }
     }
 }
@@ -90,7 +97,7 @@ impl Protocol for Mirror {
                     .instances
                     .entry(session.instance.clone())
                     .or_insert_with(Instance::new);
-                instance.members += 1;
+                instance.members.extend(cx.connection_id());
                 session.tail = Some(instance.ring.add_tail());
             }
             Reason::Receive { session, message } => self.receive(cx, session, message),
@@ -113,7 +120,7 @@ impl Mirror {
             return;
         }
         match instance.ring.push(message) {
-            Ok(()) => cx.request_writeable_all(),
+            Ok(()) => instance.wake_members(cx),
             Err(message) => {
                 instance.full = true;
                 session.held.push_back(message);
@@ -152,7 +159,7 @@ impl Mirror {
                     break;
                 };
                 let _ = instance.ring.push(message);
-                cx.request_writeable_all();
+                instance.wake_members(cx);
             }
             if session.held.is_empty() {
                 cx.resume_reading();
@@ -161,7 +168,7 @@ impl Mirror {
         // 3. Room freed after a push failed: wake everyone once so paused senders get a turn.
         if instance.full && instance.ring.has_room() {
             instance.full = false;
-            cx.request_writeable_all();
+            instance.wake_members(cx);
         } else if !session.held.is_empty() {
             // Still no room: whoever frees it wakes us (step 3 on their side).
             instance.full = true;
@@ -174,15 +181,16 @@ impl Mirror {
         };
         if let Some(tail) = session.tail.take() {
             instance.ring.remove_tail(tail);
-            instance.members -= 1;
+            let id = cx.connection_id();
+            instance.members.retain(|member| Some(*member) != id);
         }
         session.held.clear();
-        if instance.members == 0 {
+        if instance.members.is_empty() {
             self.instances.remove(&session.instance);
         } else if instance.full && instance.ring.has_room() {
             // The laggard left: paused senders can go on.
             instance.full = false;
-            cx.request_writeable_all();
+            instance.wake_members(cx);
         }
     }
 }
