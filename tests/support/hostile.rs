@@ -78,29 +78,20 @@ pub fn have_prlimit() -> bool {
 
 /// Set `pid`'s `RLIMIT_NOFILE` to `soft:hard` with `prlimit`.
 pub fn set_nofile(pid: u32, soft: u64, hard: u64) -> Result<(), String> {
-    let out = Command::new("prlimit")
-        .arg("--pid")
-        .arg(pid.to_string())
-        .arg(format!("--nofile={soft}:{hard}"))
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("prlimit: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "prlimit --pid {pid} --nofile={soft}:{hard}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
+    prlimit_nofile(pid, &format!("{soft}:{hard}"))
 }
 
 /// Set `pid`'s soft `RLIMIT_NOFILE` to `soft`, leaving the hard limit alone.
 pub fn set_nofile_soft(pid: u32, soft: u64) -> Result<(), String> {
+    prlimit_nofile(pid, &format!("{soft}:"))
+}
+
+/// `prlimit --pid PID --nofile=SPEC` (util-linux).
+fn prlimit_nofile(pid: u32, spec: &str) -> Result<(), String> {
     let out = Command::new("prlimit")
         .arg("--pid")
         .arg(pid.to_string())
-        .arg(format!("--nofile={soft}:"))
+        .arg(format!("--nofile={spec}"))
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("prlimit: {e}"))?;
@@ -108,7 +99,7 @@ pub fn set_nofile_soft(pid: u32, soft: u64) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "prlimit --pid {pid} --nofile={soft}: : {}",
+            "prlimit --pid {pid} --nofile={spec}: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         ))
     }
