@@ -3,12 +3,12 @@
 
 use super::serving_file::FileSend;
 use super::upgrade;
-use super::{Env, Ident, Phase, Wire};
+use super::{lend, Env, Ident, Phase, Wire};
 use crate::http::request::BodyFraming;
 use crate::http::upgrade::{check_upgrade, UpgradeCheck};
 use crate::http::{Method, Request, Response};
 use crate::log_text::printable;
-use crate::protocol::{ConnectionLink, Context, Event, Outcome, SessionRequests};
+use crate::protocol::{Context, Event, Outcome, SessionRequests};
 use log::info;
 
 /// The table's HTTP entry, which receives `Reason::Http`.
@@ -77,16 +77,14 @@ fn ask_http_entry(
     env: &mut Env<'_>,
 ) -> Option<Response> {
     let mut requests = SessionRequests::default();
-    let link = ConnectionLink {
-        id: ident.id,
-        peer: ident.peer,
-        ws: None,
-        out: &mut wire.out,
-        requests: &mut requests,
-        max_outgoing: env.config.max_outgoing_bytes,
-        soft_limit: env.config.outgoing_soft_limit,
-        sent: &mut env.stats.sent,
-    };
+    let link = lend(
+        None,
+        &mut requests,
+        wire,
+        ident,
+        env.config,
+        &mut env.stats.sent,
+    );
     let mut cx = Context::for_connection(link, HTTP_ENTRY, env.requests, env.now);
     match env
         .table

@@ -19,8 +19,11 @@ pub(crate) use phase::Phase;
 use crate::config::Config;
 use crate::http::file_cache::FileCache;
 use crate::net::{self, ReadBudget, ReadState};
-use crate::protocol::{LoopRequests, Message, ProtocolIndex, ProtocolTable, SendError, Sent};
-use crate::stats::Stats;
+use crate::protocol::{
+    ConnectionLink, LoopRequests, Message, ProtocolIndex, ProtocolTable, SendError, Sent,
+    SessionRequests,
+};
+use crate::stats::{Stats, Traffic};
 use bytes::BytesMut;
 use log::debug;
 use mio::net::TcpStream;
@@ -28,6 +31,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Instant;
+use tungstenite::protocol::WebSocketContext;
 
 /// Most phase transitions in one service pass (a pipelined request goes
 /// SERVING_FILE=>READING_HEAD=>SERVING_FILE); more work waits for the next tick.
@@ -234,5 +238,26 @@ impl Connection {
             debug!("{} {before}=>{after}", self.ident.id);
             env.stats.phase_changed(Some(before), after);
         }
+    }
+}
+
+/// The connection as a callback (or a `ServerHandle` request) may use it.
+pub(super) fn lend<'a>(
+    ws: Option<&'a mut WebSocketContext>,
+    requests: &'a mut SessionRequests,
+    wire: &'a mut Wire,
+    ident: Ident,
+    config: &Config,
+    sent: &'a mut Traffic,
+) -> ConnectionLink<'a> {
+    ConnectionLink {
+        id: ident.id,
+        peer: ident.peer,
+        ws,
+        out: &mut wire.out,
+        requests,
+        max_outgoing: config.max_outgoing_bytes,
+        soft_limit: config.outgoing_soft_limit,
+        sent,
     }
 }

@@ -5,16 +5,14 @@
 
 use super::closing::Closing;
 use super::incoming::{Incoming, ReadError, Reader};
-use super::{Env, Ident, Phase, Wire};
+use super::{lend, Env, Ident, Phase, Wire};
 use crate::config::Config;
 use crate::http::Request;
 use crate::log_text::truncate_utf8;
 use crate::net::{QueueStream, ReadBudget};
 use crate::protocol::{
-    ConnectionLink, Context, Event, Message, Outcome, ProtocolIndex, SendError, Sent,
-    SessionRequests,
+    Context, Event, Message, Outcome, ProtocolIndex, SendError, Sent, SessionRequests,
 };
-use crate::stats::Traffic;
 use log::{debug, info, warn};
 use std::any::Any;
 use std::io;
@@ -105,7 +103,7 @@ impl WsSession {
         &mut self,
         request: &Request,
         wire: &mut Wire,
-        ident: crate::conn::Ident,
+        ident: Ident,
         env: &mut Env<'_>,
     ) -> Outcome {
         self.call(Event::Filter(request), false, wire, ident, env)
@@ -386,26 +384,5 @@ impl WsSession {
         let mut cx = Context::for_connection(link, self.protocol, env.requests, env.now);
         env.table
             .dispatch(self.protocol, &mut cx, Some(&mut *self.session), event)
-    }
-}
-
-/// The connection as a callback (or a `ServerHandle` request) may use it.
-fn lend<'a>(
-    ws: Option<&'a mut WebSocketContext>,
-    requests: &'a mut SessionRequests,
-    wire: &'a mut Wire,
-    ident: Ident,
-    config: &Config,
-    sent: &'a mut Traffic,
-) -> ConnectionLink<'a> {
-    ConnectionLink {
-        id: ident.id,
-        peer: ident.peer,
-        ws,
-        out: &mut wire.out,
-        requests,
-        max_outgoing: config.max_outgoing_bytes,
-        soft_limit: config.outgoing_soft_limit,
-        sent,
     }
 }
