@@ -95,6 +95,11 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         "largest WebSocket frame payload (1009 beyond)"
     ),
     bytes_flag!(
+        "--max-incoming-buffered-bytes",
+        max_incoming_buffered_bytes,
+        "bytes held in partial messages over all connections (1009 beyond)"
+    ),
+    bytes_flag!(
         "--max-outgoing-bytes",
         max_outgoing_bytes,
         "outgoing queue cap per connection (1008 beyond)"

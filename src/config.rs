@@ -27,6 +27,10 @@ pub struct Config {
     /// Largest single WebSocket frame payload. Larger frames close with `1009`, refused from
     /// the frame header, before any payload is buffered.
     pub max_frame_bytes: usize,
+    /// Server-wide cap on bytes held in partially received WebSocket messages and frames,
+    /// summed over all connections. A connection that needs more closes with `1009`, so many
+    /// clients each sending most of a large message cannot exhaust memory.
+    pub max_incoming_buffered_bytes: usize,
     /// Hard cap on a connection's outgoing queue. A send that would pass it fails with
     /// [`SendError::QueueFull`](crate::SendError::QueueFull) and the connection is closed with
     /// `1008`, so a client that never reads costs bounded memory.
@@ -87,6 +91,7 @@ impl Default for Config {
             max_headers: 64,
             max_message_bytes: 16 << 20,
             max_frame_bytes: 16 << 20,
+            max_incoming_buffered_bytes: 256 << 20,
             max_outgoing_bytes: (16 << 20) + (1 << 20),
             outgoing_soft_limit: 256 * 1024,
             read_buffer_bytes: 64 * 1024,
@@ -118,6 +123,10 @@ impl Config {
             ("max_headers", self.max_headers),
             ("max_message_bytes", self.max_message_bytes),
             ("max_frame_bytes", self.max_frame_bytes),
+            (
+                "max_incoming_buffered_bytes",
+                self.max_incoming_buffered_bytes,
+            ),
             ("max_outgoing_bytes", self.max_outgoing_bytes),
             ("read_buffer_bytes", self.read_buffer_bytes),
             ("read_budget_bytes", self.read_budget_bytes),
@@ -143,18 +152,6 @@ impl Config {
             return Err("outgoing_soft_limit must not exceed max_outgoing_bytes".into());
         }
         Ok(())
-    }
-
-    /// The tungstenite settings for sending: frames go straight to our own queue
-    /// (`write_buffer_size` 0), which enforces `max_outgoing_bytes` itself; our frame reader
-    /// does all reading, so tungstenite's read buffer is not allocated.
-    pub(crate) fn websocket(&self) -> tungstenite::protocol::WebSocketConfig {
-        tungstenite::protocol::WebSocketConfig::default()
-            .read_buffer_size(0)
-            .write_buffer_size(0)
-            .max_write_buffer_size(usize::MAX)
-            .max_message_size(Some(self.max_message_bytes))
-            .max_frame_size(Some(self.max_frame_bytes))
     }
 }
 

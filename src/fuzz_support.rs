@@ -1,42 +1,88 @@
 //! Entry points for the fuzz targets in `fuzz/`; not part of the API (hidden from the docs).
 
-use crate::conn::frame_stream::{FrameStream, StreamItem};
+use crate::conn::frame_reader::{FrameReader, IncomingRoom, Item, Limits};
+use crate::protocol::Message;
+use bytes::Bytes;
 
 /// Limits the frame reader is fuzzed with: small, so the size checks are reached.
-const FUZZ_MAX_FRAME: usize = 4096;
-const FUZZ_MAX_MESSAGE: usize = 8192;
+const FUZZ_LIMITS: Limits = Limits {
+    max_frame_bytes: 4096,
+    max_message_bytes: 8192,
+};
+/// The server-wide incoming budget, small too.
+const FUZZ_ROOM: IncomingRoom = IncomingRoom {
+    held_by_others: 0,
+    max: 16384,
+};
 
-/// Feed `input` to the WebSocket frame reader in two pieces (cut at `split`), as a socket
-/// might deliver it, and check its promises: it never panics; every text fragment is valid
-/// UTF-8 on its own; fragments come in order (first .. last); no message passes the limit;
-/// after a violation nothing more is read.
+/// Feed `input` to the WebSocket frame reader in two reads (cut at `split`), as a socket
+/// might deliver it, both as fragments and as whole messages, and check its promises: it
+/// never panics; every text fragment and message is valid UTF-8 on its own; fragments come in
+/// order (first .. last); no message passes the limit; after a violation nothing more is read.
 pub fn frame_reader(input: &[u8], split: usize) {
     let cut = split.min(input.len());
-    let mut frames = FrameStream::new(input[..cut].to_vec());
-    let mut pieces = [&input[cut..]].into_iter();
-    let mut in_message = false;
-    let mut message_bytes = 0usize;
-    loop {
-        match frames.next_item(FUZZ_MAX_FRAME, FUZZ_MAX_MESSAGE) {
-            Ok(Some(StreamItem::Fragment(fragment))) => {
-                assert_eq!(fragment.first, !in_message, "fragment order");
+    for whole_messages in [false, true] {
+        let mut reader = FrameReader::default();
+        let mut check = Checker::default();
+        for piece in [&input[..cut], &input[cut..]] {
+            let mut bytes = piece.to_vec();
+            reader.prepare(&mut bytes);
+            let mut chunk = FrameReader::chunk(Bytes::from(bytes), piece.len());
+            loop {
+                match reader.next(&mut chunk, whole_messages, FUZZ_LIMITS, FUZZ_ROOM) {
+                    Ok(Some(item)) => check.item(item),
+                    Ok(None) => break,
+                    Err(_) => return,
+                }
+            }
+            assert!(
+                chunk.is_empty(),
+                "a read is used up before more is asked for"
+            );
+            assert!(reader.held_bytes() <= FUZZ_ROOM.max, "incoming budget");
+        }
+    }
+}
+
+#[derive(Default)]
+struct Checker {
+    in_message: bool,
+    message_bytes: usize,
+}
+
+impl Checker {
+    fn item(&mut self, item: Item) {
+        match item {
+            Item::Fragment(fragment) => {
+                assert_eq!(fragment.first, !self.in_message, "fragment order");
                 if !fragment.binary {
                     assert!(std::str::from_utf8(&fragment.data).is_ok(), "text fragment");
                 }
-                message_bytes = if fragment.first { 0 } else { message_bytes };
-                message_bytes += fragment.data.len();
-                assert!(message_bytes <= FUZZ_MAX_MESSAGE, "message limit");
-                in_message = !fragment.last;
+                self.message_bytes = if fragment.first {
+                    0
+                } else {
+                    self.message_bytes
+                };
+                self.message_bytes += fragment.data.len();
+                assert!(
+                    self.message_bytes <= FUZZ_LIMITS.max_message_bytes,
+                    "message limit"
+                );
+                self.in_message = !fragment.last;
             }
-            Ok(Some(StreamItem::Ping(data) | StreamItem::Pong(data))) => {
+            Item::Message(message) => {
+                if let Message::Text(text) = &message {
+                    assert!(std::str::from_utf8(text.as_bytes()).is_ok(), "text message");
+                }
+                assert!(
+                    message.len() <= FUZZ_LIMITS.max_message_bytes,
+                    "message limit"
+                );
+            }
+            Item::Ping(data) | Item::Pong(data) => {
                 assert!(data.len() <= 125, "control frame size");
             }
-            Ok(Some(StreamItem::Close(_))) => {}
-            Ok(None) => match pieces.next() {
-                Some(piece) => frames.append(piece, 0),
-                None => return,
-            },
-            Err(_) => return,
+            Item::Close(_) => {}
         }
     }
 }

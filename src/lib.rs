@@ -76,19 +76,24 @@
 
 pub mod config;
 mod conn;
+mod connection_id;
 pub mod demo;
+mod frame;
 #[doc(hidden)]
 pub mod fuzz_support;
 pub mod http;
 mod log_text;
 mod net;
+mod out_queue;
+mod phase_kind;
 pub mod protocol;
 pub mod ring;
 pub mod server;
 mod stats;
+mod tick;
 
 pub use config::Config;
-pub use conn::ConnectionId;
+pub use connection_id::ConnectionId;
 pub use protocol::{
     Context, Fragment, HttpOnly, Message, Outcome, Protocol, ProtocolTable, Reason, SendError,
     Sent, TimerId,

@@ -2,7 +2,8 @@
 //! else works on bytes. Edge-triggered readiness means every call here goes on until the
 //! kernel says `WouldBlock` (or a budget runs out) and reports which of the two happened.
 
-use crate::conn::OutQueue;
+use crate::out_queue::OutQueue;
+use bytes::{Bytes, BytesMut};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Registry, Token};
 use std::io::{self, ErrorKind, Read, Write};
@@ -64,11 +65,15 @@ pub(crate) struct ReadState {
 
 /// A per-pass read allowance in bytes, what the pass found, and the buffer it reads into: the
 /// server's one read buffer (allocated and zeroed once, never per read), lent for the pass.
+/// A WebSocket pass may [`freeze`](ReadBudget::freeze) it to hand out slices of what was
+/// read without copying, then [`thaw`](ReadBudget::thaw) it for the next read.
 #[derive(Debug)]
 pub(crate) struct ReadBudget {
     remaining: usize,
     pub state: ReadState,
-    buffer: Box<[u8]>,
+    /// Always fully initialized (`len` is the buffer's size), so reads need no zeroing.
+    buffer: BytesMut,
+    size: usize,
     /// A short read means "drained" (see `read_chunk`) unless the peer's FIN may be waiting.
     pub short_read_drains: bool,
 }
@@ -76,28 +81,47 @@ pub(crate) struct ReadBudget {
 impl ReadBudget {
     /// Allow `bytes` for this pass, reading into `buffer` (a fresh one of `buffer_len` bytes
     /// if the one given is smaller).
-    pub fn new(bytes: usize, buffer_len: usize, buffer: Box<[u8]>) -> Self {
+    pub fn new(bytes: usize, buffer_len: usize, buffer: BytesMut) -> Self {
         let buffer = if buffer.len() >= buffer_len {
             buffer
         } else {
-            vec![0; buffer_len].into_boxed_slice()
+            BytesMut::zeroed(buffer_len)
         };
         ReadBudget {
             remaining: bytes,
             state: ReadState::default(),
+            size: buffer.len(),
             buffer,
             short_read_drains: true,
         }
     }
 
     /// The buffer, to lend to the next pass.
-    pub fn into_buffer(self) -> Box<[u8]> {
+    pub fn into_buffer(self) -> BytesMut {
         self.buffer
+    }
+
+    /// The whole buffer as shared bytes (what the last read put at its front can be sliced
+    /// from it); [`thaw`](ReadBudget::thaw) gives it back.
+    pub fn freeze(&mut self) -> Bytes {
+        std::mem::take(&mut self.buffer).freeze()
+    }
+
+    /// Take the buffer back from [`freeze`](ReadBudget::freeze). If something still refers
+    /// to it (a protocol kept a message), that memory stays with it and a new buffer is made.
+    pub fn thaw(&mut self, frozen: Bytes) {
+        if !self.buffer.is_empty() {
+            return;
+        }
+        self.buffer = match frozen.try_into_mut() {
+            Ok(buffer) if buffer.len() == self.size => buffer,
+            _ => BytesMut::zeroed(self.size),
+        };
     }
 
     /// Read up to `max` bytes; the bytes read, empty at end of stream. `WouldBlock` covers both
     /// "the kernel has nothing" and "the budget is spent" (see `state` for which).
-    pub fn read_chunk(&mut self, mut stream: &TcpStream, max: usize) -> io::Result<&[u8]> {
+    pub fn read_chunk(&mut self, mut stream: &TcpStream, max: usize) -> io::Result<&mut [u8]> {
         if self.remaining == 0 {
             self.state.budget_exhausted = true;
             return Err(ErrorKind::WouldBlock.into());
@@ -107,7 +131,7 @@ impl ReadBudget {
             match stream.read(&mut self.buffer[..limit]) {
                 Ok(0) => {
                     self.state.eof = true;
-                    return Ok(&[]);
+                    return Ok(&mut []);
                 }
                 Ok(n) => {
                     self.remaining -= n;
@@ -116,7 +140,7 @@ impl ReadBudget {
                     // arriving later raises a new event, so the WouldBlock call can be skipped
                     // (not when the last event already reported the FIN: see Wire).
                     self.state.drained |= self.short_read_drains && n < limit;
-                    return Ok(&self.buffer[..n]);
+                    return Ok(&mut self.buffer[..n]);
                 }
                 Err(err) if interrupted(&err) => continue,
                 Err(err) => {
@@ -185,34 +209,4 @@ pub(crate) fn flush(stream: &TcpStream, out: &mut OutQueue) -> io::Result<bool> 
     let written = write_some(stream, out.pending())?;
     out.consume(written);
     Ok(out.is_empty())
-}
-
-/// The stream tungstenite writes frames into: the connection's own [`OutQueue`], never the
-/// socket, so the loop decides when and in how many syscalls frames go out. tungstenite never
-/// reads through it (our frame reader does), so reads answer `WouldBlock`.
-pub(crate) struct QueueStream<'a> {
-    out: &'a mut OutQueue,
-}
-
-impl<'a> QueueStream<'a> {
-    pub fn new(out: &'a mut OutQueue) -> Self {
-        QueueStream { out }
-    }
-}
-
-impl Read for QueueStream<'_> {
-    fn read(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
-        Err(ErrorKind::WouldBlock.into())
-    }
-}
-
-impl Write for QueueStream<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.out.push(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::Instant;
 
-/// Phases as the status endpoints name them, in the order of [`Stats::phases`].
-const PHASES: [&str; 4] = ["READING_HEAD", "SERVING_FILE", "OPEN", "CLOSING"];
+use crate::phase_kind::PhaseKind;
+
+/// Phases as the status endpoints list them.
+const PHASES: [PhaseKind; 4] = PhaseKind::LIVE;
 
 /// Messages and their payload bytes.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +62,7 @@ impl Stats {
     }
 
     /// A connection moved from phase `from` to phase `to` (either may be "GONE" or new).
-    pub fn phase_changed(&mut self, from: Option<&str>, to: &str) {
+    pub fn phase_changed(&mut self, from: Option<PhaseKind>, to: PhaseKind) {
         if let Some(index) = from.and_then(|from| PHASES.iter().position(|p| *p == from)) {
             self.phases[index] = self.phases[index].saturating_sub(1);
         }
@@ -91,7 +93,7 @@ impl Stats {
             now.duration_since(self.started).as_secs(),
             self.accepted
         );
-        let phases = PHASES.iter().zip(self.phases);
+        let phases = PHASES.iter().map(|phase| phase.name()).zip(self.phases);
         push_json_map(&mut out, phases.map(|(name, n)| (name.to_string(), n)));
         out += "},\"websockets\":{";
         let sessions = self.sessions.iter();
@@ -138,7 +140,7 @@ impl Stats {
             "gauge",
             "Connections by phase.",
         );
-        for (name, count) in PHASES.iter().zip(self.phases) {
+        for (name, count) in PHASES.iter().map(|phase| phase.name()).zip(self.phases) {
             let _ = writeln!(out, "wsloop_connections{{phase=\"{name}\"}} {count}");
         }
         metric(
@@ -217,15 +219,15 @@ mod tests {
     fn sample(now: Instant) -> Stats {
         let mut stats = Stats::new(now);
         stats.accepted = 3;
-        stats.phase_changed(None, "READING_HEAD");
-        stats.phase_changed(None, "READING_HEAD");
-        stats.phase_changed(Some("READING_HEAD"), "OPEN");
+        stats.phase_changed(None, PhaseKind::ReadingHead);
+        stats.phase_changed(None, PhaseKind::ReadingHead);
+        stats.phase_changed(Some(PhaseKind::ReadingHead), PhaseKind::Open);
         stats.session_opened(1);
         stats.received.count(5);
         stats.sent.count(5);
         stats.responded(200);
         stats.session_closed(1, 1000);
-        stats.phase_changed(Some("OPEN"), "GONE");
+        stats.phase_changed(Some(PhaseKind::Open), PhaseKind::Gone);
         stats
     }
 

@@ -2,114 +2,181 @@
 //! queued, send FIN, and wait for the peer's FIN — all bounded by `close_timeout`. The server
 //! closes the TCP connection first, as RFC 6455 §7.1.1 asks.
 
+use super::incoming::ReadPass;
 use super::websocket::WsSession;
 use super::{Env, Ident, Phase, Wire};
 use crate::net;
+use crate::tick::Tick;
 use log::debug;
-use std::time::Instant;
+use tungstenite::protocol::frame::coding::CloseCode;
+
+/// Where the close stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CloseState {
+    /// Our close frame is queued; reading frames until the peer's close answers it.
+    AwaitingReply,
+    /// Sending what is queued; then FIN, and `then`.
+    Flushing { then: AfterFin },
+    /// FIN sent; reading and discarding until the peer's FIN.
+    Lingering,
+}
+
+/// What follows our FIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterFin {
+    /// Both close frames were exchanged (or the peer's FIN already came): nothing will
+    /// follow from the peer, so the connection is done.
+    Done,
+    /// Wait for the peer's FIN, so it reads our last bytes before any reset.
+    AwaitPeerFin,
+}
 
 /// A connection on its way out. A WebSocket keeps its session until `Closed` is delivered.
 pub(crate) struct Closing {
-    ws: Option<Box<WsSession>>,
-    /// Reading frames until the peer's close frame (or our reply) completes the handshake.
-    awaiting_handshake: bool,
-    /// Both close frames were exchanged: the peer sends nothing more, so once our bytes and
-    /// FIN are out there is nothing to linger for.
-    handshake_complete: bool,
-    /// We sent FIN.
-    write_shut: bool,
-    /// The peer sent FIN.
-    peer_done: bool,
-    deadline: Instant,
+    ws: Option<WsSession>,
+    /// The code `Closed` reports.
+    code: Option<CloseCode>,
+    state: CloseState,
+    deadline: Tick,
 }
 
 impl Closing {
-    /// We sent a close frame: wait for the peer's, then flush, FIN, and go.
-    pub fn handshake(ws: Box<WsSession>, env: &Env<'_>) -> Self {
-        Self::new(Some(ws), true, env)
+    /// We sent a close frame with `code`: wait for the peer's, then flush, FIN, and go.
+    pub fn handshake(ws: WsSession, code: CloseCode, env: &Env<'_>) -> Self {
+        Self::new(Some(ws), Some(code), CloseState::AwaitingReply, env)
     }
 
     /// We answered the peer's close frame: flush, FIN, and go.
-    pub fn answered(ws: Box<WsSession>, env: &Env<'_>) -> Self {
-        let mut closing = Self::new(Some(ws), false, env);
-        closing.handshake_complete = true;
-        closing
+    pub fn answered(ws: WsSession, code: CloseCode, env: &Env<'_>) -> Self {
+        let state = CloseState::Flushing {
+            then: AfterFin::Done,
+        };
+        Self::new(Some(ws), Some(code), state, env)
     }
 
     /// Our last close frame is queued and nothing more will be parsed (the peer broke the
-    /// protocol, or we answered its close ourselves): flush, FIN, wait for the peer's FIN.
-    pub fn done_reading(ws: Box<WsSession>, env: &Env<'_>) -> Self {
-        Self::new(Some(ws), false, env)
+    /// protocol): flush, FIN, wait for the peer's FIN.
+    pub fn done_reading(ws: WsSession, code: CloseCode, env: &Env<'_>) -> Self {
+        Self::new(Some(ws), Some(code), Self::linger_after_flush(), env)
     }
 
     /// An HTTP connection that is done: flush, FIN, wait for the peer's FIN.
     pub fn lingering(env: &Env<'_>) -> Self {
-        Self::new(None, false, env)
+        Self::new(None, None, Self::linger_after_flush(), env)
     }
 
-    fn new(ws: Option<Box<WsSession>>, awaiting_handshake: bool, env: &Env<'_>) -> Self {
-        Closing {
-            ws,
-            awaiting_handshake,
-            handshake_complete: false,
-            write_shut: false,
-            peer_done: false,
-            deadline: env.now + env.config.close_timeout,
+    fn linger_after_flush() -> CloseState {
+        CloseState::Flushing {
+            then: AfterFin::AwaitPeerFin,
         }
     }
 
-    pub fn deadline(&self) -> Instant {
+    fn new(
+        ws: Option<WsSession>,
+        code: Option<CloseCode>,
+        state: CloseState,
+        env: &Env<'_>,
+    ) -> Self {
+        Closing {
+            ws,
+            code,
+            state,
+            deadline: env.tick.after(env.config.close_timeout),
+        }
+    }
+
+    pub fn deadline(&self) -> Tick {
         self.deadline
     }
 
-    pub fn step(mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
-        let mut budget = env.begin_read(wire);
-        if self.awaiting_handshake {
-            if let Some(ws) = self.ws.as_mut() {
-                self.awaiting_handshake = !ws.read_close_reply(wire, &mut budget, env.config);
-                self.handshake_complete = !self.awaiting_handshake;
-            }
-        }
-        let mut discarded = Ok(());
-        if !self.awaiting_handshake && wire.readable && !self.peer_done {
-            discarded = budget.discard(&wire.socket);
-        }
-        let state = env.end_read(budget);
-        if let Err(err) = discarded {
-            debug!("{} read failed while closing: {err}", ident.id);
-            return self.finish(wire, ident, env);
-        }
-        wire.note_read(state);
-        self.peer_done |= state.eof;
-        match wire.flush() {
-            Ok(true) if !self.awaiting_handshake && !self.write_shut => {
-                net::shutdown_write(&wire.socket);
-                self.write_shut = true;
-            }
-            Ok(_) => {}
+    pub fn incoming_held(&self) -> usize {
+        self.ws.as_ref().map_or(0, WsSession::incoming_held)
+    }
+
+    pub fn step(mut self: Box<Self>, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
+        let peer_fin = match self.read(wire, env) {
+            Ok(peer_fin) => peer_fin,
             Err(err) => {
-                debug!("{} write failed while closing: {err}", ident.id);
-                return self.finish(wire, ident, env);
+                debug!("{id} read failed while closing: {err}");
+                return (*self).finish(wire, id, env);
+            }
+        };
+        if peer_fin {
+            match self.state {
+                // The peer is gone: no reply will come, and no one waits for our FIN.
+                CloseState::AwaitingReply | CloseState::Lingering => {
+                    return (*self).finish(wire, id, env)
+                }
+                CloseState::Flushing { .. } => {
+                    self.state = CloseState::Flushing {
+                        then: AfterFin::Done,
+                    }
+                }
             }
         }
-        let nothing_to_wait_for = self.write_shut && self.handshake_complete;
-        if nothing_to_wait_for || (self.peer_done && (self.write_shut || self.awaiting_handshake)) {
-            return self.finish(wire, ident, env);
+        if let CloseState::Flushing { then } = self.state {
+            match wire.flush() {
+                Ok(true) => {
+                    net::shutdown_write(&wire.socket);
+                    if then == AfterFin::Done {
+                        return (*self).finish(wire, id, env);
+                    }
+                    self.state = CloseState::Lingering;
+                }
+                Ok(false) => {}
+                Err(err) => {
+                    debug!("{id} write failed while closing: {err}");
+                    return (*self).finish(wire, id, env);
+                }
+            }
+        } else if let Err(err) = wire.flush() {
+            debug!("{id} write failed while closing: {err}");
+            return (*self).finish(wire, id, env);
         }
         Phase::Closing(self)
     }
 
-    pub fn on_deadline(self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
-        if env.now < self.deadline {
-            return Phase::Closing(self);
+    /// Read what the state wants: frames until the peer's close, or anything until its FIN.
+    /// True if the peer's FIN arrived.
+    fn read(&mut self, wire: &mut Wire, env: &mut Env<'_>) -> std::io::Result<bool> {
+        if !wire.readable {
+            return Ok(false);
         }
-        debug!("{} close_timeout passed; dropping", ident.id);
-        self.finish(wire, ident, env)
+        match (self.state, self.ws.as_mut()) {
+            (CloseState::AwaitingReply, Some(ws)) => {
+                let mut pass = ReadPass::begin(wire, env);
+                let replied = ws.read_close_reply(&mut pass, wire, env);
+                let (state, _) = pass.end(ws.reader_mut(), wire, env);
+                if replied {
+                    self.state = CloseState::Flushing {
+                        then: AfterFin::Done,
+                    };
+                }
+                Ok(state.eof)
+            }
+            (CloseState::Flushing { .. } | CloseState::Lingering, _) | (_, None) => {
+                let mut budget = env.begin_read(wire);
+                let discarded = budget.discard(&wire.socket);
+                let state = env.end_read(budget);
+                discarded?;
+                wire.note_read(state);
+                Ok(state.eof)
+            }
+        }
     }
 
-    pub fn finish(self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
-        match self.ws {
-            Some(ws) => ws.finish(wire, ident, env),
+    pub fn on_deadline(self: Box<Self>, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
+        if !self.deadline.is_reached(env.tick) {
+            return Phase::Closing(self);
+        }
+        debug!("{id} close_timeout passed; dropping");
+        (*self).finish(wire, id, env)
+    }
+
+    pub fn finish(self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
+        let Closing { ws, code, .. } = self;
+        match ws {
+            Some(ws) => ws.finish(code, wire, id, env),
             None => Phase::Gone,
         }
     }

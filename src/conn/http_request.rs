@@ -77,13 +77,15 @@ fn ask_http_entry(
     env: &mut Env<'_>,
 ) -> Option<Response> {
     let mut requests = SessionRequests::default();
+    let sent = &mut env.stats.sent;
     let link = lend(
-        None,
+        false,
         &mut requests,
         wire,
         ident,
+        env.tick,
         env.config,
-        &mut env.stats.sent,
+        sent,
     );
     let mut cx = Context::for_connection(link, HTTP_ENTRY, env.requests, env.now);
     match env
@@ -160,7 +162,7 @@ pub(crate) fn respond(
     } else {
         response.into_body()
     };
-    Phase::ServingFile(FileSend::new(body, keep_alive, leftover, env))
+    Phase::serving(FileSend::new(body, keep_alive, leftover, env))
 }
 
 /// Queue `response` and close the connection once it is sent.

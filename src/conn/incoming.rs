@@ -1,159 +1,83 @@
-//! Where an open WebSocket's input comes from: our frame reader, frame by frame for protocols
-//! that stream, or joined into whole messages for the rest. Pings and closes are answered
-//! here through tungstenite's `WebSocketContext`, which frames everything we send.
+//! One read pass over an open (or closing) WebSocket: the server's read buffer is lent for the
+//! pass, each read is handed to the connection's [`FrameReader`] as a [`Chunk`], and what the
+//! reader could not use yet is kept by it when the pass ends.
 
-use super::frame_stream::{FrameStream, StreamItem, Violation};
-use super::Wire;
-use crate::config::Config;
-use crate::net::{would_block, QueueStream, ReadBudget};
-use crate::protocol::{Fragment, Message};
-use bytes::BytesMut;
-use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::protocol::frame::CloseFrame;
-use tungstenite::protocol::WebSocketContext;
-use tungstenite::{Bytes, Utf8Bytes};
+use super::frame_reader::{Chunk, FrameReader, Item, Limits, Violation};
+use super::{Env, Wire};
+use crate::net::{would_block, ReadBudget, ReadState};
 
-/// Something the peer sent, ready for the protocol.
-#[derive(Debug)]
-pub(crate) enum Incoming {
-    Message(Message),
-    Fragment(Fragment),
-    Pong(Bytes),
-    Close(Option<CloseFrame>),
-}
-
-/// Why reading stopped.
+/// Why a pass produced no item.
 #[derive(Debug)]
 pub(crate) enum ReadError {
     /// Nothing more until the socket is readable again (or the budget refills).
     Blocked,
     /// The connection ended without (the rest of) a close handshake.
     Gone(String),
-    /// The peer broke the protocol: close with this code.
-    Violation(CloseCode, String),
+    /// The peer broke the protocol (or a limit): close with this code.
+    Violation(Violation),
 }
 
-/// The input side of an open WebSocket.
-pub(crate) struct Reader {
-    frames: FrameStream,
-    /// `None` for protocols that stream fragments.
-    assembler: Option<Assembler>,
+/// A read pass in progress.
+pub(crate) struct ReadPass {
+    budget: ReadBudget,
+    chunk: Chunk,
 }
 
-impl Reader {
-    /// `leftover`: bytes that came after the handshake.
-    pub fn new(leftover: Vec<u8>, streams_fragments: bool) -> Self {
-        Reader {
-            frames: FrameStream::new(leftover),
-            assembler: (!streams_fragments).then(Assembler::default),
+impl ReadPass {
+    pub fn begin(wire: &Wire, env: &mut Env<'_>) -> Self {
+        ReadPass {
+            budget: env.begin_read(wire),
+            chunk: Chunk::default(),
         }
     }
 
-    /// The next item, reading from the socket within `budget` as needed.
+    /// The next item, reading from the socket within the budget as needed.
     pub fn next(
         &mut self,
-        ws: &mut WebSocketContext,
-        wire: &mut Wire,
-        budget: &mut ReadBudget,
-        config: &Config,
-    ) -> Result<Incoming, ReadError> {
+        reader: &mut FrameReader,
+        whole_messages: bool,
+        wire: &Wire,
+        env: &Env<'_>,
+    ) -> Result<Item, ReadError> {
+        let limits = Limits::of(env.config);
         loop {
-            let item = self
-                .frames
-                .next_item(config.max_frame_bytes, config.max_message_bytes);
-            match item {
-                Ok(Some(StreamItem::Fragment(fragment))) => match self.assembler.as_mut() {
-                    None => return Ok(Incoming::Fragment(fragment)),
-                    Some(assembler) => {
-                        if let Some(message) = assembler.push(fragment)? {
-                            return Ok(Incoming::Message(message));
-                        }
-                    }
-                },
-                Ok(Some(StreamItem::Pong(payload))) => return Ok(Incoming::Pong(payload)),
-                Ok(Some(StreamItem::Close(frame))) => return Ok(Incoming::Close(frame)),
-                Ok(Some(StreamItem::Ping(payload))) => {
-                    let pong = tungstenite::Message::Pong(payload);
-                    let _ = ws.write(&mut QueueStream::new(&mut wire.out), pong);
+            let room = env.incoming_room();
+            match reader.next(&mut self.chunk, whole_messages, limits, room) {
+                Ok(Some(item)) => return Ok(item),
+                Ok(None) => {}
+                Err(violation) => return Err(ReadError::Violation(violation)),
+            }
+            let state = self.budget.state;
+            if state.drained || state.budget_exhausted || state.eof {
+                return Err(ReadError::Blocked);
+            }
+            self.budget
+                .thaw(std::mem::take(&mut self.chunk).into_root());
+            match self.budget.read_chunk(&wire.socket, usize::MAX) {
+                Ok([]) => return Err(ReadError::Gone("peer closed without a close frame".into())),
+                Ok(bytes) => {
+                    reader.prepare(bytes);
+                    let len = bytes.len();
+                    self.chunk = FrameReader::chunk(self.budget.freeze(), len);
                 }
-                Ok(None) => self.read_more(wire, budget)?,
-                Err(Violation { code, reason }) => {
-                    return Err(ReadError::Violation(code, reason.to_owned()))
-                }
+                Err(err) if would_block(&err) => return Err(ReadError::Blocked),
+                Err(err) => return Err(ReadError::Gone(err.to_string())),
             }
         }
     }
 
-    /// Queue the answer to the peer's close frame: the same code, no reason (RFC 6455 §5.5.1).
-    pub fn answer_close(ws: &mut WebSocketContext, wire: &mut Wire, frame: Option<&CloseFrame>) {
-        let echo = frame.map(|frame| CloseFrame {
-            code: frame.code,
-            reason: Default::default(),
-        });
-        let _ = ws.close(&mut QueueStream::new(&mut wire.out), echo);
+    /// End the pass: the reader keeps what it has not parsed, the buffer goes back to the
+    /// server. Fails if keeping it would pass the server's incoming budget.
+    pub fn end(
+        mut self,
+        reader: &mut FrameReader,
+        wire: &mut Wire,
+        env: &mut Env<'_>,
+    ) -> (ReadState, Result<(), Violation>) {
+        let kept = reader.keep_rest(&mut self.chunk, env.incoming_room());
+        self.budget.thaw(self.chunk.into_root());
+        let state = env.end_read(self.budget);
+        wire.note_read(state);
+        (state, kept)
     }
-
-    /// Start a read pass on the server's shared read buffer (if nothing is pending here).
-    pub fn begin_pass(&mut self, shared: &mut BytesMut) -> bool {
-        self.frames.borrow_shared(shared)
-    }
-
-    /// End a read pass: give the shared buffer back; an idle connection keeps no buffer.
-    pub fn end_pass(&mut self, shared: &mut BytesMut, borrowed: bool) {
-        if borrowed {
-            self.frames.return_shared(shared);
-        }
-        self.frames.release_if_empty();
-    }
-
-    /// Read towards the next frame's end; `Blocked` when the socket or the budget has no more.
-    fn read_more(&mut self, wire: &mut Wire, budget: &mut ReadBudget) -> Result<(), ReadError> {
-        if budget.state.drained || budget.state.budget_exhausted {
-            return Err(ReadError::Blocked);
-        }
-        let missing = self.frames.missing();
-        match budget.read_chunk(&wire.socket, usize::MAX) {
-            Ok([]) => Err(ReadError::Gone("peer closed without a close frame".into())),
-            Ok(bytes) => {
-                self.frames.append(bytes, missing);
-                Ok(())
-            }
-            Err(err) if would_block(&err) => Err(ReadError::Blocked),
-            Err(err) => Err(ReadError::Gone(err.to_string())),
-        }
-    }
-}
-
-/// Joins fragments into whole messages for protocols that do not stream.
-#[derive(Debug, Default)]
-struct Assembler {
-    parts: BytesMut,
-    binary: bool,
-}
-
-impl Assembler {
-    fn push(&mut self, fragment: Fragment) -> Result<Option<Message>, ReadError> {
-        if fragment.first && fragment.last {
-            return message(fragment.data, fragment.binary).map(Some);
-        }
-        if fragment.first {
-            self.parts.clear();
-            self.binary = fragment.binary;
-        }
-        self.parts.extend_from_slice(&fragment.data);
-        if !fragment.last {
-            return Ok(None);
-        }
-        message(std::mem::take(&mut self.parts).freeze(), self.binary).map(Some)
-    }
-}
-
-fn message(data: Bytes, binary: bool) -> Result<Message, ReadError> {
-    if binary {
-        return Ok(Message::Binary(data));
-    }
-    // The frame reader checked the UTF-8 already; this only changes the type.
-    Utf8Bytes::try_from(data)
-        .map(Message::Text)
-        .map_err(|_| ReadError::Violation(CloseCode::Invalid, "invalid UTF-8 in text".into()))
 }

@@ -1,64 +1,56 @@
 //! One client connection: its socket and outgoing queue ([`Wire`]), and the [`Phase`] it is
 //! in. Each phase lives in its own file and returns the next phase as a value; this file runs
 //! the steps and logs every transition (`conn#12 OPEN=>CLOSING`).
+//!
+//! A connection is sized for its common case, an idle open WebSocket: the slab entry holds
+//! the socket, a few flag bits, a 4-byte deadline and the open WebSocket's small state inline;
+//! the rarer phases (an HTTP request, a close under way) are boxed; buffers exist only while
+//! bytes are in flight. `benches/RESULTS.md` has the byte budget.
 
 mod closing;
-pub(crate) mod frame_stream;
+pub(crate) mod frame_reader;
 mod http_request;
 mod incoming;
-mod out_queue;
 mod phase;
 mod reading_head;
 mod serving_file;
 mod upgrade;
 mod websocket;
 
-pub(crate) use out_queue::OutQueue;
-pub(crate) use phase::Phase;
+pub(crate) use phase::{Phase, PhaseKind};
 
 use crate::config::Config;
+use crate::connection_id::ConnectionId;
 use crate::http::file_cache::FileCache;
 use crate::net::{self, ReadBudget, ReadState};
+use crate::out_queue::OutQueue;
 use crate::protocol::{
     ConnectionLink, LoopRequests, Message, ProtocolIndex, ProtocolTable, SendError, Sent,
     SessionRequests,
 };
 use crate::stats::{Stats, Traffic};
+use crate::tick::Tick;
 use bytes::BytesMut;
+use frame_reader::IncomingRoom;
 use log::debug;
 use mio::net::TcpStream;
-use std::fmt;
 use std::io;
-use std::net::SocketAddr;
 use std::time::Instant;
-use tungstenite::protocol::WebSocketContext;
 
 /// Most phase transitions in one service pass (a pipelined request goes
 /// SERVING_FILE=>READING_HEAD=>SERVING_FILE); more work waits for the next tick.
 const MAX_STEPS_PER_PASS: usize = 8;
 
-/// A connection's id: unique for the server's lifetime (slab keys are reused, ids are not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnectionId(pub(crate) u64);
-
-impl ConnectionId {
-    /// The id as a number.
-    pub fn get(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for ConnectionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "conn#{}", self.0)
-    }
-}
-
 /// Who a connection is, for logs and callbacks.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ident {
     pub id: ConnectionId,
-    pub peer: SocketAddr,
+}
+
+impl std::fmt::Display for Ident {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.id.fmt(f)
+    }
 }
 
 /// What the phases share from the server for one pass.
@@ -67,14 +59,16 @@ pub(crate) struct Env<'a> {
     /// What callbacks ask of the loop as a whole; the server applies it after the pass.
     pub requests: &'a mut LoopRequests,
     pub stats: &'a mut Stats,
-    /// The server's frame buffer, lent to each WebSocket for its read pass.
-    pub read_buffer: &'a mut BytesMut,
     /// The server's socket read buffer, lent to each read pass (see [`Env::begin_read`]).
-    pub scratch: &'a mut Box<[u8]>,
+    pub scratch: &'a mut BytesMut,
     pub config: &'a Config,
     /// Static files, if the server serves any.
     pub files: Option<&'a mut FileCache>,
     pub now: Instant,
+    /// `now` on the server's coarse clock, for connection deadlines.
+    pub tick: Tick,
+    /// Bytes every other connection holds in partial frames and messages.
+    pub incoming_held_by_others: usize,
     pub shutting_down: bool,
 }
 
@@ -95,6 +89,14 @@ impl Env<'_> {
         *self.scratch = budget.into_buffer();
         state
     }
+
+    /// What the server-wide incoming budget leaves this connection.
+    pub fn incoming_room(&self) -> IncomingRoom {
+        IncomingRoom {
+            held_by_others: self.incoming_held_by_others,
+            max: self.config.max_incoming_buffered_bytes,
+        }
+    }
 }
 
 /// The socket, its known readiness, and the bytes waiting to go out.
@@ -112,9 +114,21 @@ pub(crate) struct Wire {
 }
 
 impl Wire {
+    fn new(socket: TcpStream) -> Self {
+        Wire {
+            socket,
+            out: OutQueue::default(),
+            readable: true,
+            writable: true,
+            peer_fin_seen: false,
+            more_work: false,
+        }
+    }
+
     /// Send queued bytes if the socket can take them; true when the queue is empty.
     pub fn flush(&mut self) -> io::Result<bool> {
         if self.out.is_empty() {
+            self.out.release_if_empty();
             return Ok(true);
         }
         if !self.writable {
@@ -138,42 +152,95 @@ impl Wire {
     }
 }
 
-/// One accepted TCP connection.
+/// What a readiness event said about a connection's socket.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Readiness {
+    pub readable: bool,
+    pub writable: bool,
+    /// The peer's FIN (or an error) was reported.
+    pub read_closed: bool,
+}
+
+/// One accepted TCP connection: the slab entry.
 pub(crate) struct Connection {
-    pub ident: Ident,
-    pub wire: Wire,
-    pub phase: Phase,
+    /// With the slab key, the connection's [`ConnectionId`].
+    serial: u64,
+    wire: Wire,
+    phase: Phase,
     /// The earliest deadline this connection has in the server's timer heap.
-    pub scheduled: Option<Instant>,
+    scheduled: Option<Tick>,
     /// Already in the server's list of connections to service without an event.
-    pub queued: bool,
+    queued: bool,
 }
 
 impl Connection {
-    pub fn new(id: ConnectionId, socket: TcpStream, peer: SocketAddr, env: &Env<'_>) -> Self {
+    pub fn new(id: ConnectionId, socket: TcpStream, env: &Env<'_>) -> Self {
         Connection {
-            ident: Ident { id, peer },
-            wire: Wire {
-                socket,
-                out: OutQueue::default(),
-                readable: true,
-                writable: true,
-                peer_fin_seen: false,
-                more_work: false,
-            },
+            serial: id.get(),
+            wire: Wire::new(socket),
             phase: Phase::first_request(env),
             scheduled: None,
             queued: false,
         }
     }
 
+    /// The connection's id, given the slab key it lives under.
+    pub fn id(&self, key: usize) -> ConnectionId {
+        ConnectionId::new(self.serial, key)
+    }
+
+    /// True if `id` names this connection (and not an earlier one under the same key).
+    pub fn is(&self, id: ConnectionId) -> bool {
+        self.serial == id.get()
+    }
+
+    pub fn socket_mut(&mut self) -> &mut TcpStream {
+        &mut self.wire.socket
+    }
+
+    pub fn kind(&self) -> PhaseKind {
+        self.phase.kind()
+    }
+
+    pub fn is_gone(&self) -> bool {
+        self.phase.kind() == PhaseKind::Gone
+    }
+
+    /// Note what an event reported, before a [`Connection::service`] pass.
+    pub fn note_readiness(&mut self, readiness: Readiness) {
+        let wire = &mut self.wire;
+        wire.readable |= readiness.readable || readiness.read_closed;
+        wire.peer_fin_seen |= readiness.read_closed;
+        wire.writable |= readiness.writable;
+    }
+
+    /// A budget ran out with work left: the server should service it again next tick.
+    pub fn has_more_work(&self) -> bool {
+        self.wire.more_work
+    }
+
+    /// Mark the connection as queued for service; false if it already was.
+    pub fn enqueue(&mut self) -> bool {
+        !std::mem::replace(&mut self.queued, true)
+    }
+
+    pub fn dequeue(&mut self) {
+        self.queued = false;
+    }
+
+    /// Bytes held in partial incoming frames and messages.
+    pub fn incoming_held(&self) -> usize {
+        self.phase.incoming_held()
+    }
+
     /// Advance the connection as far as its readiness allows.
-    pub fn service(&mut self, env: &mut Env<'_>) {
+    pub fn service(&mut self, id: Ident, env: &mut Env<'_>) {
         self.wire.more_work = false;
         for _ in 0..MAX_STEPS_PER_PASS {
-            let before = self.phase.name();
-            self.take_step(env, Phase::step);
-            if self.phase.name() == before || self.phase.is_gone() {
+            let before = self.phase.kind();
+            self.take_step(id, env, Phase::step);
+            let after = self.phase.kind();
+            if after == before || after == PhaseKind::Gone {
                 return;
             }
         }
@@ -181,21 +248,41 @@ impl Connection {
     }
 
     /// A deadline this connection asked for has passed (it may be stale: phases check).
-    pub fn on_deadline(&mut self, env: &mut Env<'_>) {
-        self.take_step(env, Phase::on_deadline);
-        if !self.phase.is_gone() {
-            self.service(env);
+    pub fn on_deadline(&mut self, id: Ident, env: &mut Env<'_>) {
+        self.take_step(id, env, Phase::on_deadline);
+        if !self.is_gone() {
+            self.service(id, env);
         }
     }
 
     /// End the connection now (shutdown timeout, server dropped): `Closed` runs if it was a
     /// WebSocket.
-    pub fn abort(&mut self, env: &mut Env<'_>) {
-        self.take_step(env, Phase::abort);
+    pub fn abort(&mut self, id: Ident, env: &mut Env<'_>) {
+        self.take_step(id, env, Phase::abort);
     }
 
-    pub fn next_deadline(&self) -> Option<Instant> {
-        self.phase.deadline()
+    /// When the connection next wants a wake-up, if that is earlier than what the server's
+    /// heap already holds for it; records it as scheduled.
+    pub fn reschedule(&mut self, now: Tick) -> Option<Tick> {
+        let at = self.phase.deadline(now)?;
+        if self
+            .scheduled
+            .is_some_and(|scheduled| scheduled.earliest(at, now) == scheduled)
+        {
+            return None;
+        }
+        self.scheduled = Some(at);
+        Some(at)
+    }
+
+    /// A wake-up at `at` came due: true if it is the one this connection is waiting for
+    /// (others are stale).
+    pub fn take_due_wakeup(&mut self, at: Tick) -> bool {
+        if self.scheduled != Some(at) {
+            return false;
+        }
+        self.scheduled = None;
+        true
     }
 
     /// The protocol of an open WebSocket (not while it closes).
@@ -207,9 +294,14 @@ impl Connection {
     }
 
     /// Queue a message from outside any callback (a `ServerHandle` request).
-    pub fn send(&mut self, message: Message, env: &mut Env<'_>) -> Result<Sent, SendError> {
+    pub fn send(
+        &mut self,
+        message: Message,
+        id: Ident,
+        env: &mut Env<'_>,
+    ) -> Result<Sent, SendError> {
         match &mut self.phase {
-            Phase::Open(ws) => ws.send(message, &mut self.wire, self.ident, env),
+            Phase::Open(ws) => ws.send(message, &mut self.wire, id, env),
             _ => Err(SendError::NotOpen),
         }
     }
@@ -227,37 +319,58 @@ impl Connection {
 
     fn take_step(
         &mut self,
+        id: Ident,
         env: &mut Env<'_>,
         step: fn(Phase, &mut Wire, Ident, &mut Env<'_>) -> Phase,
     ) {
-        let before = self.phase.name();
+        let before = self.phase.kind();
         let phase = std::mem::replace(&mut self.phase, Phase::Gone);
-        self.phase = step(phase, &mut self.wire, self.ident, env);
-        let after = self.phase.name();
+        self.phase = step(phase, &mut self.wire, id, env);
+        let after = self.phase.kind();
         if after != before {
-            debug!("{} {before}=>{after}", self.ident.id);
+            debug!("{id} {}=>{}", before.name(), after.name());
             env.stats.phase_changed(Some(before), after);
         }
     }
 }
 
-/// The connection as a callback (or a `ServerHandle` request) may use it.
+/// The connection as a callback (or a `ServerHandle` request) may use it; `open` lets it
+/// send WebSocket messages.
 pub(super) fn lend<'a>(
-    ws: Option<&'a mut WebSocketContext>,
+    open: bool,
     requests: &'a mut SessionRequests,
     wire: &'a mut Wire,
     ident: Ident,
+    env_tick: Tick,
     config: &Config,
     sent: &'a mut Traffic,
 ) -> ConnectionLink<'a> {
     ConnectionLink {
         id: ident.id,
-        peer: ident.peer,
-        ws,
+        socket: &wire.socket,
+        open,
+        tick: env_tick,
         out: &mut wire.out,
         requests,
         max_outgoing: config.max_outgoing_bytes,
         soft_limit: config.outgoing_soft_limit,
         sent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_websocket_connection_is_small() {
+        // The slab entry of an idle open WebSocket; benches/RESULTS.md has the breakdown
+        // (mio's TcpStream carries a selector id in debug builds: 16 bytes there, 4 in release).
+        let budget = if cfg!(debug_assertions) { 112 } else { 96 };
+        assert!(
+            std::mem::size_of::<Connection>() <= budget,
+            "Connection is {} bytes",
+            std::mem::size_of::<Connection>()
+        );
     }
 }

@@ -6,18 +6,20 @@ use super::reading_head::HeadReader;
 use super::serving_file::FileSend;
 use super::websocket::WsSession;
 use super::{Env, Ident, Wire};
-use std::time::Instant;
+pub(crate) use crate::phase_kind::PhaseKind;
+use crate::tick::Tick;
 
-/// Where a connection is in its life. Buffers exist only in the phase that needs them.
+/// Where a connection is in its life. Buffers exist only in the phase that needs them; the
+/// open WebSocket is inline (the common, long-lived case), the rest boxed.
 pub(crate) enum Phase {
     /// Collecting an HTTP request head.
-    ReadingHead(HeadReader),
+    ReadingHead(Box<HeadReader>),
     /// Sending an HTTP response (head queued, body streamed from a cursor).
-    ServingFile(FileSend),
+    ServingFile(Box<FileSend>),
     /// An open WebSocket.
-    Open(Box<WsSession>),
+    Open(WsSession),
     /// Close handshake and lingering close: flush, FIN, wait for the peer's FIN.
-    Closing(Closing),
+    Closing(Box<Closing>),
     /// Finished; the server removes it.
     Gone,
 }
@@ -25,66 +27,81 @@ pub(crate) enum Phase {
 impl Phase {
     /// A new connection, waiting for its first request.
     pub fn first_request(env: &Env<'_>) -> Phase {
-        Phase::ReadingHead(HeadReader::first(env))
+        Phase::ReadingHead(Box::new(HeadReader::first(env)))
     }
 
     /// A kept-alive connection after a response, with any pipelined bytes.
     pub fn next_request(leftover: Vec<u8>, env: &Env<'_>) -> Phase {
-        Phase::ReadingHead(HeadReader::next(leftover, env))
+        Phase::ReadingHead(Box::new(HeadReader::next(leftover, env)))
     }
 
-    pub fn name(&self) -> &'static str {
+    /// Sending a response.
+    pub fn serving(file: FileSend) -> Phase {
+        Phase::ServingFile(Box::new(file))
+    }
+
+    /// Closing, in the state `closing` describes.
+    pub fn closing(closing: Closing) -> Phase {
+        Phase::Closing(Box::new(closing))
+    }
+
+    pub fn kind(&self) -> PhaseKind {
         match self {
-            Phase::ReadingHead(_) => "READING_HEAD",
-            Phase::ServingFile(_) => "SERVING_FILE",
-            Phase::Open(_) => "OPEN",
-            Phase::Closing(_) => "CLOSING",
-            Phase::Gone => "GONE",
+            Phase::ReadingHead(_) => PhaseKind::ReadingHead,
+            Phase::ServingFile(_) => PhaseKind::ServingFile,
+            Phase::Open(_) => PhaseKind::Open,
+            Phase::Closing(_) => PhaseKind::Closing,
+            Phase::Gone => PhaseKind::Gone,
         }
     }
 
-    pub fn is_gone(&self) -> bool {
-        matches!(self, Phase::Gone)
-    }
-
     /// The next time this phase wants to be woken without an event.
-    pub fn deadline(&self) -> Option<Instant> {
+    pub fn deadline(&self, now: Tick) -> Option<Tick> {
         match self {
             Phase::ReadingHead(head) => Some(head.deadline()),
             Phase::ServingFile(file) => Some(file.deadline()),
-            Phase::Open(ws) => Some(ws.deadline()),
+            Phase::Open(ws) => Some(ws.deadline(now)),
             Phase::Closing(closing) => Some(closing.deadline()),
             Phase::Gone => None,
         }
     }
 
-    /// Do what readiness allows and return the next phase.
-    pub fn step(self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+    /// Bytes held in partial incoming frames and messages.
+    pub fn incoming_held(&self) -> usize {
         match self {
-            Phase::ReadingHead(head) => head.step(wire, ident, env),
-            Phase::ServingFile(file) => file.step(wire, ident, env),
-            Phase::Open(ws) => ws.step(wire, ident, env),
-            Phase::Closing(closing) => closing.step(wire, ident, env),
+            Phase::Open(ws) => ws.incoming_held(),
+            Phase::Closing(closing) => closing.incoming_held(),
+            _ => 0,
+        }
+    }
+
+    /// Do what readiness allows and return the next phase.
+    pub fn step(self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
+        match self {
+            Phase::ReadingHead(head) => head.step(wire, id, env),
+            Phase::ServingFile(file) => file.step(wire, id, env),
+            Phase::Open(ws) => ws.step(wire, id, env),
+            Phase::Closing(closing) => closing.step(wire, id, env),
             Phase::Gone => Phase::Gone,
         }
     }
 
     /// React to the phase's deadline if it has passed.
-    pub fn on_deadline(self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+    pub fn on_deadline(self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
         match self {
-            Phase::ReadingHead(head) => head.on_deadline(wire, ident, env),
-            Phase::ServingFile(file) => file.on_deadline(ident, env),
-            Phase::Open(ws) => ws.on_deadline(wire, ident, env),
-            Phase::Closing(closing) => closing.on_deadline(wire, ident, env),
+            Phase::ReadingHead(head) => head.on_deadline(wire, id, env),
+            Phase::ServingFile(file) => file.on_deadline(id, env),
+            Phase::Open(ws) => ws.on_deadline(wire, id, env),
+            Phase::Closing(closing) => closing.on_deadline(wire, id, env),
             Phase::Gone => Phase::Gone,
         }
     }
 
     /// End now; a WebSocket session still gets its `Closed`.
-    pub fn abort(self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+    pub fn abort(self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
         match self {
-            Phase::Open(ws) => ws.finish(wire, ident, env),
-            Phase::Closing(closing) => closing.finish(wire, ident, env),
+            Phase::Open(ws) => ws.finish(None, wire, id, env),
+            Phase::Closing(closing) => (*closing).finish(wire, id, env),
             _ => Phase::Gone,
         }
     }

@@ -4,23 +4,23 @@
 use super::http_request::{self, respond_error};
 use super::{Env, Ident, Phase, Wire};
 use crate::http::request::{parse_head, ParsedHead};
+use crate::tick::Tick;
 use log::debug;
-use std::time::Instant;
 
 /// The head collected so far (it may start with bytes pipelined after the previous request).
 pub(crate) struct HeadReader {
     buf: Vec<u8>,
     /// While nothing has arrived: `head_timeout` on a new connection, `keepalive_timeout`
     /// between requests.
-    idle_deadline: Instant,
+    idle_deadline: Tick,
     /// Once the first byte of a head arrived: `head_timeout` from then (slowloris bound).
-    head_deadline: Option<Instant>,
+    head_deadline: Option<Tick>,
 }
 
 impl HeadReader {
     /// A new connection: its first head must be complete within `head_timeout`.
     pub fn first(env: &Env<'_>) -> Self {
-        let deadline = env.now + env.config.head_timeout;
+        let deadline = env.tick.after(env.config.head_timeout);
         HeadReader {
             buf: Vec::new(),
             idle_deadline: deadline,
@@ -30,22 +30,22 @@ impl HeadReader {
 
     /// A kept-alive connection after a response, with any bytes pipelined behind it.
     pub fn next(leftover: Vec<u8>, env: &Env<'_>) -> Self {
-        let head_deadline = (!leftover.is_empty()).then(|| env.now + env.config.head_timeout);
+        let head_deadline = (!leftover.is_empty()).then(|| env.tick.after(env.config.head_timeout));
         HeadReader {
             buf: leftover,
-            idle_deadline: env.now + env.config.keepalive_timeout,
+            idle_deadline: env.tick.after(env.config.keepalive_timeout),
             head_deadline,
         }
     }
 
-    pub fn deadline(&self) -> Instant {
+    pub fn deadline(&self) -> Tick {
         match self.head_deadline {
             Some(head_deadline) if !self.buf.is_empty() => head_deadline,
             _ => self.idle_deadline,
         }
     }
 
-    pub fn step(mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+    pub fn step(mut self: Box<Self>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
         if env.shutting_down {
             // An idle keep-alive connection just goes; a half-sent request learns why.
             if self.buf.is_empty() {
@@ -66,7 +66,7 @@ impl HeadReader {
             wire.note_read(state);
             eof = state.eof;
             if state.received && self.head_deadline.is_none() {
-                self.head_deadline = Some(env.now + env.config.head_timeout);
+                self.head_deadline = Some(env.tick.after(env.config.head_timeout));
             }
         }
         match parse_head(&self.buf, env.config.max_headers) {
@@ -96,8 +96,8 @@ impl HeadReader {
         }
     }
 
-    pub fn on_deadline(self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
-        if env.now < self.deadline() {
+    pub fn on_deadline(self: Box<Self>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+        if !self.deadline().is_reached(env.tick) {
             return Phase::ReadingHead(self);
         }
         if self.buf.is_empty() {

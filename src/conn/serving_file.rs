@@ -4,8 +4,8 @@
 use super::closing::Closing;
 use super::{Env, Ident, Phase, Wire};
 use crate::net;
+use crate::tick::Tick;
 use log::{debug, warn};
-use std::time::Instant;
 use tungstenite::Bytes;
 
 /// A response on its way out.
@@ -16,7 +16,7 @@ pub(crate) struct FileSend {
     /// Bytes of the next request(s) that arrived with this one.
     leftover: Vec<u8>,
     /// Dropped if no byte moves for `send_timeout`.
-    deadline: Instant,
+    deadline: Tick,
 }
 
 impl FileSend {
@@ -26,15 +26,15 @@ impl FileSend {
             sent: 0,
             keep_alive,
             leftover,
-            deadline: env.now + env.config.send_timeout,
+            deadline: env.tick.after(env.config.send_timeout),
         }
     }
 
-    pub fn deadline(&self) -> Instant {
+    pub fn deadline(&self) -> Tick {
         self.deadline
     }
 
-    pub fn step(mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+    pub fn step(mut self: Box<Self>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
         let queued_before = wire.out.len();
         let flushed = match wire.flush() {
             Ok(flushed) => flushed,
@@ -60,7 +60,7 @@ impl FileSend {
             }
         }
         if progressed {
-            self.deadline = env.now + env.config.send_timeout;
+            self.deadline = env.tick.after(env.config.send_timeout);
         }
         if !flushed || self.sent < self.body.len() {
             return Phase::ServingFile(self);
@@ -68,12 +68,12 @@ impl FileSend {
         if self.keep_alive && !env.shutting_down {
             Phase::next_request(self.leftover, env)
         } else {
-            Phase::Closing(Closing::lingering(env))
+            Phase::closing(Closing::lingering(env))
         }
     }
 
-    pub fn on_deadline(self, ident: Ident, env: &mut Env<'_>) -> Phase {
-        if env.now < self.deadline {
+    pub fn on_deadline(self: Box<Self>, ident: Ident, env: &mut Env<'_>) -> Phase {
+        if !self.deadline.is_reached(env.tick) {
             return Phase::ServingFile(self);
         }
         warn!(

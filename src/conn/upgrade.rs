@@ -38,7 +38,7 @@ pub(crate) fn open(
     };
     let session = env.table.new_session(index);
     let streams = env.table.streams_fragments(index);
-    let mut ws = WsSession::new(index, session, streams, leftover, env.config, env.now);
+    let mut ws = WsSession::new(index, session, streams, &leftover, env);
     match ws.filter(&request, wire, ident, env) {
         Outcome::Continue => {}
         Outcome::Reject { status, reason } => {
@@ -57,12 +57,12 @@ pub(crate) fn open(
     // Echo the protocol only if the client offered one (RFC 6455 §4.2.2).
     let echoed = (!ask.offered_protocols.is_empty()).then(|| env.table.name(index));
     accept_response(&ask.key, echoed, wire.out.buffer());
-    info!(
-        "{} {} connected ({})",
-        ident.id,
-        ident.peer,
-        env.table.name(index)
-    );
+    if log::log_enabled!(log::Level::Info) {
+        // The peer's address is asked of the kernel, not kept in every connection.
+        let peer = wire.socket.peer_addr().map(|peer| peer.to_string());
+        let peer = peer.as_deref().unwrap_or("?");
+        info!("{ident} {peer} connected ({})", env.table.name(index));
+    }
     env.stats.session_opened(index);
     ws.established(wire, ident, env);
     Phase::Open(ws)

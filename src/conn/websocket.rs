@@ -1,58 +1,51 @@
 //! OPEN: hand what the peer sends (whole messages, or fragments for protocols that stream) to
-//! the protocol, deliver `ServerWriteable` when the connection can take more, ping a silent
-//! peer, and start the close handshake when asked or when the peer breaks the protocol
-//! (1002, 1007, 1009).
+//! the protocol, answer pings, deliver `ServerWriteable` when the connection can take more,
+//! ping a silent peer, and start the close handshake when asked or when the peer breaks the
+//! protocol (1002, 1007, 1009).
 
 use super::closing::Closing;
-use super::incoming::{Incoming, ReadError, Reader};
+use super::frame_reader::{FrameReader, Item, Violation};
+use super::incoming::{ReadError, ReadPass};
 use super::{lend, Env, Ident, Phase, Wire};
-use crate::config::Config;
+use crate::frame::{close_payload, OP_CLOSE, OP_PING, OP_PONG};
 use crate::http::Request;
-use crate::log_text::truncate_utf8;
-use crate::net::{QueueStream, ReadBudget};
 use crate::protocol::{
     Context, Event, Message, Outcome, ProtocolIndex, SendError, Sent, SessionRequests,
 };
+use crate::tick::Tick;
 use log::{debug, info, warn};
 use std::any::Any;
 use std::io;
-use std::time::Instant;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::frame::CloseFrame;
-use tungstenite::protocol::{Role, WebSocketContext};
 
-/// Longest close reason a close frame can carry (125 bytes of payload less the 2-byte code).
-const MAX_CLOSE_REASON_BYTES: usize = 123;
+/// The payload of the pings wsloop sends to silent peers.
+const PING_PAYLOAD: &[u8] = b"wsloop";
 
-/// An open WebSocket: tungstenite's protocol state, the protocol it speaks, and that
-/// protocol's typed session (erased here, restored by the protocol table).
+/// An open WebSocket: the protocol it speaks, that protocol's typed session (erased here,
+/// restored by the protocol table), the frame reader and the liveness clock. Lives inline in
+/// the connection's slab entry, so it is kept small: no buffer unless bytes are in flight.
 pub(crate) struct WsSession {
-    /// Framing and close-handshake state; all sending goes through it.
-    ws: WebSocketContext,
-    reader: Reader,
-    protocol: ProtocolIndex,
     session: Box<dyn Any>,
+    reader: FrameReader,
     requests: SessionRequests,
-    /// The code of the close handshake once one started; `None` means 1006 if it ends now.
-    close_code: Option<CloseCode>,
-    /// Frames may be waiting in a read buffer (bytes that came with the handshake, or left
-    /// when reading was paused).
-    input_buffered: bool,
     /// Dead-peer detection: when to ping (or, with a ping outstanding, when to give up).
-    liveness_due: Instant,
+    liveness_due: Tick,
+    protocol: u16,
+    streams_fragments: bool,
     ping_outstanding: bool,
 }
 
 /// How a read pass ended.
 enum ReadEnd {
-    /// Nothing more to read now, or a callback asked to close.
+    /// Nothing more to read now, or a callback asked to close or pause.
     Paused,
     /// The peer sent a close frame.
     PeerClosed(Option<CloseFrame>),
     /// The connection ended without a close handshake.
     Gone(String),
     /// The peer broke the protocol: close with this code.
-    Violation(CloseCode, String),
+    Violation(Violation),
 }
 
 impl WsSession {
@@ -60,81 +53,75 @@ impl WsSession {
         protocol: ProtocolIndex,
         session: Box<dyn Any>,
         streams_fragments: bool,
-        leftover: Vec<u8>,
-        config: &Config,
-        now: Instant,
-    ) -> Box<Self> {
-        let input_buffered = !leftover.is_empty();
-        // tungstenite frames what we send and tracks the close handshake; it never reads, so it
-        // gets no read buffer (Config::websocket).
-        let ws = WebSocketContext::new(Role::Server, Some(config.websocket()));
-        let reader = Reader::new(leftover, streams_fragments);
-        Box::new(WsSession {
-            ws,
-            reader,
-            protocol,
+        leftover: &[u8],
+        env: &Env<'_>,
+    ) -> Self {
+        WsSession {
             session,
+            reader: FrameReader::new(leftover),
             requests: SessionRequests::default(),
-            close_code: None,
-            input_buffered,
-            liveness_due: now + config.ping_interval,
+            liveness_due: env.tick.after(env.config.ping_interval),
+            protocol: protocol as u16,
+            streams_fragments,
             ping_outstanding: false,
-        })
+        }
     }
 
     pub fn protocol(&self) -> ProtocolIndex {
-        self.protocol
+        ProtocolIndex::from(self.protocol)
     }
 
     pub fn request_writeable(&mut self) {
         self.requests.writeable = true;
     }
 
+    pub fn incoming_held(&self) -> usize {
+        self.reader.held_bytes()
+    }
+
     /// The earlier of the protocol's timer and the liveness check.
-    pub fn deadline(&self) -> Instant {
+    pub fn deadline(&self, now: Tick) -> Tick {
         match self.requests.timer {
-            Some(timer) => timer.min(self.liveness_due),
+            Some(timer) => timer.earliest(self.liveness_due, now),
             None => self.liveness_due,
         }
     }
 
-    /// `FilterProtocolConnection`: nothing may be sent yet, so the WebSocket is not lent.
+    /// `FilterProtocolConnection`: nothing may be sent yet.
     pub fn filter(
         &mut self,
         request: &Request,
         wire: &mut Wire,
-        ident: Ident,
+        id: Ident,
         env: &mut Env<'_>,
     ) -> Outcome {
-        self.call(Event::Filter(request), false, wire, ident, env)
+        self.call(Event::Filter(request), false, wire, id, env)
     }
 
     /// `Established`, right after the 101 response was queued.
-    pub fn established(&mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) {
-        self.deliver(Event::Established, wire, ident, env);
+    pub fn established(&mut self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) {
+        self.deliver(Event::Established, wire, id, env);
     }
 
-    pub fn step(mut self: Box<Self>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
+    pub fn step(mut self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
         if env.shutting_down && self.requests.close.is_none() {
-            self.requests.close = Some((CloseCode::Away, "server shutting down".into()));
+            self.requests.close = Some(Box::new((CloseCode::Away, "server shutting down".into())));
         }
         let mut did_read = false;
         if self.may_read(wire) {
             did_read = true;
-            match self.read_messages(wire, ident, env) {
+            match self.read_messages(wire, id, env) {
                 ReadEnd::Paused => {}
-                ReadEnd::PeerClosed(frame) => return self.peer_closed(frame, wire, ident, env),
+                ReadEnd::PeerClosed(frame) => return self.peer_closed(frame, wire, id, env),
                 ReadEnd::Gone(why) => {
-                    debug!("{} gone: {why}", ident.id);
-                    return self.finish(wire, ident, env);
+                    debug!("{id} gone: {why}");
+                    return self.finish(None, wire, id, env);
                 }
-                ReadEnd::Violation(code, reason) => {
-                    return self.violation(code, &reason, wire, ident, env)
-                }
+                ReadEnd::Violation(violation) => return self.violation(violation, wire, id, env),
             }
         }
         if let Err(err) = wire.flush() {
-            return self.lost(err, wire, ident, env);
+            return self.lost(err, wire, id, env);
         }
         if self.requests.writeable
             && wire.writable
@@ -142,60 +129,65 @@ impl WsSession {
             && wire.out.len() <= env.config.outgoing_soft_limit
         {
             self.requests.writeable = false;
-            self.deliver(Event::Writeable, wire, ident, env);
+            self.deliver(Event::Writeable, wire, id, env);
             if self.requests.writeable {
                 // Asked again: the next tick serves it, after other connections had a turn.
                 wire.more_work = true;
             }
             if let Err(err) = wire.flush() {
-                return self.lost(err, wire, ident, env);
+                return self.lost(err, wire, id, env);
             }
         }
         if !did_read && self.may_read(wire) {
             // Reading was resumed during this pass: read on the next tick.
             wire.more_work = true;
         }
-        self.close_if_requested(wire, ident, env)
+        self.close_if_requested(wire, id, env)
     }
 
     fn may_read(&self, wire: &Wire) -> bool {
-        (wire.readable || self.input_buffered) && !self.wants_close() && !self.requests.rx_paused
+        (wire.readable || self.reader.has_whole_frame())
+            && !self.wants_close()
+            && !self.requests.rx_paused
     }
 
-    pub fn on_deadline(
-        mut self: Box<Self>,
-        wire: &mut Wire,
-        ident: Ident,
-        env: &mut Env<'_>,
-    ) -> Phase {
-        if self.requests.timer.is_some_and(|due| due <= env.now) {
+    pub fn on_deadline(mut self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
+        if self
+            .requests
+            .timer
+            .is_some_and(|due| due.is_reached(env.tick))
+        {
             self.requests.timer = None;
-            self.deliver(Event::Timer, wire, ident, env);
+            self.deliver(Event::Timer, wire, id, env);
         }
-        if self.liveness_due <= env.now {
+        if self.liveness_due.is_reached(env.tick) {
             if self.ping_outstanding {
                 info!(
-                    "{} no answer to a ping within {:?}: dropping",
-                    ident.id, env.config.pong_timeout
+                    "{id} no answer to a ping within {:?}: dropping",
+                    env.config.pong_timeout
                 );
-                return self.finish(wire, ident, env);
+                return self.finish(None, wire, id, env);
             }
-            let ping = tungstenite::Message::Ping(tungstenite::Bytes::from_static(b"wsloop"));
-            if let Err(err) = self.ws.write(&mut QueueStream::new(&mut wire.out), ping) {
-                debug!("{} ping not queued: {err}", ident.id);
-            }
+            wire.out.push_frame(OP_PING, true, PING_PAYLOAD);
             self.ping_outstanding = true;
-            self.liveness_due = env.now + env.config.pong_timeout;
+            self.liveness_due = env.tick.after(env.config.pong_timeout);
         }
-        self.close_if_requested(wire, ident, env)
+        self.close_if_requested(wire, id, env)
     }
 
-    /// The connection is over: deliver `Closed` (exactly once: this consumes the session).
-    pub fn finish(mut self: Box<Self>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
-        let code = self.close_code.unwrap_or(CloseCode::Abnormal);
-        env.stats.session_closed(self.protocol, code.into());
-        self.call(Event::Closed(code), false, wire, ident, env);
-        info!("{} closed ({})", ident.id, u16::from(code));
+    /// The connection is over: deliver `Closed` with `code` (1006 when no close handshake
+    /// happened), exactly once: this consumes the session.
+    pub fn finish(
+        mut self,
+        code: Option<CloseCode>,
+        wire: &mut Wire,
+        id: Ident,
+        env: &mut Env<'_>,
+    ) -> Phase {
+        let code = code.unwrap_or(CloseCode::Abnormal);
+        env.stats.session_closed(self.protocol(), code.into());
+        self.call(Event::Closed(code), false, wire, id, env);
+        info!("{id} closed ({})", u16::from(code));
         Phase::Gone
     }
 
@@ -205,137 +197,112 @@ impl WsSession {
 
     /// Read and deliver until the socket is drained, the budget is spent, or a callback asked
     /// to close or to pause.
-    fn read_messages(&mut self, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> ReadEnd {
-        self.input_buffered = false;
-        let mut budget = env.begin_read(wire);
-        let borrowed = self.reader.begin_pass(env.read_buffer);
-        let end = loop {
-            let incoming = self
-                .reader
-                .next(&mut self.ws, wire, &mut budget, env.config);
-            let event = match incoming {
-                Ok(Incoming::Message(message)) => {
+    fn read_messages(&mut self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> ReadEnd {
+        let mut pass = ReadPass::begin(wire, env);
+        let whole_messages = !self.streams_fragments;
+        let mut end = loop {
+            let event = match pass.next(&mut self.reader, whole_messages, wire, env) {
+                Ok(Item::Message(message)) => {
                     env.stats.received.count(message.len());
                     Event::Receive(message)
                 }
-                Ok(Incoming::Fragment(fragment)) => {
+                Ok(Item::Fragment(fragment)) => {
                     env.stats
                         .received
                         .count_fragment(fragment.data.len(), fragment.last);
                     Event::Fragment(fragment)
                 }
-                Ok(Incoming::Pong(payload)) => Event::Pong(payload),
-                Ok(Incoming::Close(frame)) => break ReadEnd::PeerClosed(frame),
+                Ok(Item::Ping(payload)) => {
+                    wire.out.push_frame(OP_PONG, true, &payload);
+                    continue;
+                }
+                Ok(Item::Pong(payload)) => Event::Pong(payload),
+                Ok(Item::Close(frame)) => break ReadEnd::PeerClosed(frame),
                 Err(ReadError::Blocked) => break ReadEnd::Paused,
                 Err(ReadError::Gone(why)) => break ReadEnd::Gone(why),
-                Err(ReadError::Violation(code, reason)) => break ReadEnd::Violation(code, reason),
+                Err(ReadError::Violation(violation)) => break ReadEnd::Violation(violation),
             };
-            self.deliver(event, wire, ident, env);
+            self.deliver(event, wire, id, env);
             if self.wants_close() || self.requests.rx_paused {
-                // Whole frames may still sit in a read buffer.
-                self.input_buffered = true;
                 break ReadEnd::Paused;
             }
         };
-        let state = env.end_read(budget);
-        wire.note_read(state);
-        self.reader.end_pass(env.read_buffer, borrowed);
+        let (state, kept) = pass.end(&mut self.reader, wire, env);
+        if let (ReadEnd::Paused, Err(violation)) = (&end, kept) {
+            end = ReadEnd::Violation(violation);
+        }
         if state.received {
             // Any traffic proves the peer alive (libwebsockets' "validity").
-            self.liveness_due = env.now + env.config.ping_interval;
+            self.liveness_due = env.tick.after(env.config.ping_interval);
             self.ping_outstanding = false;
         }
         end
     }
 
     fn peer_closed(
-        mut self: Box<Self>,
+        mut self,
         frame: Option<CloseFrame>,
         wire: &mut Wire,
-        ident: Ident,
+        id: Ident,
         env: &mut Env<'_>,
     ) -> Phase {
         let code = frame.as_ref().map(|frame| frame.code);
         let reason = frame.as_ref().map_or("", |frame| frame.reason.as_str());
-        debug!("{} peer closed with {:?}", ident.id, code.map(u16::from));
-        self.close_code = Some(code.unwrap_or(CloseCode::Status));
-        self.call(Event::PeerClose(code, reason), false, wire, ident, env);
-        Reader::answer_close(&mut self.ws, wire, frame.as_ref());
-        Phase::Closing(Closing::answered(self, env))
+        debug!("{id} peer closed with {:?}", code.map(u16::from));
+        self.call(Event::PeerClose(code, reason), false, wire, id, env);
+        // Answer with the same code and no reason (RFC 6455 §5.5.1).
+        match code {
+            Some(code) => push_close(wire, code, ""),
+            None => wire.out.push_frame(OP_CLOSE, true, &[]),
+        }
+        let code = code.unwrap_or(CloseCode::Status);
+        Phase::closing(Closing::answered(self, code, env))
     }
 
     /// The peer broke the protocol: answer with the matching close code, stop parsing.
     fn violation(
-        mut self: Box<Self>,
-        code: CloseCode,
-        reason: &str,
+        self,
+        violation: Violation,
         wire: &mut Wire,
-        ident: Ident,
+        id: Ident,
         env: &mut Env<'_>,
     ) -> Phase {
-        info!("{} closing with {}: {reason}", ident.id, u16::from(code));
-        self.send_close(code, reason, wire, ident);
-        Phase::Closing(Closing::done_reading(self, env))
+        let Violation { code, reason } = violation;
+        info!("{id} closing with {}: {reason}", u16::from(code));
+        push_close(wire, code, reason);
+        Phase::closing(Closing::done_reading(self, code, env))
     }
 
     /// The socket failed: no close frame can be sent.
-    fn lost(
-        self: Box<Self>,
-        err: io::Error,
-        wire: &mut Wire,
-        ident: Ident,
-        env: &mut Env<'_>,
-    ) -> Phase {
-        debug!("{} connection lost: {err}", ident.id);
-        self.finish(wire, ident, env)
+    fn lost(self, err: io::Error, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
+        debug!("{id} connection lost: {err}");
+        self.finish(None, wire, id, env)
     }
 
     /// Start the close handshake if a callback (or the outgoing cap) asked for it.
-    fn close_if_requested(
-        mut self: Box<Self>,
-        wire: &mut Wire,
-        ident: Ident,
-        env: &mut Env<'_>,
-    ) -> Phase {
+    fn close_if_requested(mut self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
         if self.requests.overflowed && self.requests.close.is_none() {
             warn!(
-                "{} outgoing queue passed max_outgoing_bytes ({}): peer is not reading; closing with 1008",
-                ident.id, env.config.max_outgoing_bytes
+                "{id} outgoing queue passed max_outgoing_bytes ({}): peer is not reading; closing with 1008",
+                env.config.max_outgoing_bytes
             );
-            self.requests.close = Some((CloseCode::Policy, "outgoing queue full".into()));
+            self.requests.close = Some(Box::new((CloseCode::Policy, "outgoing queue full".into())));
         }
-        let Some((code, reason)) = self.requests.close.take() else {
+        let Some(close) = self.requests.close.take() else {
             return Phase::Open(self);
         };
-        self.send_close(code, &reason, wire, ident);
-        Phase::Closing(Closing::handshake(self, env))
-    }
-
-    fn send_close(&mut self, code: CloseCode, reason: &str, wire: &mut Wire, ident: Ident) {
-        let frame = CloseFrame {
-            code,
-            reason: truncate_utf8(reason, MAX_CLOSE_REASON_BYTES).into(),
-        };
-        if let Err(err) = self
-            .ws
-            .close(&mut QueueStream::new(&mut wire.out), Some(frame))
-        {
-            debug!("{} close frame not queued: {err}", ident.id);
-        }
-        self.close_code = Some(code);
+        let (code, reason) = *close;
+        push_close(wire, code, &reason);
+        Phase::closing(Closing::handshake(self, code, env))
     }
 
     /// CLOSING reads through this until the handshake completes; true when it did (the
-    /// peer's close arrived, or the connection ended). Data after our close is dropped.
-    pub fn read_close_reply(
-        &mut self,
-        wire: &mut Wire,
-        budget: &mut ReadBudget,
-        config: &Config,
-    ) -> bool {
+    /// peer's close arrived, or the connection ended). Data after our close is dropped; pings
+    /// are not answered (our close frame is already out).
+    pub fn read_close_reply(&mut self, pass: &mut ReadPass, wire: &Wire, env: &Env<'_>) -> bool {
         loop {
-            match self.reader.next(&mut self.ws, wire, budget, config) {
-                Ok(Incoming::Close(_)) | Err(ReadError::Gone(_) | ReadError::Violation(..)) => {
+            match pass.next(&mut self.reader, true, wire, env) {
+                Ok(Item::Close(_)) | Err(ReadError::Gone(_) | ReadError::Violation(_)) => {
                     return true
                 }
                 Ok(_) => continue,
@@ -344,15 +311,19 @@ impl WsSession {
         }
     }
 
+    /// The reader, for CLOSING's read passes.
+    pub fn reader_mut(&mut self) -> &mut FrameReader {
+        &mut self.reader
+    }
+
     /// Give the protocol `event`, then act on its outcome.
-    fn deliver(&mut self, event: Event<'_>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) {
-        match self.call(event, true, wire, ident, env) {
+    fn deliver(&mut self, event: Event<'_>, wire: &mut Wire, id: Ident, env: &mut Env<'_>) {
+        match self.call(event, true, wire, id, env) {
             Outcome::Continue => {}
-            Outcome::Close { code, reason } => self.requests.close = Some((code, reason)),
-            other => warn!(
-                "{}: {other:?} means nothing for an open WebSocket; ignored",
-                ident.id
-            ),
+            Outcome::Close { code, reason } => {
+                self.requests.close = Some(Box::new((code, reason)));
+            }
+            other => warn!("{id}: {other:?} means nothing for an open WebSocket; ignored"),
         }
     }
 
@@ -361,28 +332,50 @@ impl WsSession {
         &mut self,
         message: Message,
         wire: &mut Wire,
-        ident: Ident,
+        id: Ident,
         env: &mut Env<'_>,
     ) -> Result<Sent, SendError> {
         let sent = &mut env.stats.sent;
-        let ws = Some(&mut self.ws);
-        lend(ws, &mut self.requests, wire, ident, env.config, sent).send_message(&message)
+        lend(
+            true,
+            &mut self.requests,
+            wire,
+            id,
+            env.tick,
+            env.config,
+            sent,
+        )
+        .send_message(&message)
     }
 
-    /// Run the protocol's callback; `lend_ws` lets it send (not before 101, not after Closed).
+    /// Run the protocol's callback; `may_send` lets it send (not before 101, not after Closed).
     fn call(
         &mut self,
         event: Event<'_>,
-        lend_ws: bool,
+        may_send: bool,
         wire: &mut Wire,
-        ident: Ident,
+        id: Ident,
         env: &mut Env<'_>,
     ) -> Outcome {
-        let ws = lend_ws.then_some(&mut self.ws);
+        let protocol = self.protocol();
         let sent = &mut env.stats.sent;
-        let link = lend(ws, &mut self.requests, wire, ident, env.config, sent);
-        let mut cx = Context::for_connection(link, self.protocol, env.requests, env.now);
+        let link = lend(
+            may_send,
+            &mut self.requests,
+            wire,
+            id,
+            env.tick,
+            env.config,
+            sent,
+        );
+        let mut cx = Context::for_connection(link, protocol, env.requests, env.now);
         env.table
-            .dispatch(self.protocol, &mut cx, Some(&mut *self.session), event)
+            .dispatch(protocol, &mut cx, Some(&mut *self.session), event)
     }
+}
+
+/// Queue a close frame with `code` and `reason` (cut to what a control frame can carry).
+fn push_close(wire: &mut Wire, code: CloseCode, reason: &str) {
+    let (payload, len) = close_payload(code.into(), reason);
+    wire.out.push_frame(OP_CLOSE, true, &payload[..len]);
 }

@@ -1,10 +1,11 @@
 //! The handle a callback acts through: send, ask for a writeable callback, close, set a
 //! timer, learn who the peer is. It never exposes the socket.
 
-use super::link::{ConnectionLink, Fragment, SendError, Sent, OPCODE_BINARY, OPCODE_TEXT};
+use super::link::{ConnectionLink, Fragment, SendError, Sent};
 use super::loop_requests::{LoopRequests, TimerChange, TimerId};
 use super::{Message, ProtocolIndex};
-use crate::conn::ConnectionId;
+use crate::connection_id::ConnectionId;
+use crate::frame::{OP_BINARY, OP_TEXT};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -57,7 +58,8 @@ impl<'a> Context<'a> {
 
     /// The peer's address, if the reason is about a connection.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.link.as_ref().map(|link| link.peer)
+        // Asked of the kernel (one system call) rather than kept in every connection.
+        self.link.as_ref()?.socket.peer_addr().ok()
     }
 
     /// Bytes queued for this connection and not yet taken by the kernel.
@@ -90,7 +92,7 @@ impl<'a> Context<'a> {
         self.link
             .as_mut()
             .ok_or(SendError::NoConnection)?
-            .send_data(OPCODE_TEXT, text.as_ref().as_bytes())
+            .send_data(OP_TEXT, text.as_ref().as_bytes())
     }
 
     /// Queue a binary message, framed straight from `data`.
@@ -98,7 +100,7 @@ impl<'a> Context<'a> {
         self.link
             .as_mut()
             .ok_or(SendError::NoConnection)?
-            .send_data(OPCODE_BINARY, data.as_ref())
+            .send_data(OP_BINARY, data.as_ref())
     }
 
     /// Stop reading from this connection (libwebsockets' rx flow control): nothing more is
@@ -136,15 +138,15 @@ impl<'a> Context<'a> {
     /// queued before it are sent first; sends after it are refused.
     pub fn close(&mut self, code: CloseCode, reason: &str) {
         if let Some(link) = self.link.as_mut() {
-            link.requests.close = Some((code, reason.to_owned()));
+            link.requests.close = Some(Box::new((code, reason.to_owned())));
         }
     }
 
     /// Deliver one `Timer` reason to this connection after `delay` (replacing any earlier one).
+    /// (Delays past about 24 days are shortened to that.)
     pub fn set_timer(&mut self, delay: Duration) {
-        let due = self.now + delay;
         if let Some(link) = self.link.as_mut() {
-            link.requests.timer = Some(due);
+            link.requests.timer = Some(link.tick.after(delay));
         }
     }
 

@@ -2,16 +2,14 @@
 //! only on an open WebSocket, fragments in order, never past the outgoing cap.
 
 use super::Message;
-use crate::conn::{ConnectionId, OutQueue};
+use crate::connection_id::ConnectionId;
+use crate::frame::{MAX_SERVER_HEADER, OP_BINARY, OP_CONTINUATION, OP_TEXT};
+use crate::out_queue::OutQueue;
 use crate::stats::Traffic;
-use std::net::SocketAddr;
-use std::time::Instant;
+use crate::tick::Tick;
+use mio::net::TcpStream;
 use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::protocol::WebSocketContext;
 use tungstenite::Bytes;
-
-/// The longest header a server frame can have (no mask): 2 + 8 bytes, rounded up.
-const MAX_FRAME_HEADER_BYTES: usize = 14;
 
 /// Why a send was refused. Nothing was queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,14 +52,16 @@ pub enum Sent {
 }
 
 /// What the callbacks of one connection asked the loop to do; carried out after each callback.
+/// Kept small: it lives in every open connection.
 #[derive(Debug, Default)]
 pub(crate) struct SessionRequests {
+    /// Close with this code and reason once the callback returns (boxed: rare, and a reason
+    /// is a `String`).
+    pub close: Option<Box<(CloseCode, String)>>,
+    /// When the connection's `Timer` reason is due.
+    pub timer: Option<Tick>,
     /// Deliver `ServerWriteable` once the connection can take more output.
     pub writeable: bool,
-    /// Close with this code and reason once the callback returns.
-    pub close: Option<(CloseCode, String)>,
-    /// When the connection's `Timer` reason is due.
-    pub timer: Option<Instant>,
     /// A send hit `max_outgoing_bytes`.
     pub overflowed: bool,
     /// A fragmented message is being sent: only its continuations may follow.
@@ -73,9 +73,13 @@ pub(crate) struct SessionRequests {
 /// The connection a callback is about, as the loop lends it to the [`Context`].
 pub(crate) struct ConnectionLink<'a> {
     pub id: ConnectionId,
-    pub peer: SocketAddr,
-    /// The open WebSocket; `None` while the connection is still HTTP.
-    pub ws: Option<&'a mut WebSocketContext>,
+    /// For the peer's address, asked of the kernel when a callback wants it.
+    pub socket: &'a TcpStream,
+    /// An open WebSocket that may send; false while the connection is still HTTP, before the
+    /// 101 is queued, and once a close frame is queued.
+    pub open: bool,
+    /// The loop's clock for this tick, for connection timers.
+    pub tick: Tick,
     pub out: &'a mut OutQueue,
     pub requests: &'a mut SessionRequests,
     pub max_outgoing: usize,
@@ -103,8 +107,8 @@ impl ConnectionLink<'_> {
     /// Queue a whole message.
     pub fn send_message(&mut self, message: &Message) -> Result<Sent, SendError> {
         match message {
-            Message::Text(text) => self.send_data(OPCODE_TEXT, text.as_bytes()),
-            Message::Binary(data) => self.send_data(OPCODE_BINARY, data),
+            Message::Text(text) => self.send_data(OP_TEXT, text.as_bytes()),
+            Message::Binary(data) => self.send_data(OP_BINARY, data),
         }
     }
 
@@ -124,9 +128,9 @@ impl ConnectionLink<'_> {
             return Err(SendError::FragmentOrder);
         }
         let opcode = match (fragment.first, fragment.binary) {
-            (false, _) => OPCODE_CONTINUATION,
-            (true, true) => OPCODE_BINARY,
-            (true, false) => OPCODE_TEXT,
+            (false, _) => OP_CONTINUATION,
+            (true, true) => OP_BINARY,
+            (true, false) => OP_TEXT,
         };
         let sent = self.queue(opcode, fragment.last, &fragment.data)?;
         self.requests.sending_fragments = !fragment.last;
@@ -134,18 +138,16 @@ impl ConnectionLink<'_> {
     }
 
     fn check_open(&mut self) -> Result<(), SendError> {
-        let ws = self.ws.as_deref().ok_or(SendError::NotOpen)?;
-        if self.requests.close.is_some() || !ws.can_write() {
+        if !self.open || self.requests.close.is_some() {
             return Err(SendError::NotOpen);
         }
         Ok(())
     }
 
     /// Frame `payload` straight into the outgoing queue, within the cap, and report how full
-    /// the queue is. (Data frames are ours to frame; tungstenite frames pings, pongs and
-    /// closes, and the queue keeps everything in order.)
+    /// the queue is.
     fn queue(&mut self, opcode: u8, fin: bool, payload: &[u8]) -> Result<Sent, SendError> {
-        if self.out.len() + payload.len() + MAX_FRAME_HEADER_BYTES > self.max_outgoing {
+        if self.out.len() + payload.len() + MAX_SERVER_HEADER > self.max_outgoing {
             self.requests.overflowed = true;
             return Err(SendError::QueueFull);
         }
@@ -158,8 +160,3 @@ impl ConnectionLink<'_> {
         })
     }
 }
-
-/// RFC 6455 §5.2 data opcodes.
-pub(crate) const OPCODE_CONTINUATION: u8 = 0x0;
-pub(crate) const OPCODE_TEXT: u8 = 0x1;
-pub(crate) const OPCODE_BINARY: u8 = 0x2;

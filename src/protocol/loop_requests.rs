@@ -3,7 +3,7 @@
 //! each callback returns.
 
 use super::ProtocolIndex;
-use crate::conn::ConnectionId;
+use crate::connection_id::ConnectionId;
 use std::time::{Duration, Instant};
 
 /// Names a protocol timer, to cancel it or to tell several apart in `Reason::ProtocolTimer`.

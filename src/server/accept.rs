@@ -2,7 +2,8 @@
 //! `max_connections`, and never spinning when `accept` fails (EMFILE): retry later instead.
 
 use super::Server;
-use crate::conn::{Connection, ConnectionId};
+use crate::conn::Connection;
+use crate::connection_id::ConnectionId;
 use crate::log_text::Throttle;
 use crate::net;
 use log::{debug, warn};
@@ -98,14 +99,14 @@ impl Server {
             return;
         }
         self.next_id += 1;
-        let id = ConnectionId(self.next_id);
         let entry = self.connections.vacant_entry();
         let key = entry.key();
-        let env = self.services.env(now);
-        let mut conn = Connection::new(id, socket, peer, &env);
+        let id = ConnectionId::new(self.next_id, key);
+        let env = self.services.env(now, self.incoming_held);
+        let mut conn = Connection::new(id, socket, &env);
         if let Err(err) = net::register(
             &registration.registry,
-            &mut conn.wire.socket,
+            conn.socket_mut(),
             registration.tokens.connection(key),
         ) {
             warn!("{id}: cannot register {peer}: {err}");
@@ -113,9 +114,8 @@ impl Server {
         }
         debug!("{id} accepted from {peer}");
         self.services.stats.accepted += 1;
-        self.services.stats.phase_changed(None, conn.phase.name());
+        self.services.stats.phase_changed(None, conn.kind());
         entry.insert(conn);
-        self.keys.insert(id, key);
-        self.settle(key);
+        self.settle(key, now);
     }
 }

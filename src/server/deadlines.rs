@@ -1,18 +1,19 @@
-//! When each connection next wants to be woken: a min-heap of `(when, key, id)`, O(log n) per
-//! change and never a scan of every connection. Entries are not removed when a deadline moves
-//! later; a stale entry fires early, the connection finds nothing due, and is re-scheduled.
+//! When each connection next wants to be woken: a min-heap of 16-byte `(when, key, serial)`
+//! entries, O(log n) per change and never a scan of every connection. Entries are not removed
+//! when a deadline moves later; a stale entry fires early, the connection finds nothing due,
+//! and is re-scheduled. Times are milliseconds on the server's clock (`tick`).
 
-use crate::conn::ConnectionId;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::time::Instant;
 
-/// One scheduled wake-up. The id guards against a slab key reused by a newer connection.
+/// One scheduled wake-up. The serial's low bits guard against a slab key reused by a newer
+/// connection (the connection also checks that `at` is the deadline it is waiting for).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Wakeup {
-    pub at: Instant,
-    pub key: usize,
-    pub id: ConnectionId,
+    /// Milliseconds since the server's clock started.
+    pub at: u64,
+    pub key: u32,
+    pub serial: u32,
 }
 
 #[derive(Debug, Default)]
@@ -25,12 +26,13 @@ impl Deadlines {
         self.heap.push(Reverse(wakeup));
     }
 
-    pub fn next(&self) -> Option<Instant> {
+    /// The earliest wake-up time, in milliseconds.
+    pub fn next(&self) -> Option<u64> {
         self.heap.peek().map(|Reverse(wakeup)| wakeup.at)
     }
 
-    /// The earliest wake-up due at `now`, if any.
-    pub fn pop_due(&mut self, now: Instant) -> Option<Wakeup> {
+    /// The earliest wake-up due at `now` (milliseconds), if any.
+    pub fn pop_due(&mut self, now: u64) -> Option<Wakeup> {
         if self.next()? > now {
             return None;
         }
@@ -46,25 +48,27 @@ impl Deadlines {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+
+    #[test]
+    fn entries_are_small() {
+        assert_eq!(std::mem::size_of::<Reverse<Wakeup>>(), 16);
+    }
 
     #[test]
     fn pops_in_time_order_only_when_due() {
-        let start = Instant::now();
         let mut deadlines = Deadlines::default();
-        for (offset, key) in [(30, 3), (10, 1), (20, 2)] {
+        for (at, key) in [(30, 3), (10, 1), (20, 2)] {
             deadlines.push(Wakeup {
-                at: start + Duration::from_millis(offset),
+                at,
                 key,
-                id: ConnectionId(key as u64),
+                serial: key,
             });
         }
-        assert_eq!(deadlines.next(), Some(start + Duration::from_millis(10)));
-        assert_eq!(deadlines.pop_due(start), None);
-        let now = start + Duration::from_millis(25);
-        assert_eq!(deadlines.pop_due(now).map(|w| w.key), Some(1));
-        assert_eq!(deadlines.pop_due(now).map(|w| w.key), Some(2));
-        assert_eq!(deadlines.pop_due(now), None);
+        assert_eq!(deadlines.next(), Some(10));
+        assert_eq!(deadlines.pop_due(5), None);
+        assert_eq!(deadlines.pop_due(25).map(|w| w.key), Some(1));
+        assert_eq!(deadlines.pop_due(25).map(|w| w.key), Some(2));
+        assert_eq!(deadlines.pop_due(25), None);
         assert_eq!(deadlines.len(), 1);
     }
 }

@@ -3,7 +3,7 @@
 //! changes), and `ServerHandle` commands.
 
 use super::handle::Command;
-use super::{Server, Service};
+use super::Server;
 use crate::protocol::{Context, Event as ProtocolEvent, Message};
 use log::{debug, warn};
 use std::time::Instant;
@@ -37,12 +37,11 @@ impl Server {
             self.protocol_timers.apply(change);
         }
         for id in std::mem::take(&mut self.services.loop_requests.writeable_ids) {
-            let Some(&key) = self.keys.get(&id) else {
+            let key = id.key();
+            let Some(conn) = self.connections.get_mut(key).filter(|conn| conn.is(id)) else {
                 continue;
             };
-            let conn = &mut self.connections[key];
-            if conn.request_writeable() && !conn.queued {
-                conn.queued = true;
+            if conn.request_writeable() && conn.enqueue() {
                 self.pending.push(key);
             }
         }
@@ -50,9 +49,8 @@ impl Server {
             for (key, conn) in self.connections.iter_mut() {
                 if conn.open_protocol() == Some(protocol)
                     && conn.request_writeable()
-                    && !conn.queued
+                    && conn.enqueue()
                 {
-                    conn.queued = true;
                     self.pending.push(key);
                 }
             }
@@ -63,8 +61,12 @@ impl Server {
     pub(super) fn run_command(&mut self, command: Command, now: Instant) {
         match command {
             Command::Send(id, message) => {
-                if let Some(&key) = self.keys.get(&id) {
-                    self.send_from_outside(key, message, now);
+                if self
+                    .connections
+                    .get(id.key())
+                    .is_some_and(|conn| conn.is(id))
+                {
+                    self.send_from_outside(id.key(), message, now);
                 }
             }
             Command::Broadcast(protocol, message) => {
@@ -87,16 +89,11 @@ impl Server {
     }
 
     fn send_from_outside(&mut self, key: usize, message: Message, now: Instant) {
-        let Some(conn) = self.connections.get_mut(key) else {
-            return;
-        };
-        let mut env = self.services.env(now);
-        if let Err(err) = conn.send(message, &mut env) {
-            debug!(
-                "{}: message from another thread not sent: {err}",
-                conn.ident.id
-            );
-        }
-        self.service(key, now, Service::Ready);
+        self.with_connection(key, now, |conn, ident, env| {
+            if let Err(err) = conn.send(message, ident, env) {
+                debug!("{ident}: message from another thread not sent: {err}");
+            }
+            conn.service(ident, env);
+        });
     }
 }

@@ -2,7 +2,7 @@
 //! broadcast to a protocol, shut down — through the one `Waker` of the `Poll` the server runs
 //! in (the host's when embedded; wsloop's own in `Server::run`).
 
-use crate::conn::ConnectionId;
+use crate::connection_id::ConnectionId;
 use crate::protocol::Message;
 use mio::Waker;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -116,7 +116,7 @@ mod tests {
     fn a_full_queue_refuses_and_a_stopped_server_refuses_everything() {
         let shared = Arc::new(Shared::new(2));
         let handle = ServerHandle::new(shared.clone());
-        let id = ConnectionId(1);
+        let id = ConnectionId::new(1, 0);
         assert!(handle.send(id, "a"));
         assert!(handle.broadcast("echo", "b"));
         assert!(

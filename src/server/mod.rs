@@ -37,10 +37,11 @@ pub(crate) mod tokens;
 pub use handle::ServerHandle;
 
 use crate::config::Config;
-use crate::conn::{Connection, ConnectionId, Env};
+use crate::conn::{Connection, Env, Ident, Readiness};
 use crate::http::file_cache::FileCache;
 use crate::protocol::{Event as ProtocolEvent, LoopRequests, ProtocolTable};
 use crate::stats::Stats;
+use crate::tick::{Clock, Tick};
 use accept::AcceptState;
 use bytes::BytesMut;
 use deadlines::{Deadlines, Wakeup};
@@ -51,7 +52,6 @@ use mio::net::TcpListener;
 use mio::{Interest, Registry, Token, Waker};
 use protocol_timers::ProtocolTimers;
 use slab::Slab;
-use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -67,8 +67,8 @@ pub struct Server {
     local_addr: SocketAddr,
     registration: Option<Registration>,
     connections: Slab<Connection>,
-    /// Slab key of each connection, for requests that name a connection by id.
-    keys: HashMap<ConnectionId, usize>,
+    /// Bytes all connections hold in partial incoming frames and messages.
+    incoming_held: usize,
     deadlines: Deadlines,
     protocol_timers: ProtocolTimers,
     /// Shared with every [`ServerHandle`].
@@ -95,10 +95,10 @@ struct Services {
     /// What callbacks asked of the loop as a whole during the current pass.
     loop_requests: LoopRequests,
     stats: Stats,
-    /// Lent to each WebSocket for its read pass (see `conn::frame_stream`).
-    read_buffer: BytesMut,
-    /// Lent to each read pass; allocated once, on the first read.
-    scratch: Box<[u8]>,
+    /// The socket read buffer, lent to each read pass; allocated once, on the first read.
+    scratch: BytesMut,
+    /// Connection deadlines are ticks of this clock.
+    clock: Clock,
     shutting_down: bool,
 }
 
@@ -110,23 +110,25 @@ impl Services {
             files: None,
             loop_requests: LoopRequests::default(),
             stats: Stats::new(Instant::now()),
-            read_buffer: BytesMut::new(),
-            scratch: Box::default(),
+            scratch: BytesMut::new(),
+            clock: Clock::new(Instant::now()),
             shutting_down: false,
         }
     }
 
-    /// The view of the server a connection's pass gets.
-    fn env(&mut self, now: Instant) -> Env<'_> {
+    /// The view of the server a connection's pass gets; `incoming_held_by_others` is what
+    /// every other connection holds of the incoming budget.
+    fn env(&mut self, now: Instant, incoming_held_by_others: usize) -> Env<'_> {
         Env {
             table: &mut self.table,
             requests: &mut self.loop_requests,
             stats: &mut self.stats,
-            read_buffer: &mut self.read_buffer,
             scratch: &mut self.scratch,
             config: &self.config,
             files: self.files.as_mut(),
             now,
+            tick: self.clock.tick(now),
+            incoming_held_by_others,
             shutting_down: self.shutting_down,
         }
     }
@@ -163,7 +165,7 @@ impl Server {
             local_addr,
             registration: None,
             connections: Slab::new(),
-            keys: HashMap::new(),
+            incoming_held: 0,
             deadlines: Deadlines::default(),
             protocol_timers: ProtocolTimers::default(),
             shared,
@@ -274,11 +276,11 @@ impl Server {
                 let Some(conn) = self.connections.get_mut(key) else {
                     return;
                 };
-                conn.wire.readable |=
-                    event.is_readable() || event.is_read_closed() || event.is_error();
-                conn.wire.peer_fin_seen |= event.is_read_closed() || event.is_error();
-                conn.wire.writable |=
-                    event.is_writable() || event.is_write_closed() || event.is_error();
+                conn.note_readiness(Readiness {
+                    readable: event.is_readable(),
+                    writable: event.is_writable() || event.is_write_closed() || event.is_error(),
+                    read_closed: event.is_read_closed() || event.is_error(),
+                });
                 self.service(key, now, Service::Ready);
             }
         }
@@ -296,8 +298,9 @@ impl Server {
         if self.has_pending_work() {
             return Some(Duration::ZERO);
         }
+        let clock = self.services.clock;
         let next = [
-            self.deadlines.next(),
+            self.deadlines.next().map(|at| clock.instant(at)),
             self.protocol_timers.next(),
             self.accept.retry_at(),
             self.shutdown_deadline,
@@ -312,14 +315,15 @@ impl Server {
     /// `Poll::poll`, whether or not it returned events.
     pub fn handle_timeouts(&mut self) {
         let now = Instant::now();
-        while let Some(wakeup) = self.deadlines.pop_due(now) {
-            let current = self
-                .connections
-                .get_mut(wakeup.key)
-                .filter(|conn| conn.ident.id == wakeup.id && conn.scheduled == Some(wakeup.at));
-            if let Some(conn) = current {
-                conn.scheduled = None;
-                self.service(wakeup.key, now, Service::Deadline);
+        let clock = self.services.clock;
+        while let Some(wakeup) = self.deadlines.pop_due(clock.millis(now)) {
+            let key = wakeup.key as usize;
+            let due = self.connections.get_mut(key).is_some_and(|conn| {
+                conn.id(key).get() as u32 == wakeup.serial
+                    && conn.take_due_wakeup(Tick::from_millis(wakeup.at))
+            });
+            if due {
+                self.service(key, now, Service::Deadline);
             }
         }
         while let Some((timer, protocol)) = self.protocol_timers.pop_due(now) {
@@ -330,7 +334,7 @@ impl Server {
         }
         for key in std::mem::take(&mut self.pending) {
             if let Some(conn) = self.connections.get_mut(key) {
-                conn.queued = false;
+                conn.dequeue();
                 self.service(key, now, Service::Ready);
             }
         }
@@ -383,47 +387,57 @@ impl Server {
     }
 
     fn service(&mut self, key: usize, now: Instant, service: Service) {
-        let Some(conn) = self.connections.get_mut(key) else {
-            return;
-        };
-        let mut env = self.services.env(now);
-        match service {
-            Service::Ready => conn.service(&mut env),
-            Service::Deadline => conn.on_deadline(&mut env),
-            Service::Abort => conn.abort(&mut env),
-        }
-        self.settle(key);
+        self.with_connection(key, now, |conn, ident, env| match service {
+            Service::Ready => conn.service(ident, env),
+            Service::Deadline => conn.on_deadline(ident, env),
+            Service::Abort => conn.abort(ident, env),
+        });
+    }
+
+    /// Run `pass` on connection `key` with the server's services lent to it, then settle
+    /// what it changed: the incoming budget, removal, pending work, the next deadline.
+    fn with_connection<T>(
+        &mut self,
+        key: usize,
+        now: Instant,
+        pass: impl FnOnce(&mut Connection, Ident, &mut Env<'_>) -> T,
+    ) -> Option<T> {
+        let conn = self.connections.get_mut(key)?;
+        let held_before = conn.incoming_held();
+        let others = self.incoming_held - held_before;
+        let ident = Ident { id: conn.id(key) };
+        let mut env = self.services.env(now, others);
+        let result = pass(conn, ident, &mut env);
+        self.incoming_held = others + conn.incoming_held();
+        self.settle(key, now);
         self.apply_loop_requests();
+        Some(result)
     }
 
     /// After a service pass: remove a finished connection, or queue its pending work and
     /// schedule its next deadline.
-    fn settle(&mut self, key: usize) {
+    fn settle(&mut self, key: usize, now: Instant) {
         let Some(conn) = self.connections.get_mut(key) else {
             return;
         };
-        if conn.phase.is_gone() {
+        if conn.is_gone() {
             let mut conn = self.connections.remove(key);
-            self.keys.remove(&conn.ident.id);
             if let Some(registration) = self.registration.as_ref() {
-                let _ = registration.registry.deregister(&mut conn.wire.socket);
+                let _ = registration.registry.deregister(conn.socket_mut());
             }
-            debug!("{} removed", conn.ident.id);
+            debug!("{} removed", conn.id(key));
             return;
         }
-        if conn.wire.more_work && !conn.queued {
-            conn.queued = true;
+        if conn.has_more_work() && conn.enqueue() {
             self.pending.push(key);
         }
-        if let Some(at) = conn.next_deadline() {
-            if conn.scheduled.is_none_or(|scheduled| at < scheduled) {
-                conn.scheduled = Some(at);
-                self.deadlines.push(Wakeup {
-                    at,
-                    key,
-                    id: conn.ident.id,
-                });
-            }
+        let clock = self.services.clock;
+        if let Some(at) = conn.reschedule(clock.tick(now)) {
+            self.deadlines.push(Wakeup {
+                at: clock.millis_of(at, now),
+                key: key as u32,
+                serial: conn.id(key).get() as u32,
+            });
         }
     }
 

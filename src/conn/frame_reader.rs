@@ -1,0 +1,531 @@
+//! Reading an open WebSocket's frames into what the protocol receives: whole messages, or
+//! fragments for protocols that stream (`Protocol::streams_fragments`), and control frames as
+//! their own items. It enforces what RFC 6455 asks of a server reading frames — masking,
+//! reserved bits, opcodes, control-frame size, fragment order, UTF-8 — and the frame and
+//! message size limits, from the header, before a payload is buffered.
+//!
+//! Pure over bytes; the OPEN phase feeds it one read at a time as a [`Chunk`] of the server's
+//! read buffer. A frame that arrives whole in one read is delivered as a slice of that buffer
+//! (unmasked in place, never copied); only the bytes of a frame cut by the end of a read are
+//! kept, in a buffer that grows with what actually arrived. An idle connection keeps nothing:
+//! the reader is one empty pointer.
+
+use crate::frame::{self, Header, MAX_CONTROL_PAYLOAD, OP_BINARY, OP_CLOSE, OP_CONTINUATION};
+use crate::frame::{OP_PING, OP_PONG, OP_TEXT};
+use crate::protocol::{Fragment, Message};
+use bytes::BytesMut;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::frame::CloseFrame;
+use tungstenite::{Bytes, Utf8Bytes};
+
+/// The size limits a reader enforces.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub max_frame_bytes: usize,
+    pub max_message_bytes: usize,
+}
+
+impl Limits {
+    pub fn of(config: &crate::config::Config) -> Self {
+        Limits {
+            max_frame_bytes: config.max_frame_bytes,
+            max_message_bytes: config.max_message_bytes,
+        }
+    }
+}
+
+/// Bytes the server may still hold for partial frames and messages, over all connections
+/// (`max_incoming_buffered_bytes`), as seen by the connection being read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IncomingRoom {
+    /// What every other connection holds.
+    pub held_by_others: usize,
+    pub max: usize,
+}
+
+impl IncomingRoom {
+    fn allows(&self, held_here: usize) -> bool {
+        self.held_by_others.saturating_add(held_here) <= self.max
+    }
+}
+
+/// One complete frame's worth of meaning.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Item {
+    Message(Message),
+    Fragment(Fragment),
+    Ping(Bytes),
+    Pong(Bytes),
+    Close(Option<CloseFrame>),
+}
+
+/// Why the peer's frames are refused, as the close code and reason to answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Violation {
+    pub code: CloseCode,
+    pub reason: &'static str,
+}
+
+const fn protocol_error(reason: &'static str) -> Violation {
+    Violation {
+        code: CloseCode::Protocol,
+        reason,
+    }
+}
+
+const INVALID_UTF8: Violation = Violation {
+    code: CloseCode::Invalid,
+    reason: "invalid UTF-8 in text",
+};
+
+const MESSAGE_TOO_BIG: Violation = Violation {
+    code: CloseCode::Size,
+    reason: "message too big",
+};
+
+const SERVER_BUFFERS_FULL: Violation = Violation {
+    code: CloseCode::Size,
+    reason: "server incoming buffer limit reached",
+};
+
+/// One read's bytes: a frozen view of the server's read buffer, consumed from the front.
+/// Every frame that lies whole in it past `walked_from` is already unmasked.
+#[derive(Debug, Default)]
+pub(crate) struct Chunk {
+    /// The whole read buffer (so it can be reclaimed after the pass); bytes `..end` were read.
+    root: Bytes,
+    start: usize,
+    end: usize,
+}
+
+impl Chunk {
+    fn rest(&self) -> &[u8] {
+        &self.root[self.start..self.end]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// The read buffer, to reclaim once nothing else refers to it.
+    pub fn into_root(self) -> Bytes {
+        self.root
+    }
+}
+
+/// A fragmented data message under way.
+#[derive(Debug)]
+struct MessageState {
+    binary: bool,
+    bytes: usize,
+}
+
+/// What a reader holds between reads; absent when idle.
+#[derive(Debug, Default)]
+struct Held {
+    /// Raw (still masked) bytes from a frame boundary on: an incomplete frame, or whole
+    /// frames left unread when reading paused.
+    raw: BytesMut,
+    message: Option<MessageState>,
+    /// The start of a UTF-8 character cut by the end of the last text fragment.
+    utf8_carry: Vec<u8>,
+    /// The fragments so far of a message delivered whole.
+    assembled: BytesMut,
+}
+
+impl Held {
+    fn bytes(&self) -> usize {
+        self.raw.len() + self.assembled.len() + self.utf8_carry.len()
+    }
+
+    fn is_idle(&self) -> bool {
+        self.message.is_none() && self.raw.is_empty() && self.utf8_carry.is_empty()
+    }
+}
+
+/// The input side of an open WebSocket.
+#[derive(Debug, Default)]
+pub(crate) struct FrameReader {
+    held: Option<Box<Held>>,
+}
+
+impl FrameReader {
+    /// Start with bytes that came after the handshake.
+    pub fn new(leftover: &[u8]) -> Self {
+        let mut reader = FrameReader::default();
+        if !leftover.is_empty() {
+            reader.held_mut().raw.extend_from_slice(leftover);
+        }
+        reader
+    }
+
+    /// Bytes held for partial frames and messages (what counts against the server's budget).
+    pub fn held_bytes(&self) -> usize {
+        self.held.as_ref().map_or(0, |held| held.bytes())
+    }
+
+    /// Whole frames may be waiting in held bytes, to be read before the socket.
+    pub fn has_buffered_input(&self) -> bool {
+        self.held.as_ref().is_some_and(|held| !held.raw.is_empty())
+    }
+
+    /// A whole frame waits in held bytes (left when reading paused): read it even if the
+    /// socket has nothing new.
+    pub fn has_whole_frame(&self) -> bool {
+        self.held.as_ref().is_some_and(|held| {
+            Header::parse(&held.raw)
+                .and_then(|header| header.frame_len())
+                .is_some_and(|total| total <= held.raw.len())
+        })
+    }
+
+    /// Make `bytes` (just read into the server's buffer) ready to become a [`Chunk`]: unmask,
+    /// in place, every whole frame after the part that continues a held frame.
+    pub fn prepare(&self, bytes: &mut [u8]) {
+        let continues_held = self.bytes_owed_to_held(bytes);
+        frame::unmask_complete_frames(bytes, continues_held);
+    }
+
+    /// The chunk for `root`, whose first `len` bytes were read and [`prepare`](Self::prepare)d.
+    pub fn chunk(root: Bytes, len: usize) -> Chunk {
+        Chunk {
+            root,
+            start: 0,
+            end: len,
+        }
+    }
+
+    /// How many of `bytes` (a new read) finish the held incomplete frame.
+    fn bytes_owed_to_held(&self, bytes: &[u8]) -> usize {
+        let Some(raw) = self
+            .held
+            .as_ref()
+            .map(|held| &held.raw)
+            .filter(|raw| !raw.is_empty())
+        else {
+            return 0;
+        };
+        let mut head = [0u8; 14];
+        let from_raw = raw.len().min(head.len());
+        head[..from_raw].copy_from_slice(&raw[..from_raw]);
+        let from_new = (head.len() - from_raw).min(bytes.len());
+        head[from_raw..from_raw + from_new].copy_from_slice(&bytes[..from_new]);
+        match Header::parse(&head[..from_raw + from_new]).and_then(|h| h.frame_len()) {
+            Some(total) => total.saturating_sub(raw.len()).min(bytes.len()),
+            None => bytes.len(),
+        }
+    }
+
+    /// The next complete item from held bytes, then from `chunk`; `Ok(None)` when more bytes
+    /// are needed (the chunk is then used up). `whole_messages` joins fragments.
+    pub fn next(
+        &mut self,
+        chunk: &mut Chunk,
+        whole_messages: bool,
+        limits: Limits,
+        room: IncomingRoom,
+    ) -> Result<Option<Item>, Violation> {
+        let item = loop {
+            if self.has_buffered_input() {
+                match self.frame_from_held(chunk, limits, room)? {
+                    Some((header, payload)) => {
+                        match self.item(header, payload, whole_messages, limits, room)? {
+                            Some(item) => break item,
+                            None => continue,
+                        }
+                    }
+                    None if self.has_buffered_input() => return Ok(None),
+                    None => continue,
+                }
+            }
+            let Some(header) = Header::parse(chunk.rest()) else {
+                return self.keep_rest(chunk, room).map(|()| None);
+            };
+            self.check(&header, limits)?;
+            let total = header.frame_len().ok_or(MESSAGE_TOO_BIG)?;
+            if chunk.rest().len() < total {
+                return self.keep_rest(chunk, room).map(|()| None);
+            }
+            let at = chunk.start;
+            let payload = chunk.root.slice(at + header.header_len..at + total);
+            chunk.start += total;
+            if let Some(item) = self.item(header, payload, whole_messages, limits, room)? {
+                break item;
+            }
+        };
+        self.release_if_idle();
+        Ok(Some(item))
+    }
+
+    /// Keep what is left of `chunk` for later (the read pass ends, or reading paused): the
+    /// bytes go to the held buffer in their raw, masked form.
+    pub fn keep_rest(&mut self, chunk: &mut Chunk, room: IncomingRoom) -> Result<(), Violation> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let rest = chunk.rest().len();
+        if !room.allows(self.held_bytes() + rest) {
+            return Err(SERVER_BUFFERS_FULL);
+        }
+        let held = self.held_mut();
+        let from = held.raw.len();
+        held.raw
+            .extend_from_slice(&chunk.root[chunk.start..chunk.end]);
+        // Whole frames in the rest were unmasked when the chunk was prepared: mask them again.
+        frame::unmask_complete_frames(&mut held.raw[from..], 0);
+        chunk.start = chunk.end;
+        Ok(())
+    }
+
+    /// A whole frame from the held bytes, topped up from `chunk` as far as it goes; `None` if
+    /// it is still incomplete.
+    fn frame_from_held(
+        &mut self,
+        chunk: &mut Chunk,
+        limits: Limits,
+        room: IncomingRoom,
+    ) -> Result<Option<(Header, Bytes)>, Violation> {
+        loop {
+            let held_bytes = self.held_bytes();
+            let Some(held) = self.held.as_deref_mut() else {
+                return Ok(None);
+            };
+            let wanted = match Header::parse(&held.raw) {
+                Some(header) => {
+                    check_header(&header, held.message.as_ref(), limits)?;
+                    let total = header.frame_len().ok_or(MESSAGE_TOO_BIG)?;
+                    if held.raw.len() >= total {
+                        let mut frame = held.raw.split_to(total);
+                        if let Some(mask) = header.mask {
+                            frame::unmask(&mut frame[header.header_len..], mask);
+                        }
+                        return Ok(Some((header, frame.freeze().slice(header.header_len..))));
+                    }
+                    total - held.raw.len()
+                }
+                // The header itself is incomplete: take exactly what completes it.
+                None => header_len_hint(&held.raw) - held.raw.len(),
+            };
+            let take = wanted.min(chunk.rest().len());
+            if take == 0 {
+                return Ok(None);
+            }
+            if !room.allows(held_bytes + take) {
+                return Err(SERVER_BUFFERS_FULL);
+            }
+            held.raw
+                .extend_from_slice(&chunk.root[chunk.start..chunk.start + take]);
+            chunk.start += take;
+            // Again: the frame may be whole now.
+        }
+    }
+
+    fn check(&self, header: &Header, limits: Limits) -> Result<(), Violation> {
+        let message = self.held.as_ref().and_then(|held| held.message.as_ref());
+        check_header(header, message, limits)
+    }
+
+    /// What a whole frame means; `None` for a fragment absorbed into a message delivered
+    /// whole later.
+    fn item(
+        &mut self,
+        header: Header,
+        payload: Bytes,
+        whole_messages: bool,
+        limits: Limits,
+        room: IncomingRoom,
+    ) -> Result<Option<Item>, Violation> {
+        match header.opcode {
+            OP_PING => Ok(Some(Item::Ping(payload))),
+            OP_PONG => Ok(Some(Item::Pong(payload))),
+            OP_CLOSE => parse_close(&payload).map(|close| Some(Item::Close(close))),
+            opcode => self.data(opcode, header.fin, payload, whole_messages, limits, room),
+        }
+    }
+
+    fn data(
+        &mut self,
+        opcode: u8,
+        fin: bool,
+        payload: Bytes,
+        whole_messages: bool,
+        limits: Limits,
+        room: IncomingRoom,
+    ) -> Result<Option<Item>, Violation> {
+        let in_message = self
+            .held
+            .as_ref()
+            .is_some_and(|held| held.message.is_some());
+        let first = match (opcode, in_message) {
+            (OP_CONTINUATION, false) => {
+                return Err(protocol_error("continuation without a message"))
+            }
+            (OP_CONTINUATION, true) => false,
+            (_, true) => return Err(protocol_error("new message inside a fragmented one")),
+            (_, false) => true,
+        };
+        let binary = opcode == OP_BINARY;
+        if first && fin && whole_messages {
+            // The common case: a message in one frame, validated once, never copied.
+            return whole_message(payload, binary).map(Some);
+        }
+        let held_bytes = self.held_bytes();
+        let held = self.held_mut();
+        let message = held
+            .message
+            .get_or_insert(MessageState { binary, bytes: 0 });
+        message.bytes += payload.len();
+        if message.bytes > limits.max_message_bytes {
+            return Err(MESSAGE_TOO_BIG);
+        }
+        let binary = message.binary;
+        let data = if binary {
+            payload
+        } else {
+            whole_characters(&mut held.utf8_carry, payload, fin)?
+        };
+        if fin {
+            held.message = None;
+        }
+        if !whole_messages {
+            return Ok(Some(Item::Fragment(Fragment {
+                data,
+                binary,
+                first,
+                last: fin,
+            })));
+        }
+        if !room.allows(held_bytes + data.len()) {
+            return Err(SERVER_BUFFERS_FULL);
+        }
+        held.assembled.extend_from_slice(&data);
+        if !fin {
+            return Ok(None);
+        }
+        let parts = std::mem::take(&mut held.assembled).freeze();
+        whole_message(parts, binary).map(Some)
+    }
+
+    fn held_mut(&mut self) -> &mut Held {
+        self.held.get_or_insert_with(Box::default)
+    }
+
+    /// An idle connection keeps no buffer.
+    fn release_if_idle(&mut self) {
+        if self
+            .held
+            .as_ref()
+            .is_some_and(|held| held.is_idle() && held.assembled.is_empty())
+        {
+            self.held = None;
+        }
+    }
+}
+
+/// The length of the header that starts with `raw` (2 until its second byte is known).
+fn header_len_hint(raw: &[u8]) -> usize {
+    let Some(&second) = raw.get(1) else {
+        return 2;
+    };
+    let extended = match second & 0x7f {
+        126 => 2,
+        127 => 8,
+        _ => 0,
+    };
+    2 + extended + if second & 0x80 != 0 { 4 } else { 0 }
+}
+
+fn whole_message(payload: Bytes, binary: bool) -> Result<Item, Violation> {
+    if binary {
+        return Ok(Item::Message(Message::Binary(payload)));
+    }
+    Utf8Bytes::try_from(payload)
+        .map(|text| Item::Message(Message::Text(text)))
+        .map_err(|_| INVALID_UTF8)
+}
+
+/// The valid UTF-8 prefix of carry + `payload`; an incomplete last character waits for the
+/// next fragment (an error if this is the last one). No copy unless a character was cut at
+/// the previous fragment's end.
+fn whole_characters(
+    carry: &mut Vec<u8>,
+    payload: Bytes,
+    is_final: bool,
+) -> Result<Bytes, Violation> {
+    let mut text = if carry.is_empty() {
+        payload
+    } else {
+        let mut joined = std::mem::take(carry);
+        joined.extend_from_slice(&payload);
+        Bytes::from(joined)
+    };
+    match std::str::from_utf8(&text) {
+        Ok(_) => Ok(text),
+        Err(err) if err.error_len().is_none() && !is_final => {
+            *carry = text.split_off(err.valid_up_to()).to_vec();
+            Ok(text)
+        }
+        Err(_) => Err(INVALID_UTF8),
+    }
+}
+
+fn check_header(
+    header: &Header,
+    message: Option<&MessageState>,
+    limits: Limits,
+) -> Result<(), Violation> {
+    if header.rsv != 0 {
+        return Err(protocol_error("reserved bits set"));
+    }
+    if header.mask.is_none() {
+        return Err(protocol_error("unmasked frame from a client"));
+    }
+    if header.payload_len >> 63 != 0 {
+        return Err(protocol_error("frame length with its top bit set"));
+    }
+    match header.opcode {
+        OP_CONTINUATION | OP_TEXT | OP_BINARY => {}
+        OP_CLOSE | OP_PING | OP_PONG => {}
+        _ => return Err(protocol_error("reserved opcode")),
+    }
+    if header.is_control() {
+        if !header.fin {
+            return Err(protocol_error("fragmented control frame"));
+        }
+        if header.payload_len > MAX_CONTROL_PAYLOAD as u64 {
+            return Err(protocol_error("control frame too long"));
+        }
+        return Ok(());
+    }
+    if header.payload_len > limits.max_frame_bytes as u64 {
+        return Err(Violation {
+            code: CloseCode::Size,
+            reason: "frame too big",
+        });
+    }
+    // Refused before the payload is buffered.
+    let so_far = message.map_or(0, |message| message.bytes) as u64;
+    if so_far + header.payload_len > limits.max_message_bytes as u64 {
+        return Err(MESSAGE_TOO_BIG);
+    }
+    Ok(())
+}
+
+/// A close frame's payload: nothing, or a valid code and a UTF-8 reason.
+fn parse_close(payload: &[u8]) -> Result<Option<CloseFrame>, Violation> {
+    match payload {
+        [] => Ok(None),
+        [_] => Err(protocol_error("one-byte close payload")),
+        [high, low, reason @ ..] => {
+            let code = CloseCode::from(u16::from_be_bytes([*high, *low]));
+            if !code.is_allowed() {
+                return Err(protocol_error("invalid close code"));
+            }
+            let reason = std::str::from_utf8(reason).map_err(|_| INVALID_UTF8)?;
+            Ok(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            }))
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! [`PhaseKind`]: which phase a connection is in, as the logs and the status counters name it.
+
+/// A phase's identity, for logs and the status counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PhaseKind {
+    ReadingHead,
+    ServingFile,
+    Open,
+    Closing,
+    Gone,
+}
+
+impl PhaseKind {
+    /// Every phase a live connection can be in, in the order the status endpoints list them.
+    pub const LIVE: [PhaseKind; 4] = [
+        PhaseKind::ReadingHead,
+        PhaseKind::ServingFile,
+        PhaseKind::Open,
+        PhaseKind::Closing,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PhaseKind::ReadingHead => "READING_HEAD",
+            PhaseKind::ServingFile => "SERVING_FILE",
+            PhaseKind::Open => "OPEN",
+            PhaseKind::Closing => "CLOSING",
+            PhaseKind::Gone => "GONE",
+        }
+    }
+}
