@@ -12,8 +12,12 @@ use unicode_segmentation::UnicodeSegmentation;
 /// How much of each message the console log shows.
 const LOGGED_CHARS: usize = 60;
 
+/// A reply buffer that grew past this for one large message is freed after it, so one big
+/// message does not pin its size for the server's lifetime.
+const KEPT_REPLY_CAPACITY: usize = 64 * 1024;
+
 /// The tutorial's reverse protocol. It keeps one reply buffer of each kind, reused for every
-/// message, so answering allocates nothing in steady state.
+/// message up to 64 KiB, so answering allocates nothing in steady state.
 #[derive(Debug, Default, Clone)]
 pub struct Reverse {
     text_reply: String,
@@ -51,13 +55,21 @@ impl Protocol for Reverse {
                 }
                 self.text_reply.clear();
                 reverse_text_into(&text, &mut self.text_reply);
-                cx.send_text(&self.text_reply)
+                let sent = cx.send_text(&self.text_reply);
+                if self.text_reply.capacity() > KEPT_REPLY_CAPACITY {
+                    self.text_reply = String::new();
+                }
+                sent
             }
             Message::Binary(data) => {
                 info!("{} received {} binary bytes", display(id), data.len());
                 self.binary_reply.clear();
                 self.binary_reply.extend(data.iter().rev());
-                cx.send_binary(&self.binary_reply)
+                let sent = cx.send_binary(&self.binary_reply);
+                if self.binary_reply.capacity() > KEPT_REPLY_CAPACITY {
+                    self.binary_reply = Vec::new();
+                }
+                sent
             }
         };
         pace(cx, sent);
