@@ -72,6 +72,7 @@
 //! phases), `net` (the only code that touches sockets), [`http`] (pure HTTP functions),
 //! [`protocol`] (the user's API), [`demo`] (the binary's protocols), [`config`] (every limit).
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod config;
