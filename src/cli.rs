@@ -95,6 +95,11 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         "largest WebSocket frame payload (1009 beyond)"
     ),
     bytes_flag!(
+        "--max-incoming-buffered-bytes",
+        max_incoming_buffered_bytes,
+        "partial incoming messages, all connections (1009 beyond)"
+    ),
+    bytes_flag!(
         "--max-outgoing-bytes",
         max_outgoing_bytes,
         "outgoing queue cap per connection (1008 beyond)"
@@ -332,6 +337,7 @@ mod tests {
             "--close-timeout=2",
             "--max-headers",
             "10",
+            "--max-incoming-buffered-bytes=1G",
         ])) else {
             panic!("expected serve");
         };
@@ -340,6 +346,7 @@ mod tests {
         assert_eq!(options.config.head_timeout, Duration::from_millis(500));
         assert_eq!(options.config.close_timeout, Duration::from_secs(2));
         assert_eq!(options.config.max_headers, 10);
+        assert_eq!(options.config.max_incoming_buffered_bytes, 1 << 30);
     }
 
     #[test]

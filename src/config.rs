@@ -70,6 +70,10 @@ config! {
     /// Largest single WebSocket frame payload. Larger frames close with `1009`, refused from
     /// the frame header, before any payload is buffered.
     max_frame_bytes: usize = 16 << 20, with_max_frame_bytes;
+    /// Server-wide cap on bytes held in partially received WebSocket messages and frames,
+    /// summed over all connections. A connection that needs more closes with `1009`, so many
+    /// clients each sending most of a large message cannot exhaust memory.
+    max_incoming_buffered_bytes: usize = 256 << 20, with_max_incoming_buffered_bytes;
     /// Hard cap on a connection's outgoing queue. A send that would pass it fails with
     /// [`SendError::QueueFull`](crate::SendError::QueueFull) and the connection is closed with
     /// `1008`, so a client that never reads costs bounded memory.
@@ -131,6 +135,10 @@ impl Config {
             ("max_headers", self.max_headers),
             ("max_message_bytes", self.max_message_bytes),
             ("max_frame_bytes", self.max_frame_bytes),
+            (
+                "max_incoming_buffered_bytes",
+                self.max_incoming_buffered_bytes,
+            ),
             ("max_outgoing_bytes", self.max_outgoing_bytes),
             ("read_buffer_bytes", self.read_buffer_bytes),
             ("read_budget_bytes", self.read_budget_bytes),
@@ -186,6 +194,16 @@ mod tests {
         assert_eq!(
             config.validate(),
             Err("max_frame_bytes must be greater than 0".into())
+        );
+    }
+
+    #[test]
+    fn the_incoming_buffer_cap_defaults_to_256_mib_and_must_be_positive() {
+        assert_eq!(Config::default().max_incoming_buffered_bytes, 256 << 20);
+        let config = Config::default().with_max_incoming_buffered_bytes(0);
+        assert_eq!(
+            config.validate(),
+            Err("max_incoming_buffered_bytes must be greater than 0".into())
         );
     }
 
