@@ -127,38 +127,92 @@ config! {
     status_endpoints: bool = false, with_status_endpoints;
 }
 
+/// The longest any `Duration` in a [`Config`] may be. Deadlines are `Instant + timeout`, which
+/// panics on overflow, and the loop may keep deadlines as wrapping `u32` millisecond ticks
+/// (whose comparisons hold for spans under ~24.8 days), so timeouts must stay well under 24
+/// days.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// The largest any size or count in a [`Config`] may be: a quarter of the most Rust can
+/// allocate (`isize::MAX`), so the sums the loop computes (a message's bytes so far plus its
+/// next frame, a frame header plus its payload, a token base plus `max_connections`) cannot
+/// overflow.
+pub const MAX_SIZE: usize = isize::MAX as usize / 4;
+
+/// `[("field", value), ...]` for the listed fields of `config`, so checks can name the field.
+macro_rules! named {
+    ($config:expr => $($field:ident),+ $(,)?) => {
+        [$((stringify!($field), $config.$field)),+]
+    };
+}
+
 impl Config {
-    /// Check that the limits are consistent; the message names the offending knob.
+    /// Check that the limits are consistent and in range (sizes and counts at most
+    /// [`MAX_SIZE`], durations at most [`MAX_TIMEOUT`]); the message names the offending knob.
     pub fn validate(&self) -> Result<(), String> {
-        let positive = [
-            ("max_head_bytes", self.max_head_bytes),
-            ("max_headers", self.max_headers),
-            ("max_message_bytes", self.max_message_bytes),
-            ("max_frame_bytes", self.max_frame_bytes),
-            (
-                "max_incoming_buffered_bytes",
-                self.max_incoming_buffered_bytes,
-            ),
-            ("max_outgoing_bytes", self.max_outgoing_bytes),
-            ("read_buffer_bytes", self.read_buffer_bytes),
-            ("read_budget_bytes", self.read_budget_bytes),
-            ("accept_budget", self.accept_budget),
-            ("max_connections", self.max_connections),
-            ("max_handle_requests", self.max_handle_requests),
-        ];
+        let positive = named!(self =>
+            max_head_bytes,
+            max_headers,
+            max_message_bytes,
+            max_frame_bytes,
+            max_incoming_buffered_bytes,
+            max_outgoing_bytes,
+            read_buffer_bytes,
+            read_budget_bytes,
+            accept_budget,
+            max_connections,
+            max_handle_requests,
+        );
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(format!("{name} must be greater than 0"));
         }
-        let timeouts = [
-            ("head_timeout", self.head_timeout),
-            ("keepalive_timeout", self.keepalive_timeout),
-            ("ping_interval", self.ping_interval),
-            ("pong_timeout", self.pong_timeout),
-            ("send_timeout", self.send_timeout),
-            ("close_timeout", self.close_timeout),
-        ];
+        let sizes = named!(self =>
+            max_head_bytes,
+            max_headers,
+            max_message_bytes,
+            max_frame_bytes,
+            max_incoming_buffered_bytes,
+            max_outgoing_bytes,
+            outgoing_soft_limit,
+            read_buffer_bytes,
+            read_budget_bytes,
+            accept_budget,
+            max_connections,
+            max_handle_requests,
+            static_cache_bytes,
+        );
+        let too_large = sizes
+            .iter()
+            .map(|&(name, value)| (name, value as u64))
+            .chain(named!(self => max_static_file_bytes))
+            .find(|&(_, value)| value > MAX_SIZE as u64);
+        if let Some((name, _)) = too_large {
+            return Err(format!("{name} must be at most {MAX_SIZE}"));
+        }
+        let timeouts = named!(self =>
+            head_timeout,
+            keepalive_timeout,
+            ping_interval,
+            pong_timeout,
+            send_timeout,
+            close_timeout,
+        );
         if let Some((name, _)) = timeouts.iter().find(|(_, value)| value.is_zero()) {
             return Err(format!("{name} must be greater than 0"));
+        }
+        let durations = named!(self =>
+            static_recheck_interval,
+            head_timeout,
+            keepalive_timeout,
+            ping_interval,
+            pong_timeout,
+            send_timeout,
+            close_timeout,
+            shutdown_timeout,
+        );
+        if let Some((name, _)) = durations.iter().find(|(_, value)| *value > MAX_TIMEOUT) {
+            let days = MAX_TIMEOUT.as_secs() / (24 * 60 * 60);
+            return Err(format!("{name} must be at most {days} days"));
         }
         if self.outgoing_soft_limit > self.max_outgoing_bytes {
             return Err("outgoing_soft_limit must not exceed max_outgoing_bytes".into());
@@ -205,6 +259,71 @@ mod tests {
             config.validate(),
             Err("max_incoming_buffered_bytes must be greater than 0".into())
         );
+    }
+
+    #[test]
+    fn durations_past_seven_days_are_refused() {
+        let week = MAX_TIMEOUT;
+        assert_eq!(week, Duration::from_secs(604_800));
+        assert_eq!(
+            Config::default().with_ping_interval(week).validate(),
+            Ok(())
+        );
+        let longer = week + Duration::from_nanos(1);
+        assert_eq!(
+            Config::default().with_ping_interval(longer).validate(),
+            Err("ping_interval must be at most 7 days".into())
+        );
+        // Also the ones that may be zero, and the largest Duration there is.
+        assert_eq!(
+            Config::default()
+                .with_static_recheck_interval(Duration::MAX)
+                .validate(),
+            Err("static_recheck_interval must be at most 7 days".into())
+        );
+        assert!(Config::default()
+            .with_shutdown_timeout(longer)
+            .validate()
+            .unwrap_err()
+            .starts_with("shutdown_timeout"));
+        // Zero is still refused where it was, and still allowed where it was.
+        assert!(Config::default()
+            .with_pong_timeout(Duration::ZERO)
+            .validate()
+            .is_err());
+        assert_eq!(
+            Config::default()
+                .with_shutdown_timeout(Duration::ZERO)
+                .validate(),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn sizes_past_max_size_are_refused() {
+        assert_eq!(
+            Config::default()
+                .with_max_message_bytes(MAX_SIZE)
+                .with_max_frame_bytes(MAX_SIZE)
+                .validate(),
+            Ok(())
+        );
+        assert_eq!(
+            Config::default()
+                .with_max_connections(usize::MAX)
+                .validate(),
+            Err(format!("max_connections must be at most {MAX_SIZE}"))
+        );
+        assert!(Config::default()
+            .with_static_cache_bytes(MAX_SIZE + 1)
+            .validate()
+            .unwrap_err()
+            .starts_with("static_cache_bytes"));
+        assert!(Config::default()
+            .with_max_static_file_bytes(u64::MAX)
+            .validate()
+            .unwrap_err()
+            .starts_with("max_static_file_bytes"));
     }
 
     #[test]
