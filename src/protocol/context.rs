@@ -17,6 +17,19 @@ pub struct Context<'a> {
     now: Instant,
 }
 
+/// The connection (id, peer, queued bytes), the protocol's place in the table and the tick.
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("connection_id", &self.connection_id())
+            .field("peer_addr", &self.peer_addr())
+            .field("queued_bytes", &self.queued_bytes())
+            .field("protocol", &self.protocol)
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a> Context<'a> {
     pub(crate) fn for_connection(
         link: ConnectionLink<'a>,
@@ -188,5 +201,24 @@ impl<'a> Context<'a> {
         if !self.loop_requests.writeable_all.contains(&self.protocol) {
             self.loop_requests.writeable_all.push(self.protocol);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_without_a_connection() {
+        let mut requests = LoopRequests::default();
+        let now = Instant::now();
+        let cx = Context::for_protocol(1, &mut requests, now);
+        assert_eq!(
+            format!("{cx:?}"),
+            format!(
+                "Context {{ connection_id: None, peer_addr: None, queued_bytes: 0, protocol: 1, \
+                 now: {now:?}, .. }}"
+            )
+        );
     }
 }

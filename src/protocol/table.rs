@@ -29,6 +29,21 @@ pub struct ProtocolTable {
     default_websocket: Option<ProtocolIndex>,
 }
 
+/// The protocols by name (they are trait objects): the HTTP entry, the WebSocket ones in
+/// table order, and the default.
+impl std::fmt::Debug for ProtocolTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProtocolTable")
+            .field("http", &self.name(0))
+            .field("websocket", &self.websocket_names())
+            .field(
+                "default",
+                &self.default_websocket().map(|index| self.name(index)),
+            )
+            .finish()
+    }
+}
+
 impl Default for ProtocolTable {
     fn default() -> Self {
         Self::new()
@@ -213,5 +228,24 @@ impl Protocol for HttpOnly {
 
     fn callback(&mut self, _cx: &mut Context<'_>, _reason: Reason<'_, ()>) -> Outcome {
         Outcome::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{Echo, Reverse};
+
+    #[test]
+    fn debug_names_the_protocols_and_the_default() {
+        let table = ProtocolTable::new()
+            .with_protocol(Reverse::default())
+            .with_protocol(Echo)
+            .with_default("echo");
+        assert_eq!(
+            format!("{table:?}"),
+            "ProtocolTable { http: \"http-only\", \
+             websocket: [\"dumb-increment-protocol\", \"echo\"], default: Some(\"echo\") }"
+        );
     }
 }

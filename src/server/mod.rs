@@ -81,6 +81,24 @@ pub struct Server {
     shutdown_deadline: Option<Instant>,
 }
 
+/// Where it listens, what it speaks and how busy it is (the limits: [`Server::config`]).
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tokens = self
+            .registration
+            .as_ref()
+            .map(|registration| registration.tokens.listener().0..registration.tokens.end());
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .field("protocols", &self.protocol_names())
+            .field("serves_files", &self.services.files.is_some())
+            .field("connections", &self.connections.len())
+            .field("tokens", &tokens)
+            .field("shutting_down", &self.services.shutting_down)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Registration {
     registry: Registry,
     tokens: TokenRange,
@@ -444,5 +462,24 @@ impl Drop for Server {
         self.abort_all(Instant::now());
         self.broadcast_protocol_event(|| ProtocolEvent::Destroy);
         self.shared.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_address_protocols_and_load() {
+        let addr = "127.0.0.1:0".parse().unwrap();
+        let server = Server::bind(addr, Config::default(), crate::demo::table()).unwrap();
+        let debug = format!("{server:?}");
+        let expected = format!(
+            "Server {{ local_addr: {}, protocols: {:?}, serves_files: false, connections: 0, \
+             tokens: None, shutting_down: false, .. }}",
+            server.local_addr(),
+            server.protocol_names()
+        );
+        assert_eq!(debug, expected);
     }
 }
