@@ -92,7 +92,8 @@ config! {
     /// Most simultaneous connections. Beyond it, new connections are accepted and closed at once.
     max_connections: usize = 10_000, with_max_connections;
     /// Most `ServerHandle` requests waiting for the loop; beyond it a request is refused
-    /// (returns false), so a thread that outpaces the loop cannot grow memory without bound.
+    /// ([`HandleError::QueueFull`](crate::HandleError::QueueFull)), so a thread that outpaces
+    /// the loop cannot grow memory without bound.
     max_handle_requests: usize = 65_536, with_max_handle_requests;
     /// Largest static file served from the www root (larger ones get `500`).
     max_static_file_bytes: u64 = 64 << 20, with_max_static_file_bytes;

@@ -95,7 +95,7 @@ pub use protocol::{
     Context, Fragment, HttpOnly, Message, Outcome, Protocol, ProtocolTable, Reason, SendError,
     Sent, TimerId,
 };
-pub use server::{Server, ServerHandle};
+pub use server::{HandleError, Server, ServerHandle};
 /// Close codes (RFC 6455 §7.4), as tungstenite names them.
 pub use tungstenite::protocol::frame::coding::CloseCode;
 /// Shared byte buffers used for message payloads.

@@ -34,7 +34,7 @@ mod protocol_timers;
 mod run;
 pub(crate) mod tokens;
 
-pub use handle::ServerHandle;
+pub use handle::{HandleError, ServerHandle};
 
 use crate::config::Config;
 use crate::conn::{Connection, ConnectionId, Env};
