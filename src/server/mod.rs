@@ -159,12 +159,17 @@ enum Service {
 }
 
 impl Server {
-    /// Listen on `addr` (port 0 picks a free port; see [`Server::local_addr`]).
+    /// Listen on `addr` (port 0 picks a free port; see [`Server::local_addr`]). Fails as
+    /// [`Server::from_listener`] does for an invalid config or protocol table.
     pub fn bind(addr: SocketAddr, config: Config, table: ProtocolTable) -> io::Result<Server> {
         Self::from_listener(TcpListener::bind(addr)?, config, table)
     }
 
     /// Use a listener the caller bound.
+    ///
+    /// Fails with `io::ErrorKind::InvalidInput` if [`Config::validate`] or
+    /// [`ProtocolTable::validate`] (a protocol name added twice) refuses its argument; the
+    /// message names the knob or the protocol.
     pub fn from_listener(
         listener: TcpListener,
         config: Config,
@@ -172,6 +177,7 @@ impl Server {
     ) -> io::Result<Server> {
         config
             .validate()
+            .and_then(|()| table.validate())
             .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config.max_handle_requests));
