@@ -99,7 +99,7 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
     bytes_flag!(
         "--max-incoming-buffered-bytes",
         max_incoming_buffered_bytes,
-        "partial incoming messages, all connections (1009 beyond)"
+        "all partial messages held (1009 beyond)"
     ),
     bytes_flag!(
         "--max-outgoing-bytes",
@@ -254,7 +254,7 @@ pub fn help() -> String {
          \x20                   default: any origin)\n\
          \x20 --status        serve /status (JSON) and /metrics (Prometheus)\n\
          \x20 -h, --help      this text\n\
-         \x20 -V, --version   the version\n\nLimits and timeouts (sizes take K/M/G, durations s/ms):\n",
+         \x20 -V, --version   the version\n\nLimits and timeouts (sizes take K/M/G; durations s/ms, at most 7 days):\n",
     );
     for limit in LIMIT_FLAGS {
         text += &format!(
