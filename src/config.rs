@@ -45,6 +45,15 @@ macro_rules! config {
         }
 
         impl Config {
+            /// Every field within its type's [`Bounded`] range, or why not.
+            fn check_bounds(&self) -> Result<(), String> {
+                $(
+                    Bounded::check_bound(&self.$field)
+                        .map_err(|bound| format!("{} must be {bound}", stringify!($field)))?;
+                )*
+                Ok(())
+            }
+
             $(
                 #[doc = concat!(
                     "Set [`", stringify!($field), "`](Config::", stringify!($field), ")."
@@ -140,6 +149,52 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// overflow.
 pub const MAX_SIZE: usize = isize::MAX as usize / 4;
 
+/// The range a field of this type must stay in; [`Config::validate`] checks it for every
+/// field of the `config!` list, so a new field cannot be left unbounded.
+trait Bounded {
+    /// `Err("at most ...")` past the bound.
+    fn check_bound(&self) -> Result<(), String>;
+}
+
+impl Bounded for usize {
+    fn check_bound(&self) -> Result<(), String> {
+        (*self as u64).check_bound()
+    }
+}
+
+impl Bounded for u64 {
+    fn check_bound(&self) -> Result<(), String> {
+        if *self <= MAX_SIZE as u64 {
+            Ok(())
+        } else {
+            Err(format!("at most {MAX_SIZE}"))
+        }
+    }
+}
+
+impl Bounded for Duration {
+    fn check_bound(&self) -> Result<(), String> {
+        if *self <= MAX_TIMEOUT {
+            Ok(())
+        } else {
+            Err(format!("at most {} days", MAX_TIMEOUT.as_secs() / 86_400))
+        }
+    }
+}
+
+/// Flags and lists of names: nothing to overflow.
+impl Bounded for bool {
+    fn check_bound(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl Bounded for Vec<String> {
+    fn check_bound(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 /// `[("field", value), ...]` for the listed fields of `config`, so checks can name the field.
 macro_rules! named {
     ($config:expr => $($field:ident),+ $(,)?) => {
@@ -167,29 +222,6 @@ impl Config {
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(format!("{name} must be greater than 0"));
         }
-        let sizes = named!(self =>
-            max_head_bytes,
-            max_headers,
-            max_message_bytes,
-            max_frame_bytes,
-            max_incoming_buffered_bytes,
-            max_outgoing_bytes,
-            outgoing_soft_limit,
-            read_buffer_bytes,
-            read_budget_bytes,
-            accept_budget,
-            max_connections,
-            max_handle_requests,
-            static_cache_bytes,
-        );
-        let too_large = sizes
-            .iter()
-            .map(|&(name, value)| (name, value as u64))
-            .chain(named!(self => max_static_file_bytes))
-            .find(|&(_, value)| value > MAX_SIZE as u64);
-        if let Some((name, _)) = too_large {
-            return Err(format!("{name} must be at most {MAX_SIZE}"));
-        }
         let timeouts = named!(self =>
             head_timeout,
             keepalive_timeout,
@@ -201,20 +233,7 @@ impl Config {
         if let Some((name, _)) = timeouts.iter().find(|(_, value)| value.is_zero()) {
             return Err(format!("{name} must be greater than 0"));
         }
-        let durations = named!(self =>
-            static_recheck_interval,
-            head_timeout,
-            keepalive_timeout,
-            ping_interval,
-            pong_timeout,
-            send_timeout,
-            close_timeout,
-            shutdown_timeout,
-        );
-        if let Some((name, _)) = durations.iter().find(|(_, value)| *value > MAX_TIMEOUT) {
-            let days = MAX_TIMEOUT.as_secs() / (24 * 60 * 60);
-            return Err(format!("{name} must be at most {days} days"));
-        }
+        self.check_bounds()?;
         if self.outgoing_soft_limit > self.max_outgoing_bytes {
             return Err("outgoing_soft_limit must not exceed max_outgoing_bytes".into());
         }
