@@ -279,11 +279,15 @@ impl Host {
             "count" => format!("connections {}", self.server.connection_count()),
             "broadcast" => {
                 let handle = self.server.handle();
-                for protocol in &self.protocols {
-                    handle.broadcast(protocol, rest);
+                let refused = self
+                    .protocols
+                    .iter()
+                    .find_map(|protocol| handle.broadcast(protocol, rest).err());
+                match refused {
+                    // Carried out by handle_timeouts at the end of this loop iteration.
+                    None => "ok".to_owned(),
+                    Some(err) => format!("error: {err}"),
                 }
-                // Carried out by handle_timeouts at the end of this loop iteration.
-                "ok".to_owned()
             }
             "quit" => {
                 self.server.begin_shutdown();

@@ -4,6 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
+use wsloop::config::{MAX_SIZE, MAX_TIMEOUT};
 use wsloop::Config;
 
 /// What the command line asked for.
@@ -36,6 +37,7 @@ macro_rules! bytes_flag {
             name: $name,
             help: $help,
             set: |config, value| {
+                // parse_bytes stays within MAX_SIZE, which fits every field.
                 config.$field = parse_bytes(value)?.try_into().map_err(|_| "too large")?;
                 Ok(())
             },
@@ -97,7 +99,7 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
     bytes_flag!(
         "--max-incoming-buffered-bytes",
         max_incoming_buffered_bytes,
-        "bytes held in partial messages over all connections (1009 beyond)"
+        "all partial messages held (1009 beyond)"
     ),
     bytes_flag!(
         "--max-outgoing-bytes",
@@ -252,7 +254,7 @@ pub fn help() -> String {
          \x20                   default: any origin)\n\
          \x20 --status        serve /status (JSON) and /metrics (Prometheus)\n\
          \x20 -h, --help      this text\n\
-         \x20 -V, --version   the version\n\nLimits and timeouts (sizes take K/M/G, durations s/ms):\n",
+         \x20 -V, --version   the version\n\nLimits and timeouts (sizes take K/M/G; durations s/ms, at most 7 days):\n",
     );
     for limit in LIMIT_FLAGS {
         text += &format!(
@@ -268,7 +270,8 @@ pub fn help() -> String {
     text
 }
 
-/// `16M`, `8K`, `1G` (powers of 1024) or a plain byte count.
+/// `16M`, `8K`, `1G` (powers of 1024) or a plain byte count, at most [`MAX_SIZE`] (checked,
+/// so `99999999999G` is an error rather than an overflow).
 fn parse_bytes(value: &str) -> Result<u64, String> {
     let (digits, shift) = match value.as_bytes().last() {
         Some(b'K' | b'k') => (&value[..value.len() - 1], 10),
@@ -281,7 +284,8 @@ fn parse_bytes(value: &str) -> Result<u64, String> {
         .map_err(|_| "expected a size like 8K or 16M")?;
     number
         .checked_mul(1 << shift)
-        .ok_or_else(|| "too large".to_owned())
+        .filter(|&bytes| bytes <= MAX_SIZE as u64)
+        .ok_or_else(|| format!("too large (at most {}G)", MAX_SIZE >> 30))
 }
 
 fn show_bytes(bytes: u64) -> String {
@@ -293,17 +297,31 @@ fn show_bytes(bytes: u64) -> String {
     }
 }
 
-/// `10s`, `500ms`, or plain (possibly fractional) seconds.
+/// `10s`, `500ms`, or plain (possibly fractional) seconds, at most [`MAX_TIMEOUT`]. Never
+/// panics: the bound is checked on the number first, then fractional seconds go through
+/// `try_from_secs_f64` (negative and NaN are errors).
 fn parse_duration(value: &str) -> Result<Duration, String> {
     let error = || "expected a duration like 10s or 500ms".to_owned();
+    let too_long = || {
+        let seconds = MAX_TIMEOUT.as_secs();
+        format!("at most {seconds}s ({} days)", seconds / 86_400)
+    };
     if let Some(ms) = value.strip_suffix("ms") {
-        return ms.parse().map(Duration::from_millis).map_err(|_| error());
+        let ms: u128 = ms.parse().map_err(|_| error())?;
+        return u64::try_from(ms)
+            .ok()
+            .map(Duration::from_millis)
+            .filter(|duration| *duration <= MAX_TIMEOUT)
+            .ok_or_else(too_long);
     }
     let seconds: f64 = value
         .strip_suffix('s')
         .unwrap_or(value)
         .parse()
         .map_err(|_| error())?;
+    if seconds > MAX_TIMEOUT.as_secs_f64() {
+        return Err(too_long());
+    }
     Duration::try_from_secs_f64(seconds).map_err(|_| error())
 }
 
@@ -337,6 +355,7 @@ mod tests {
             "--close-timeout=2",
             "--max-headers",
             "10",
+            "--max-incoming-buffered-bytes=1G",
         ])) else {
             panic!("expected serve");
         };
@@ -345,6 +364,7 @@ mod tests {
         assert_eq!(options.config.head_timeout, Duration::from_millis(500));
         assert_eq!(options.config.close_timeout, Duration::from_secs(2));
         assert_eq!(options.config.max_headers, 10);
+        assert_eq!(options.config.max_incoming_buffered_bytes, 1 << 30);
     }
 
     #[test]
@@ -406,6 +426,51 @@ mod tests {
             .unwrap_err()
             .contains("max_frame_bytes"));
         assert!(parse(args(&["--head-timeout", "soon"])).is_err());
+    }
+
+    #[test]
+    fn durations_are_bounded_and_never_panic() {
+        assert_eq!(parse_duration("604800s"), Ok(MAX_TIMEOUT));
+        assert_eq!(parse_duration("604800000ms"), Ok(MAX_TIMEOUT));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        let too_long = "at most 604800s (7 days)";
+        for value in [
+            "604801s",
+            "604800001ms",
+            "1e19s",
+            "1e300",
+            "inf",
+            "99999999999999999999ms",
+        ] {
+            assert_eq!(parse_duration(value).unwrap_err(), too_long, "{value}");
+        }
+        for value in ["NaN", "-1s", "-inf", "1.5ms", "7d", "", "s"] {
+            assert!(
+                parse_duration(value).unwrap_err().starts_with("expected"),
+                "{value}"
+            );
+        }
+        let err = parse(args(&["--ping-interval", "1e19s"])).unwrap_err();
+        assert_eq!(err, format!("--ping-interval 1e19s: {too_long}"));
+    }
+
+    #[test]
+    fn sizes_are_bounded_without_overflow() {
+        assert_eq!(parse_bytes("2147483647G"), Ok(2_147_483_647 << 30));
+        for value in ["99999999999G", "2147483648G", "18446744073709551615"] {
+            assert_eq!(
+                parse_bytes(value).unwrap_err(),
+                "too large (at most 2147483647G)",
+                "{value}"
+            );
+        }
+        assert!(parse_bytes("99999999999999999999").is_err());
+        let err = parse(args(&["--max-message-bytes", "99999999999G"])).unwrap_err();
+        assert!(err.starts_with("--max-message-bytes 99999999999G: too large"));
+        // Counts are bounded by Config::validate.
+        assert!(parse(args(&["--max-connections", "18446744073709551615"]))
+            .unwrap_err()
+            .contains("max_connections must be at most"));
     }
 
     #[test]

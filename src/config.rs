@@ -4,150 +4,236 @@
 
 use std::time::Duration;
 
-/// Limits and timeouts for one [`Server`](crate::Server).
-///
-/// Build it with [`Config::default`] and change what you need:
-///
-/// ```
-/// let config = wsloop::Config {
-///     max_message_bytes: 1 << 20,
-///     ..wsloop::Config::default()
-/// };
-/// assert_eq!(config.max_head_bytes, 8 * 1024);
-/// ```
-#[derive(Debug, Clone)]
-pub struct Config {
+/// Declares [`Config`] from one list: each field with its doc, type, default and setter, so
+/// a new limit is one entry (and, being `#[non_exhaustive]`, not a breaking change).
+macro_rules! config {
+    ($(
+        $(#[doc = $doc:literal])*
+        $field:ident: $ty:ty = $default:expr, $setter:ident;
+    )*) => {
+        /// Limits and timeouts for one [`Server`](crate::Server).
+        ///
+        /// Start from [`Config::default`] and change what you need with the `with_*` setters
+        /// (one per field); the fields are public for reading:
+        ///
+        /// ```
+        /// use std::time::Duration;
+        ///
+        /// let config = wsloop::Config::default()
+        ///     .with_max_message_bytes(1 << 20)
+        ///     .with_head_timeout(Duration::from_secs(2));
+        /// assert_eq!(config.max_message_bytes, 1 << 20);
+        /// assert_eq!(config.max_head_bytes, 8 * 1024);
+        /// ```
+        ///
+        /// [`Config::validate`] (run by `Server::bind`) checks the values.
+        #[derive(Debug, Clone)]
+        #[non_exhaustive]
+        pub struct Config {
+            $(
+                $(#[doc = $doc])*
+                pub $field: $ty,
+            )*
+        }
+
+        impl Default for Config {
+            fn default() -> Self {
+                Config {
+                    $($field: $default,)*
+                }
+            }
+        }
+
+        impl Config {
+            /// Every field within its type's [`Bounded`] range, or why not.
+            fn check_bounds(&self) -> Result<(), String> {
+                $(
+                    Bounded::check_bound(&self.$field)
+                        .map_err(|bound| format!("{} must be {bound}", stringify!($field)))?;
+                )*
+                Ok(())
+            }
+
+            $(
+                #[doc = concat!(
+                    "Set [`", stringify!($field), "`](Config::", stringify!($field), ")."
+                )]
+                #[must_use]
+                pub fn $setter(mut self, value: $ty) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+config! {
     /// Largest HTTP request head (request line + headers). Longer heads get `431`.
-    pub max_head_bytes: usize,
+    max_head_bytes: usize = 8 * 1024, with_max_head_bytes;
     /// Most header lines in one request head. More get `431`.
-    pub max_headers: usize,
+    max_headers: usize = 64, with_max_headers;
     /// Largest WebSocket message, after reassembling fragments. Larger ones close with `1009`
     /// before they are buffered whole.
-    pub max_message_bytes: usize,
+    max_message_bytes: usize = 16 << 20, with_max_message_bytes;
     /// Largest single WebSocket frame payload. Larger frames close with `1009`, refused from
     /// the frame header, before any payload is buffered.
-    pub max_frame_bytes: usize,
+    max_frame_bytes: usize = 16 << 20, with_max_frame_bytes;
     /// Server-wide cap on bytes held in partially received WebSocket messages and frames,
     /// summed over all connections. A connection that needs more closes with `1009`, so many
     /// clients each sending most of a large message cannot exhaust memory.
-    pub max_incoming_buffered_bytes: usize,
+    max_incoming_buffered_bytes: usize = 256 << 20, with_max_incoming_buffered_bytes;
     /// Hard cap on a connection's outgoing queue. A send that would pass it fails with
     /// [`SendError::QueueFull`](crate::SendError::QueueFull) and the connection is closed with
     /// `1008`, so a client that never reads costs bounded memory.
-    pub max_outgoing_bytes: usize,
+    max_outgoing_bytes: usize = (16 << 20) + (1 << 20), with_max_outgoing_bytes;
     /// Soft limit on the outgoing queue: above it, `ServerWriteable` is held back and HTTP
     /// pipelining pauses until the peer reads.
-    pub outgoing_soft_limit: usize,
+    outgoing_soft_limit: usize = 256 * 1024, with_outgoing_soft_limit;
     /// The server's one socket read buffer: the most bytes taken from a socket per read call.
     /// Connections hold only the bytes of an incomplete frame or head; idle ones hold none.
-    pub read_buffer_bytes: usize,
+    read_buffer_bytes: usize = 64 * 1024, with_read_buffer_bytes;
     /// Most bytes read from one connection in one service pass, so one busy client cannot
     /// starve the rest; a connection with more to read is revisited on the next tick.
-    pub read_budget_bytes: usize,
+    read_budget_bytes: usize = 256 * 1024, with_read_budget_bytes;
     /// Most connections accepted in one pass over the listening socket.
-    pub accept_budget: usize,
+    accept_budget: usize = 64, with_accept_budget;
     /// Most simultaneous connections. Beyond it, new connections are accepted and closed at once.
-    pub max_connections: usize,
+    max_connections: usize = 10_000, with_max_connections;
     /// Most `ServerHandle` requests waiting for the loop; beyond it a request is refused
-    /// (returns false), so a thread that outpaces the loop cannot grow memory without bound.
-    pub max_handle_requests: usize,
+    /// ([`HandleError::QueueFull`](crate::HandleError::QueueFull)), so a thread that outpaces
+    /// the loop cannot grow memory without bound.
+    max_handle_requests: usize = 65_536, with_max_handle_requests;
     /// Largest static file served from the www root (larger ones get `500`).
-    pub max_static_file_bytes: u64,
+    max_static_file_bytes: u64 = 64 << 20, with_max_static_file_bytes;
     /// Static file content kept in memory (files larger than this are read on each request).
-    pub static_cache_bytes: usize,
+    static_cache_bytes: usize = 16 << 20, with_static_cache_bytes;
     /// How often a cached static file is compared with the disk (one `stat`).
-    pub static_recheck_interval: Duration,
+    static_recheck_interval: Duration = Duration::from_secs(1), with_static_recheck_interval;
     /// Time allowed from connect (or from the end of the previous response) to a complete
     /// request head; then the connection is closed (with `408` if some bytes arrived).
-    pub head_timeout: Duration,
+    head_timeout: Duration = Duration::from_secs(10), with_head_timeout;
     /// How long an idle keep-alive HTTP connection waits for its next request.
-    pub keepalive_timeout: Duration,
+    keepalive_timeout: Duration = Duration::from_secs(15), with_keepalive_timeout;
     /// Dead-peer detection (libwebsockets' "validity"): after this long without hearing from
     /// an open WebSocket, send it a ping.
-    pub ping_interval: Duration,
+    ping_interval: Duration = Duration::from_secs(30), with_ping_interval;
     /// After that ping, how long to wait for any traffic (the pong or anything else) before
     /// dropping the connection.
-    pub pong_timeout: Duration,
+    pong_timeout: Duration = Duration::from_secs(10), with_pong_timeout;
     /// How long an HTTP response may make no progress (the client stopped reading) before the
     /// connection is dropped.
-    pub send_timeout: Duration,
+    send_timeout: Duration = Duration::from_secs(30), with_send_timeout;
     /// How long to wait for the peer's reply to our close frame before dropping the connection.
-    pub close_timeout: Duration,
+    close_timeout: Duration = Duration::from_secs(5), with_close_timeout;
     /// After SIGTERM/SIGINT: how long to let closes and queued output drain before exiting.
-    pub shutdown_timeout: Duration,
+    shutdown_timeout: Duration = Duration::from_secs(5), with_shutdown_timeout;
     /// If not empty, WebSocket upgrades must carry one of these `Origin` values exactly
     /// (e.g. `https://example.com`); others get `403`. Empty allows any origin.
-    pub allowed_origins: Vec<String>,
+    allowed_origins: Vec<String> = Vec::new(), with_allowed_origins;
     /// Serve `/status` (JSON) and `/metrics` (Prometheus text) with connection counts,
     /// messages and bytes, closes by code and uptime. Off by default: they tell anyone who
     /// asks how busy the server is.
-    pub status_endpoints: bool,
+    status_endpoints: bool = false, with_status_endpoints;
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            max_head_bytes: 8 * 1024,
-            max_headers: 64,
-            max_message_bytes: 16 << 20,
-            max_frame_bytes: 16 << 20,
-            max_incoming_buffered_bytes: 256 << 20,
-            max_outgoing_bytes: (16 << 20) + (1 << 20),
-            outgoing_soft_limit: 256 * 1024,
-            read_buffer_bytes: 64 * 1024,
-            read_budget_bytes: 256 * 1024,
-            accept_budget: 64,
-            max_connections: 10_000,
-            max_handle_requests: 65_536,
-            max_static_file_bytes: 64 << 20,
-            static_cache_bytes: 16 << 20,
-            static_recheck_interval: Duration::from_secs(1),
-            head_timeout: Duration::from_secs(10),
-            keepalive_timeout: Duration::from_secs(15),
-            ping_interval: Duration::from_secs(30),
-            pong_timeout: Duration::from_secs(10),
-            send_timeout: Duration::from_secs(30),
-            close_timeout: Duration::from_secs(5),
-            shutdown_timeout: Duration::from_secs(5),
-            allowed_origins: Vec::new(),
-            status_endpoints: false,
+/// The longest any `Duration` in a [`Config`] may be. The loop keeps connection deadlines as
+/// wrapping `u32` millisecond ticks, whose comparisons hold for spans under ~24.8 days, and
+/// some deadlines are `Instant + timeout`, which panics on overflow: timeouts stay well under
+/// that.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// The largest any size or count in a [`Config`] may be: a quarter of the most Rust can
+/// allocate (`isize::MAX`), so the sums the loop computes (a message's bytes so far plus its
+/// next frame, a frame header plus its payload, a token base plus `max_connections`) cannot
+/// overflow.
+pub const MAX_SIZE: usize = isize::MAX as usize / 4;
+
+/// The range a field of this type must stay in; [`Config::validate`] checks it for every
+/// field of the `config!` list, so a new field cannot be left unbounded.
+trait Bounded {
+    /// `Err("at most ...")` past the bound.
+    fn check_bound(&self) -> Result<(), String>;
+}
+
+impl Bounded for usize {
+    fn check_bound(&self) -> Result<(), String> {
+        (*self as u64).check_bound()
+    }
+}
+
+impl Bounded for u64 {
+    fn check_bound(&self) -> Result<(), String> {
+        if *self <= MAX_SIZE as u64 {
+            Ok(())
+        } else {
+            Err(format!("at most {MAX_SIZE}"))
         }
     }
 }
 
+impl Bounded for Duration {
+    fn check_bound(&self) -> Result<(), String> {
+        if *self <= MAX_TIMEOUT {
+            Ok(())
+        } else {
+            Err(format!("at most {} days", MAX_TIMEOUT.as_secs() / 86_400))
+        }
+    }
+}
+
+/// Flags and lists of names: nothing to overflow.
+impl Bounded for bool {
+    fn check_bound(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl Bounded for Vec<String> {
+    fn check_bound(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// `[("field", value), ...]` for the listed fields of `config`, so checks can name the field.
+macro_rules! named {
+    ($config:expr => $($field:ident),+ $(,)?) => {
+        [$((stringify!($field), $config.$field)),+]
+    };
+}
+
 impl Config {
-    /// Check that the limits are consistent; the message names the offending knob.
+    /// Check that the limits are consistent and in range (sizes and counts at most
+    /// [`MAX_SIZE`], durations at most [`MAX_TIMEOUT`]); the message names the offending knob.
     pub fn validate(&self) -> Result<(), String> {
-        let positive = [
-            ("max_head_bytes", self.max_head_bytes),
-            ("max_headers", self.max_headers),
-            ("max_message_bytes", self.max_message_bytes),
-            ("max_frame_bytes", self.max_frame_bytes),
-            (
-                "max_incoming_buffered_bytes",
-                self.max_incoming_buffered_bytes,
-            ),
-            ("max_outgoing_bytes", self.max_outgoing_bytes),
-            ("read_buffer_bytes", self.read_buffer_bytes),
-            ("read_budget_bytes", self.read_budget_bytes),
-            ("accept_budget", self.accept_budget),
-            ("max_connections", self.max_connections),
-            ("max_handle_requests", self.max_handle_requests),
-        ];
+        let positive = named!(self =>
+            max_head_bytes,
+            max_headers,
+            max_message_bytes,
+            max_frame_bytes,
+            max_incoming_buffered_bytes,
+            max_outgoing_bytes,
+            read_buffer_bytes,
+            read_budget_bytes,
+            accept_budget,
+            max_connections,
+            max_handle_requests,
+        );
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(format!("{name} must be greater than 0"));
         }
-        let timeouts = [
-            ("head_timeout", self.head_timeout),
-            ("keepalive_timeout", self.keepalive_timeout),
-            ("ping_interval", self.ping_interval),
-            ("pong_timeout", self.pong_timeout),
-            ("send_timeout", self.send_timeout),
-            ("close_timeout", self.close_timeout),
-        ];
+        let timeouts = named!(self =>
+            head_timeout,
+            keepalive_timeout,
+            ping_interval,
+            pong_timeout,
+            send_timeout,
+            close_timeout,
+        );
         if let Some((name, _)) = timeouts.iter().find(|(_, value)| value.is_zero()) {
             return Err(format!("{name} must be greater than 0"));
         }
+        self.check_bounds()?;
         if self.outgoing_soft_limit > self.max_outgoing_bytes {
             return Err("outgoing_soft_limit must not exceed max_outgoing_bytes".into());
         }
@@ -166,10 +252,7 @@ mod tests {
 
     #[test]
     fn zero_limits_are_named() {
-        let config = Config {
-            max_frame_bytes: 0,
-            ..Config::default()
-        };
+        let config = Config::default().with_max_frame_bytes(0);
         assert_eq!(
             config.validate(),
             Err("max_frame_bytes must be greater than 0".into())
@@ -177,12 +260,85 @@ mod tests {
     }
 
     #[test]
+    fn the_incoming_buffer_cap_defaults_to_256_mib_and_must_be_positive() {
+        assert_eq!(Config::default().max_incoming_buffered_bytes, 256 << 20);
+        let config = Config::default().with_max_incoming_buffered_bytes(0);
+        assert_eq!(
+            config.validate(),
+            Err("max_incoming_buffered_bytes must be greater than 0".into())
+        );
+    }
+
+    #[test]
+    fn durations_past_seven_days_are_refused() {
+        let week = MAX_TIMEOUT;
+        assert_eq!(week, Duration::from_secs(604_800));
+        assert_eq!(
+            Config::default().with_ping_interval(week).validate(),
+            Ok(())
+        );
+        let longer = week + Duration::from_nanos(1);
+        assert_eq!(
+            Config::default().with_ping_interval(longer).validate(),
+            Err("ping_interval must be at most 7 days".into())
+        );
+        // Also the ones that may be zero, and the largest Duration there is.
+        assert_eq!(
+            Config::default()
+                .with_static_recheck_interval(Duration::MAX)
+                .validate(),
+            Err("static_recheck_interval must be at most 7 days".into())
+        );
+        assert!(Config::default()
+            .with_shutdown_timeout(longer)
+            .validate()
+            .unwrap_err()
+            .starts_with("shutdown_timeout"));
+        // Zero is still refused where it was, and still allowed where it was.
+        assert!(Config::default()
+            .with_pong_timeout(Duration::ZERO)
+            .validate()
+            .is_err());
+        assert_eq!(
+            Config::default()
+                .with_shutdown_timeout(Duration::ZERO)
+                .validate(),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn sizes_past_max_size_are_refused() {
+        assert_eq!(
+            Config::default()
+                .with_max_message_bytes(MAX_SIZE)
+                .with_max_frame_bytes(MAX_SIZE)
+                .validate(),
+            Ok(())
+        );
+        assert_eq!(
+            Config::default()
+                .with_max_connections(usize::MAX)
+                .validate(),
+            Err(format!("max_connections must be at most {MAX_SIZE}"))
+        );
+        assert!(Config::default()
+            .with_static_cache_bytes(MAX_SIZE + 1)
+            .validate()
+            .unwrap_err()
+            .starts_with("static_cache_bytes"));
+        assert!(Config::default()
+            .with_max_static_file_bytes(u64::MAX)
+            .validate()
+            .unwrap_err()
+            .starts_with("max_static_file_bytes"));
+    }
+
+    #[test]
     fn soft_limit_above_hard_limit_is_refused() {
-        let config = Config {
-            outgoing_soft_limit: 10,
-            max_outgoing_bytes: 5,
-            ..Config::default()
-        };
+        let config = Config::default()
+            .with_outgoing_soft_limit(10)
+            .with_max_outgoing_bytes(5);
         assert!(config.validate().is_err());
     }
 }

@@ -72,7 +72,9 @@
 //! phases), `net` (the only code that touches sockets), [`http`] (pure HTTP functions),
 //! [`protocol`] (the user's API), [`demo`] (the binary's protocols), [`config`] (every limit).
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![warn(missing_debug_implementations)]
 
 pub mod config;
 mod conn;
@@ -98,7 +100,7 @@ pub use protocol::{
     Context, Fragment, HttpOnly, Message, Outcome, Protocol, ProtocolTable, Reason, SendError,
     Sent, TimerId,
 };
-pub use server::{Server, ServerHandle};
+pub use server::{HandleError, Server, ServerHandle};
 /// Close codes (RFC 6455 §7.4), as tungstenite names them.
 pub use tungstenite::protocol::frame::coding::CloseCode;
 /// Shared byte buffers used for message payloads.

@@ -1,6 +1,8 @@
 //! The `wsloop` binary: parse flags, set up logging, serve the demo protocols and `--www`
 //! until SIGINT/SIGTERM.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use std::io::Write;

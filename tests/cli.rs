@@ -1,6 +1,6 @@
 //! The binary's command line: `--help`, `--version`, a usage error (exit 2, one `wsloop:` line
-//! on stderr), and startup failures (missing www dir, port in use: exit 1 with a clear message,
-//! never a panic).
+//! on stderr; also for a duration past 7 days or a size that overflows), and startup failures
+//! (missing www dir, port in use: exit 1 with a clear message, never a panic).
 
 mod support;
 
@@ -99,6 +99,26 @@ fn bad_flag_values_are_usage_errors() {
         let f = wsloop(args);
         assert_eq!(code(&f), Some(2), "{args:?}: {}", f.transcript());
         one_error_line(&f);
+    }
+}
+
+#[test]
+fn out_of_range_durations_and_sizes_are_usage_errors_naming_the_flag() {
+    for args in [
+        &["--ping-interval", "1e19s"][..],
+        &["--ping-interval", "1e400"],
+        &["--head-timeout=604801s"],
+        &["--shutdown-timeout", "99999999999999999999ms"],
+        &["--static-recheck-interval", "NaN"],
+        &["--max-message-bytes", "99999999999G"],
+        &["--max-incoming-buffered-bytes", "18446744073709551615"],
+    ] {
+        let f = wsloop(args);
+        assert_eq!(code(&f), Some(2), "{args:?}: {}", f.transcript());
+        let line = one_error_line(&f);
+        let flag = args[0].split('=').next().unwrap();
+        assert!(line.contains(flag), "{args:?}: {line}");
+        assert!(!f.stdout.contains("listening on"), "{}", f.transcript());
     }
 }
 

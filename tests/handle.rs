@@ -1,7 +1,7 @@
 //! `ServerHandle` from another thread: `send` reaches one connection, `broadcast` every
 //! connection of a protocol (and no other), `shutdown` closes every WebSocket with 1001 and
-//! ends the loop; afterwards the handle reports the server gone. In-process: the embedding
-//! loop runs in a thread with its `Waker`, the handle is used from the test thread.
+//! ends the loop; afterwards every call fails with `HandleError::Stopped`. In-process: the
+//! embedding loop runs in a thread with its `Waker`, the handle is used from the test thread.
 
 mod support;
 
@@ -13,7 +13,9 @@ use support::inproc::InProcess;
 use support::ws::{next_data, try_connect, Client};
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::Message;
-use wsloop::{Config, ConnectionId, Context, Outcome, Protocol, ProtocolTable, Reason};
+use wsloop::{
+    Config, ConnectionId, Context, HandleError, Outcome, Protocol, ProtocolTable, Reason,
+};
 
 /// Tells the test each new connection's id; otherwise silent.
 struct Announce {
@@ -80,9 +82,9 @@ fn send_broadcast_and_shutdown_from_another_thread() {
     // From yet another thread, to be sure the handle travels (Send + Clone).
     let handle = server.handle.clone();
     thread::spawn(move || {
-        assert!(handle.send(id2.1, "just you"));
-        assert!(handle.broadcast("red", "all red"));
-        assert!(handle.broadcast("blue", vec![1u8, 2, 3]));
+        assert_eq!(handle.send(id2.1, "just you"), Ok(()));
+        assert_eq!(handle.broadcast("red", "all red"), Ok(()));
+        assert_eq!(handle.broadcast("blue", vec![1u8, 2, 3]), Ok(()));
     })
     .join()
     .unwrap();
@@ -93,19 +95,25 @@ fn send_broadcast_and_shutdown_from_another_thread() {
     assert_eq!(next_data(&mut red1), Message::text("all red"));
     assert_eq!(next_data(&mut blue), Message::binary(vec![1u8, 2, 3]));
     // red1 got nothing else, blue nothing of red's: the next message is a fresh one.
-    assert!(server.handle.send(id1.1, "second"));
+    assert_eq!(server.handle.send(id1.1, "second"), Ok(()));
     assert_eq!(next_data(&mut red1), Message::text("second"));
-    assert!(server.handle.broadcast("blue", "blue again"));
+    assert_eq!(server.handle.broadcast("blue", "blue again"), Ok(()));
     assert_eq!(next_data(&mut blue), Message::text("blue again"));
     // Unknown protocols and ids are ignored, not errors.
-    assert!(server.handle.broadcast("green", "nobody"));
+    assert_eq!(server.handle.broadcast("green", "nobody"), Ok(()));
 
-    assert!(server.handle.shutdown());
+    assert_eq!(server.handle.shutdown(), Ok(()));
     assert_eq!(close_code(red1), Some(CloseCode::Away));
     assert_eq!(close_code(red2), Some(CloseCode::Away));
     assert_eq!(close_code(blue), Some(CloseCode::Away));
     server.wait_finished();
     // The server is gone (dropped with its thread): the handle says so.
-    assert!(!server.handle.send(id1.1, "too late"));
-    assert!(!server.handle.broadcast("red", "too late"));
+    assert_eq!(
+        server.handle.send(id1.1, "too late"),
+        Err(HandleError::Stopped)
+    );
+    assert_eq!(
+        server.handle.broadcast("red", "too late"),
+        Err(HandleError::Stopped)
+    );
 }

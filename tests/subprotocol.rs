@@ -1,7 +1,8 @@
 //! Subprotocol negotiation (RFC 6455 §4.2.2): the first offered protocol the server knows is
 //! echoed in `Sec-WebSocket-Protocol` and decides the behaviour; no offer means the default
 //! (`dumb-increment-protocol`) and no header; an offer that matches nothing is refused with 400
-//! whose body names the supported protocols.
+//! whose body names the supported protocols. A table with a protocol name twice never serves:
+//! `Server::bind` and `Server::from_listener` refuse it.
 
 mod support;
 
@@ -11,6 +12,8 @@ use support::http::HttpConn;
 use support::ws::{self, response_protocol, round_trip, RawWs};
 use support::ServerProcess;
 use tungstenite::Message;
+use wsloop::demo::{Echo, Reverse};
+use wsloop::{Config, ProtocolTable, Server};
 
 #[test]
 fn offer_dumb_increment_protocol_is_echoed_and_reverses() {
@@ -122,4 +125,26 @@ fn unknown_offer_is_400_naming_supported_protocols() {
         Err(other) => panic!("expected an HTTP 400, got {other}"),
         Ok(_) => panic!("an unknown protocol was accepted"),
     }
+}
+
+#[test]
+fn a_protocol_name_twice_is_refused_at_bind() {
+    let twice = || {
+        ProtocolTable::new()
+            .with_protocol(Echo)
+            .with_protocol(Reverse::default())
+            .with_protocol(Echo)
+    };
+    let addr = "127.0.0.1:0".parse().unwrap();
+    let err = Server::bind(addr, Config::default(), twice()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert_eq!(
+        err.to_string(),
+        r#"protocol "echo" is in the table more than once"#
+    );
+
+    let listener = mio::net::TcpListener::bind(addr).unwrap();
+    let err = Server::from_listener(listener, Config::default(), twice()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains(r#""echo""#), "{err}");
 }

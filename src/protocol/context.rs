@@ -18,6 +18,19 @@ pub struct Context<'a> {
     now: Instant,
 }
 
+/// The connection (id, peer, queued bytes), the protocol's place in the table and the tick.
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("connection_id", &self.connection_id())
+            .field("peer_addr", &self.peer_addr())
+            .field("queued_bytes", &self.queued_bytes())
+            .field("protocol", &self.protocol)
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a> Context<'a> {
     pub(crate) fn for_connection(
         link: ConnectionLink<'a>,
@@ -158,14 +171,17 @@ impl<'a> Context<'a> {
     }
 
     /// Deliver `Reason::ProtocolTimer` to this protocol after `delay`, then every `every` if
-    /// given, until [`cancel_protocol_timer`](Context::cancel_protocol_timer).
+    /// given, until [`cancel_protocol_timer`](Context::cancel_protocol_timer). Delays and
+    /// periods past [`MAX_TIMEOUT`](crate::config::MAX_TIMEOUT) are shortened to it.
     pub fn set_protocol_timer(&mut self, delay: Duration, every: Option<Duration>) -> TimerId {
         let id = self.loop_requests.new_timer_id();
         self.loop_requests.timer_changes.push(TimerChange::Start {
             id,
             protocol: self.protocol,
-            due: self.now + delay,
-            every: every.filter(|period| !period.is_zero()),
+            due: self.now + delay.min(crate::config::MAX_TIMEOUT),
+            every: every
+                .filter(|period| !period.is_zero())
+                .map(|period| period.min(crate::config::MAX_TIMEOUT)),
         });
         id
     }
@@ -190,5 +206,24 @@ impl<'a> Context<'a> {
         if !self.loop_requests.writeable_all.contains(&self.protocol) {
             self.loop_requests.writeable_all.push(self.protocol);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_without_a_connection() {
+        let mut requests = LoopRequests::default();
+        let now = Instant::now();
+        let cx = Context::for_protocol(1, &mut requests, now);
+        assert_eq!(
+            format!("{cx:?}"),
+            format!(
+                "Context {{ connection_id: None, peer_addr: None, queued_bytes: 0, protocol: 1, \
+                 now: {now:?}, .. }}"
+            )
+        );
     }
 }

@@ -24,9 +24,32 @@ pub(crate) type ProtocolIndex = usize;
 ///     .with_protocol(Echo);
 /// assert_eq!(table.websocket_names(), ["dumb-increment-protocol", "echo"]);
 /// ```
+///
+/// Names must be unique. The builder stays chainable: a name added twice is not added again
+/// but remembered, and [`ProtocolTable::validate`] (which [`Server::bind`](crate::Server::bind)
+/// and [`Server::from_listener`](crate::Server::from_listener) run) reports it, so such a
+/// table never serves.
 pub struct ProtocolTable {
     entries: Vec<Box<dyn ErasedProtocol>>,
     default_websocket: Option<ProtocolIndex>,
+    /// Names given to `with_protocol` while already in the table, each once, in order.
+    duplicates: Vec<String>,
+}
+
+/// The protocols by name (they are trait objects): the HTTP entry, the WebSocket ones in
+/// table order, and the default.
+impl std::fmt::Debug for ProtocolTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProtocolTable")
+            .field("http", &self.name(0))
+            .field("websocket", &self.websocket_names())
+            .field(
+                "default",
+                &self.default_websocket().map(|index| self.name(index)),
+            )
+            .field("duplicates", &self.duplicates)
+            .finish()
+    }
 }
 
 impl Default for ProtocolTable {
@@ -47,18 +70,48 @@ impl ProtocolTable {
         ProtocolTable {
             entries: vec![Box::new(http)],
             default_websocket: None,
+            duplicates: Vec::new(),
         }
     }
 
-    /// Add a WebSocket subprotocol. A name already in the table is ignored, with an error logged.
+    /// Add a WebSocket subprotocol. A name already in the table makes the table invalid (see
+    /// [`ProtocolTable::validate`]): a server refuses to start with it.
     pub fn with_protocol(mut self, protocol: impl Protocol) -> Self {
-        let name = protocol.name().to_owned();
-        if self.find(&name).is_some() {
-            error!("protocol {name:?} is already in the table; the second one is ignored");
-            return self;
+        let name = protocol.name();
+        if self.find(name).is_some() {
+            if !self.duplicates.iter().any(|duplicate| duplicate == name) {
+                self.duplicates.push(name.to_owned());
+            }
+        } else {
+            self.entries.push(Box::new(protocol));
         }
-        self.entries.push(Box::new(protocol));
         self
+    }
+
+    /// `Err` naming every protocol added twice, else `Ok`. [`Server::bind`](crate::Server::bind)
+    /// and [`Server::from_listener`](crate::Server::from_listener) fail with this message (as
+    /// `io::ErrorKind::InvalidInput`); call it to check a table earlier.
+    ///
+    /// ```
+    /// use wsloop::demo::Echo;
+    /// use wsloop::ProtocolTable;
+    ///
+    /// let table = ProtocolTable::new().with_protocol(Echo).with_protocol(Echo);
+    /// assert_eq!(
+    ///     table.validate(),
+    ///     Err(r#"protocol "echo" is in the table more than once"#.to_owned())
+    /// );
+    /// ```
+    pub fn validate(&self) -> Result<(), String> {
+        let names: Vec<String> = self.duplicates.iter().map(|n| format!("{n:?}")).collect();
+        match names.as_slice() {
+            [] => Ok(()),
+            [name] => Err(format!("protocol {name} is in the table more than once")),
+            names => Err(format!(
+                "protocols {} are in the table more than once",
+                names.join(", ")
+            )),
+        }
     }
 
     /// Make `name` the protocol for requests that offer no subprotocol.
@@ -213,5 +266,44 @@ impl Protocol for HttpOnly {
 
     fn callback(&mut self, _cx: &mut Context<'_>, _reason: Reason<'_, ()>) -> Outcome {
         Outcome::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{Echo, Reverse};
+
+    #[test]
+    fn debug_names_the_protocols_and_the_default() {
+        let table = ProtocolTable::new()
+            .with_protocol(Reverse::default())
+            .with_protocol(Echo)
+            .with_default("echo");
+        assert_eq!(
+            format!("{table:?}"),
+            "ProtocolTable { http: \"http-only\", \
+             websocket: [\"dumb-increment-protocol\", \"echo\"], default: Some(\"echo\"), \
+             duplicates: [] }"
+        );
+    }
+
+    #[test]
+    fn a_name_added_twice_is_kept_once_and_reported() {
+        let table = ProtocolTable::new()
+            .with_protocol(Echo)
+            .with_protocol(Reverse::default())
+            .with_protocol(Echo)
+            .with_protocol(Reverse::default())
+            .with_protocol(Echo);
+        assert_eq!(table.websocket_names(), ["echo", "dumb-increment-protocol"]);
+        assert_eq!(
+            table.validate(),
+            Err(
+                "protocols \"echo\", \"dumb-increment-protocol\" are in the table more than once"
+                    .to_owned()
+            )
+        );
+        assert_eq!(ProtocolTable::new().with_protocol(Echo).validate(), Ok(()));
     }
 }

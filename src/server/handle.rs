@@ -5,6 +5,7 @@
 use crate::connection_id::ConnectionId;
 use crate::protocol::Message;
 use mio::Waker;
+use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -49,8 +50,33 @@ impl Shared {
     }
 }
 
-/// Asks a server, from any thread, to act. Cheap to clone; every call returns `false` once the
-/// server is gone, or while `max_handle_requests` requests already wait for the loop.
+/// Why a [`ServerHandle`] request was refused (nothing was queued).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandleError {
+    /// `max_handle_requests` requests already wait for the loop: it is falling behind. The
+    /// request may succeed once the loop has picked those up.
+    QueueFull,
+    /// The server is gone (dropped); no request will be carried out again.
+    Stopped,
+}
+
+impl fmt::Display for HandleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HandleError::QueueFull => {
+                "the server's request queue is full (max_handle_requests requests wait)"
+            }
+            HandleError::Stopped => "the server has stopped",
+        })
+    }
+}
+
+impl std::error::Error for HandleError {}
+
+/// Asks a server, from any thread, to act. Cheap to clone; every call fails with
+/// [`HandleError::Stopped`] once the server is gone, and with [`HandleError::QueueFull`] while
+/// `max_handle_requests` requests already wait for the loop. `Ok` means queued, not done.
 ///
 /// The loop picks requests up on its next tick: the handle wakes it through the `Waker` given
 /// to [`Server::set_waker`](crate::Server::set_waker) (or `Server::run`'s own).
@@ -65,23 +91,27 @@ impl ServerHandle {
     }
 
     /// Send `message` to one connection (ignored if it is not an open WebSocket by then).
-    pub fn send(&self, to: ConnectionId, message: impl Into<Message>) -> bool {
+    pub fn send(&self, to: ConnectionId, message: impl Into<Message>) -> Result<(), HandleError> {
         self.push(Command::Send(to, message.into()))
     }
 
     /// Send `message` to every open connection of `protocol`.
-    pub fn broadcast(&self, protocol: &str, message: impl Into<Message>) -> bool {
+    pub fn broadcast(
+        &self,
+        protocol: &str,
+        message: impl Into<Message>,
+    ) -> Result<(), HandleError> {
         self.push(Command::Broadcast(protocol.to_owned(), message.into()))
     }
 
     /// Begin a graceful shutdown, as SIGTERM does.
-    pub fn shutdown(&self) -> bool {
+    pub fn shutdown(&self) -> Result<(), HandleError> {
         self.push(Command::Shutdown)
     }
 
-    fn push(&self, command: Command) -> bool {
+    fn push(&self, command: Command) -> Result<(), HandleError> {
         if self.shared.stopped.load(Ordering::Acquire) {
-            return false;
+            return Err(HandleError::Stopped);
         }
         {
             let mut commands = self
@@ -90,7 +120,7 @@ impl ServerHandle {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             if commands.len() >= self.shared.capacity {
-                return false;
+                return Err(HandleError::QueueFull);
             }
             commands.push(command);
         }
@@ -104,7 +134,7 @@ impl ServerHandle {
             // A failed wake only delays the command to the loop's next tick.
             let _ = waker.wake();
         }
-        true
+        Ok(())
     }
 }
 
@@ -117,15 +147,27 @@ mod tests {
         let shared = Arc::new(Shared::new(2));
         let handle = ServerHandle::new(shared.clone());
         let id = ConnectionId::new(1, 0);
-        assert!(handle.send(id, "a"));
-        assert!(handle.broadcast("echo", "b"));
-        assert!(
-            !handle.shutdown(),
+        assert_eq!(handle.send(id, "a"), Ok(()));
+        assert_eq!(handle.broadcast("echo", "b"), Ok(()));
+        assert_eq!(
+            handle.shutdown(),
+            Err(HandleError::QueueFull),
             "the third request is over max_handle_requests"
         );
         assert_eq!(shared.take_commands().len(), 2);
-        assert!(handle.shutdown(), "room again once the loop took them");
+        assert_eq!(
+            handle.shutdown(),
+            Ok(()),
+            "room again once the loop took them"
+        );
         shared.stop();
-        assert!(!handle.send(id, "c"));
+        assert_eq!(handle.send(id, "c"), Err(HandleError::Stopped));
+    }
+
+    #[test]
+    fn errors_say_why() {
+        assert_eq!(HandleError::Stopped.to_string(), "the server has stopped");
+        let err: Box<dyn std::error::Error> = HandleError::QueueFull.into();
+        assert!(err.to_string().contains("max_handle_requests"));
     }
 }

@@ -34,7 +34,7 @@ mod protocol_timers;
 mod run;
 pub(crate) mod tokens;
 
-pub use handle::ServerHandle;
+pub use handle::{HandleError, ServerHandle};
 
 use crate::config::Config;
 use crate::conn::{Connection, Env, Ident, Readiness};
@@ -79,6 +79,24 @@ pub struct Server {
     next_id: u64,
     /// Set by [`Server::begin_shutdown`]: when the remaining connections are dropped.
     shutdown_deadline: Option<Instant>,
+}
+
+/// Where it listens, what it speaks and how busy it is (the limits: [`Server::config`]).
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tokens = self
+            .registration
+            .as_ref()
+            .map(|registration| registration.tokens.listener().0..registration.tokens.end());
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .field("protocols", &self.protocol_names())
+            .field("serves_files", &self.services.files.is_some())
+            .field("connections", &self.connections.len())
+            .field("tokens", &tokens)
+            .field("shutting_down", &self.services.shutting_down)
+            .finish_non_exhaustive()
+    }
 }
 
 struct Registration {
@@ -143,12 +161,17 @@ enum Service {
 }
 
 impl Server {
-    /// Listen on `addr` (port 0 picks a free port; see [`Server::local_addr`]).
+    /// Listen on `addr` (port 0 picks a free port; see [`Server::local_addr`]). Fails as
+    /// [`Server::from_listener`] does for an invalid config or protocol table.
     pub fn bind(addr: SocketAddr, config: Config, table: ProtocolTable) -> io::Result<Server> {
         Self::from_listener(TcpListener::bind(addr)?, config, table)
     }
 
     /// Use a listener the caller bound.
+    ///
+    /// Fails with `io::ErrorKind::InvalidInput` if [`Config::validate`] or
+    /// [`ProtocolTable::validate`] (a protocol name added twice) refuses its argument; the
+    /// message names the knob or the protocol.
     pub fn from_listener(
         listener: TcpListener,
         config: Config,
@@ -156,6 +179,7 @@ impl Server {
     ) -> io::Result<Server> {
         config
             .validate()
+            .and_then(|()| table.validate())
             .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config.max_handle_requests));
@@ -458,5 +482,24 @@ impl Drop for Server {
         self.abort_all(Instant::now());
         self.broadcast_protocol_event(|| ProtocolEvent::Destroy);
         self.shared.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_address_protocols_and_load() {
+        let addr = "127.0.0.1:0".parse().unwrap();
+        let server = Server::bind(addr, Config::default(), crate::demo::table()).unwrap();
+        let debug = format!("{server:?}");
+        let expected = format!(
+            "Server {{ local_addr: {}, protocols: {:?}, serves_files: false, connections: 0, \
+             tokens: None, shutting_down: false, .. }}",
+            server.local_addr(),
+            server.protocol_names()
+        );
+        assert_eq!(debug, expected);
     }
 }

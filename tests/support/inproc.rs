@@ -86,7 +86,8 @@ impl InProcess {
 impl Drop for InProcess {
     fn drop(&mut self) {
         if !self.finished {
-            self.handle.shutdown();
+            // Err(Stopped) if the loop already ended: then there is nothing to wait for.
+            let _ = self.handle.shutdown();
             let _ = self.done.recv_timeout(STOP_TIMEOUT);
         }
     }
