@@ -98,17 +98,48 @@ pub fn reverse_text(text: &str) -> String {
 /// [`reverse_text`] appended to `reversed`, for callers that reuse a buffer.
 pub fn reverse_text_into(text: &str, reversed: &mut String) {
     let (body, line_end) = split_line_end(text);
+    let mut bytes = std::mem::take(reversed).into_bytes();
     // ASCII without CR is one grapheme per byte (CR LF would be one cluster, so it takes the
-    // general path): reverse the bytes in one pass, no per-character work.
-    if body.is_ascii() && !body.contains('\r') {
-        let mut bytes = std::mem::take(reversed).into_bytes();
-        bytes.extend(body.bytes().rev());
-        *reversed = String::from_utf8(bytes)
-            .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
-    } else {
+    // general path): checked and reversed in one pass, no per-character work.
+    let ascii = reverse_ascii(body.as_bytes(), &mut bytes);
+    *reversed = String::from_utf8(bytes)
+        .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
+    if !ascii {
         reversed.extend(body.graphemes(true).rev());
     }
     reversed.push_str(line_end);
+}
+
+/// Append `body` reversed to `out` if it is ASCII without CR, eight bytes at a time, checking
+/// as it goes; otherwise leave `out` as it was and return false.
+fn reverse_ascii(body: &[u8], out: &mut Vec<u8>) -> bool {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    const CRS: u64 = 0x0d0d_0d0d_0d0d_0d0d;
+    let start = out.len();
+    out.resize(start + body.len(), 0);
+    let reversed = &mut out[start..];
+    let mut from_the_end = body.rchunks_exact(8);
+    let mut from_the_front = reversed.chunks_exact_mut(8);
+    let mut ok = true;
+    for (to, from) in (&mut from_the_front).zip(&mut from_the_end) {
+        let word = u64::from_le_bytes(from.try_into().unwrap_or_default());
+        ok &= word & HIGH_BITS == 0 && !has_zero_byte(word ^ CRS);
+        to.copy_from_slice(&word.swap_bytes().to_le_bytes());
+    }
+    let tail = from_the_front.into_remainder();
+    for (to, &from) in tail.iter_mut().zip(from_the_end.remainder().iter().rev()) {
+        ok &= from.is_ascii() && from != b'\r';
+        *to = from;
+    }
+    if !ok {
+        out.truncate(start);
+    }
+    ok
+}
+
+/// True if any byte of `word` is zero (the classic bit trick: no false positives).
+fn has_zero_byte(word: u64) -> bool {
+    word.wrapping_sub(0x0101_0101_0101_0101) & !word & 0x8080_8080_8080_8080 != 0
 }
 
 /// `data` reversed bytewise.
@@ -151,6 +182,23 @@ mod tests {
         assert_eq!(reverse_text("abc\r\n"), "cba\r\n");
         assert_eq!(reverse_text("\n"), "\n");
         assert_eq!(reverse_text("ab\n\n"), "\nba\n");
+    }
+
+    #[test]
+    fn the_word_at_a_time_path_agrees_with_graphemes() {
+        for len in 0..40 {
+            let ascii: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let expected: String = ascii.chars().rev().collect();
+            assert_eq!(reverse_text(&ascii), expected, "length {len}");
+            for at in 0..len {
+                for odd in ["\r", "é", "\u{80}"] {
+                    let mut mixed = ascii.clone();
+                    mixed.insert_str(at, odd);
+                    let by_graphemes: String = mixed.graphemes(true).rev().collect();
+                    assert_eq!(reverse_text(&mixed), by_graphemes, "{mixed:?}");
+                }
+            }
+        }
     }
 
     #[test]
