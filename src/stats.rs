@@ -39,6 +39,9 @@ pub(crate) struct Stats {
     /// WebSocket sessions (open or closing) by protocol index.
     sessions: BTreeMap<usize, u64>,
     pub accepted: u64,
+    /// Bytes all connections hold in partial incoming frames and messages (what
+    /// `max_incoming_buffered_bytes` caps).
+    pub incoming_buffered: usize,
     pub received: Traffic,
     pub sent: Traffic,
     /// Finished WebSockets by close code (1006: no close handshake).
@@ -54,6 +57,7 @@ impl Stats {
             phases: [0; PHASES.len()],
             sessions: BTreeMap::new(),
             accepted: 0,
+            incoming_buffered: 0,
             received: Traffic::default(),
             sent: Traffic::default(),
             closes: BTreeMap::new(),
@@ -89,9 +93,10 @@ impl Stats {
     /// `/status`: one JSON object. `protocol_name` maps protocol indexes to names.
     pub fn to_json(&self, now: Instant, protocol_name: impl Fn(usize) -> String) -> String {
         let mut out = format!(
-            "{{\"uptime_seconds\":{},\"accepted\":{},\"connections\":{{",
+            "{{\"uptime_seconds\":{},\"accepted\":{},\"incoming_buffered_bytes\":{},\"connections\":{{",
             now.duration_since(self.started).as_secs(),
-            self.accepted
+            self.accepted,
+            self.incoming_buffered
         );
         let phases = PHASES.iter().map(|phase| phase.name()).zip(self.phases);
         push_json_map(&mut out, phases.map(|(name, n)| (name.to_string(), n)));
@@ -134,6 +139,17 @@ impl Stats {
             "Connections accepted.",
         );
         let _ = writeln!(out, "wsloop_accepted_total {}", self.accepted);
+        metric(
+            &mut out,
+            "wsloop_incoming_buffered_bytes",
+            "gauge",
+            "Bytes held in partial incoming WebSocket frames and messages.",
+        );
+        let _ = writeln!(
+            out,
+            "wsloop_incoming_buffered_bytes {}",
+            self.incoming_buffered
+        );
         metric(
             &mut out,
             "wsloop_connections",
@@ -237,7 +253,8 @@ mod tests {
         let json = sample(now).to_json(now, |_| "echo".into());
         assert_eq!(
             json,
-            "{\"uptime_seconds\":0,\"accepted\":3,\"connections\":{\"READING_HEAD\":1,\
+            "{\"uptime_seconds\":0,\"accepted\":3,\"incoming_buffered_bytes\":0,\
+             \"connections\":{\"READING_HEAD\":1,\
              \"SERVING_FILE\":0,\"OPEN\":0,\"CLOSING\":0},\"websockets\":{\"echo\":0},\
              \"received\":{\"messages\":1,\"bytes\":5},\"sent\":{\"messages\":1,\"bytes\":5},\
              \"closes\":{\"1000\":1},\"http_responses\":{\"200\":1}}\n"

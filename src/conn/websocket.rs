@@ -259,14 +259,16 @@ impl WsSession {
         Phase::closing(Closing::answered(self, code, env))
     }
 
-    /// The peer broke the protocol: answer with the matching close code, stop parsing.
+    /// The peer broke the protocol: answer with the matching close code, stop parsing (and
+    /// give back what partial input held of the server's budget).
     fn violation(
-        self,
+        mut self,
         violation: Violation,
         wire: &mut Wire,
         id: Ident,
         env: &mut Env<'_>,
     ) -> Phase {
+        self.reader = FrameReader::default();
         let Violation { code, reason } = violation;
         info!("{id} closing with {}: {reason}", u16::from(code));
         push_close(wire, code, reason);

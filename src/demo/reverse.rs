@@ -187,7 +187,9 @@ mod tests {
     #[test]
     fn the_word_at_a_time_path_agrees_with_graphemes() {
         for len in 0..40 {
-            let ascii: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let ascii: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
             let expected: String = ascii.chars().rev().collect();
             assert_eq!(reverse_text(&ascii), expected, "length {len}");
             for at in 0..len {

@@ -102,7 +102,8 @@ impl Server {
         let entry = self.connections.vacant_entry();
         let key = entry.key();
         let id = ConnectionId::new(self.next_id, key);
-        let env = self.services.env(now, self.incoming_held);
+        let held = self.services.stats.incoming_buffered;
+        let env = self.services.env(now, held);
         let mut conn = Connection::new(id, socket, &env);
         if let Err(err) = net::register(
             &registration.registry,

@@ -67,8 +67,6 @@ pub struct Server {
     local_addr: SocketAddr,
     registration: Option<Registration>,
     connections: Slab<Connection>,
-    /// Bytes all connections hold in partial incoming frames and messages.
-    incoming_held: usize,
     deadlines: Deadlines,
     protocol_timers: ProtocolTimers,
     /// Shared with every [`ServerHandle`].
@@ -189,7 +187,6 @@ impl Server {
             local_addr,
             registration: None,
             connections: Slab::new(),
-            incoming_held: 0,
             deadlines: Deadlines::default(),
             protocol_timers: ProtocolTimers::default(),
             shared,
@@ -428,11 +425,11 @@ impl Server {
     ) -> Option<T> {
         let conn = self.connections.get_mut(key)?;
         let held_before = conn.incoming_held();
-        let others = self.incoming_held - held_before;
+        let others = self.services.stats.incoming_buffered - held_before;
         let ident = Ident { id: conn.id(key) };
         let mut env = self.services.env(now, others);
         let result = pass(conn, ident, &mut env);
-        self.incoming_held = others + conn.incoming_held();
+        self.services.stats.incoming_buffered = others + conn.incoming_held();
         self.settle(key, now);
         self.apply_loop_requests();
         Some(result)
