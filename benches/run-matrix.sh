@@ -150,7 +150,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 FAILED=0
 
 # ---------------------------------------------------------------------------------------------
-log "memory: startup RSS and $HOLD idle connections, one fresh server each"
+log "memory: startup RSS and $HOLD idle connections (then one 64 KiB message each), one fresh server each"
 for name in "${WS_SERVERS[@]}"; do
   start_server "$name"
   sleep 0.3
@@ -159,8 +159,9 @@ for name in "${WS_SERVERS[@]}"; do
   expect=reverse
   [[ $name == floor ]] && expect=length
   if line=$(taskset -c 1 "$LOAD" connect --addr "127.0.0.1:$SERVER_PORT" --hold "$HOLD" \
-    --server-pid "$SERVER_PID" --expect "$expect" --quiet --timeout 20 | tail -n1); then
+    --size 65536 --server-pid "$SERVER_PID" --expect "$expect" --quiet --timeout 20 | tail -n1); then
     record hold "$name" 1 "$(field bytes_per_conn <<<"$line")" - -
+    record hold-msg "$name" 1 "$(field bytes_per_conn_msg <<<"$line")" - -
   else
     log "hold failed on $name: $line"
     FAILED=1
@@ -289,6 +290,7 @@ rows = [
     ("size", "release binary, stripped (KiB)", "lower"),
     ("rss", "RSS at startup (KiB)", "lower"),
     ("hold", f"memory per idle connection at {int(hold):,} conns (bytes)", "lower"),
+    ("hold-msg", "... after one 64 KiB message each, idle again (bytes)", "lower"),
     ("pipeline-100x16x1KiB", "pipeline 100 conns x 16 in flight x 1 KiB (msg/s)", "higher"),
     ("pingpong-100x20B", "pingpong 100 conns x 20 B (msg/s)", "higher"),
     ("pingpong-100x1KiB", "pingpong 100 conns x 1 KiB (msg/s)", "higher"),
@@ -314,11 +316,11 @@ print("Server CPU time per message, handshake or request (µs, median; from /pro
       "over the measured window). Less sensitive to other load on the machine than the rates:\n")
 print("| benchmark | " + " | ".join(names[s] for s in servers) + " | wsloop/tokio | wsloop/lws |")
 print("|---|" + "---:|" * (len(servers) + 2))
-for test, label, better in rows[3:]:
+for test, label, better in rows[4:]:
     m = {s: (statistics.median(cpu[test, s]) if cpu.get((test, s)) else None) for s in servers}
     print(f"| {label.rsplit(' (', 1)[0]} | " + " | ".join(fmt(m[s]) for s in servers) + " | "
           + " | ".join(ratio(m["wsloop"], m[p]) for p in ("tokio", "lws")) + " |")
-floor_client = [statistics.median(client[t, "floor"]) for t, *_ in rows[3:11] if client.get((t, "floor"))]
+floor_client = [statistics.median(client[t, "floor"]) for t, *_ in rows[4:12] if client.get((t, "floor"))]
 if floor_client:
     print(f"\nLoad generator CPU while driving the floor: {min(floor_client):.0f}–"
           f"{max(floor_client):.0f}% of one core (median per cell).")

@@ -2,7 +2,7 @@
 
 use crate::conn::frame_reader::{FrameReader, IncomingRoom, Item, Limits};
 use crate::protocol::Message;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// Limits the frame reader is fuzzed with: small, so the size checks are reached.
 const FUZZ_LIMITS: Limits = Limits {
@@ -27,7 +27,7 @@ pub fn frame_reader(input: &[u8], split: usize) {
         for piece in [&input[..cut], &input[cut..]] {
             let mut bytes = piece.to_vec();
             reader.prepare(&mut bytes);
-            let mut chunk = FrameReader::chunk(Bytes::from(bytes), piece.len());
+            let mut chunk = FrameReader::chunk(Bytes::from(bytes), piece.len(), BytesMut::new());
             loop {
                 match reader.next(&mut chunk, whole_messages, FUZZ_LIMITS, FUZZ_ROOM) {
                     Ok(Some(item)) => check.item(item),

@@ -64,14 +64,9 @@ impl Clock {
         now.saturating_duration_since(self.epoch).as_millis() as u64
     }
 
+    #[cfg(test)]
     pub fn tick(&self, now: Instant) -> Tick {
         Tick(self.millis(now) as u32)
-    }
-
-    /// The absolute milliseconds of `tick`, seen from `now`.
-    pub fn millis_of(&self, tick: Tick, now: Instant) -> u64 {
-        let now_ms = self.millis(now);
-        now_ms + tick.millis_from(Tick(now_ms as u32))
     }
 
     /// The `Instant` of absolute milliseconds `ms`.
@@ -112,7 +107,7 @@ mod tests {
         let now = epoch + Duration::from_millis(1500);
         assert_eq!(clock.millis(now), 1500);
         let due = clock.tick(now).after(Duration::from_millis(250));
-        assert_eq!(clock.millis_of(due, now), 1750);
+        assert_eq!(due.millis_from(clock.tick(now)), 250);
         assert_eq!(clock.instant(1750), epoch + Duration::from_millis(1750));
     }
 }

@@ -5,10 +5,12 @@
 //! message size limits, from the header, before a payload is buffered.
 //!
 //! Pure over bytes; the OPEN phase feeds it one read at a time as a [`Chunk`] of the server's
-//! read buffer. A frame that arrives whole in one read is delivered as a slice of that buffer
-//! (unmasked in place, never copied); only the bytes of a frame cut by the end of a read are
-//! kept, in a buffer that grows with what actually arrived. An idle connection keeps nothing:
-//! the reader is one empty pointer.
+//! read buffer. A frame that arrives whole in one read is unmasked in place there; a large
+//! payload is delivered as a slice of that buffer (never copied), a small one is copied into
+//! the loop's message arena (cheaper than sharing the read buffer, which costs an allocation
+//! per read). Only the bytes of a frame cut by the end of a read are kept, in a buffer that
+//! grows with what actually arrived. An idle connection keeps nothing: the reader is one empty
+//! pointer.
 
 use crate::frame::{self, Header, MAX_CONTROL_PAYLOAD, OP_BINARY, OP_CLOSE, OP_CONTINUATION};
 use crate::frame::{OP_PING, OP_PONG, OP_TEXT};
@@ -88,28 +90,50 @@ const SERVER_BUFFERS_FULL: Violation = Violation {
     reason: "server incoming buffer limit reached",
 };
 
+/// Payloads at least this long are handed over as slices of the read buffer; shorter ones
+/// are copied into the message arena (a copy this small costs less than sharing the buffer).
+const ZERO_COPY_MIN_BYTES: usize = 2048;
+
+/// What the message arena grows by: small payloads are carved from it, and it is reclaimed in
+/// place once the protocol has dropped them.
+const ARENA_BYTES: usize = 64 * 1024;
+
 /// One read's bytes: a frozen view of the server's read buffer, consumed from the front.
-/// Every frame that lies whole in it past `walked_from` is already unmasked.
+/// Every whole frame in it after the bytes that finish a held frame is already unmasked.
 #[derive(Debug, Default)]
 pub(crate) struct Chunk {
     /// The whole read buffer (so it can be reclaimed after the pass); bytes `..end` were read.
     root: Bytes,
     start: usize,
     end: usize,
+    /// The loop's message arena, lent for the pass.
+    arena: BytesMut,
 }
 
 impl Chunk {
+    /// The payload at `range` of the read: a slice of the read buffer, or a copy in the arena.
+    fn payload(&mut self, range: std::ops::Range<usize>) -> Bytes {
+        if range.len() >= ZERO_COPY_MIN_BYTES {
+            return self.root.slice(range);
+        }
+        if self.arena.capacity() < range.len() {
+            self.arena.reserve(ARENA_BYTES);
+        }
+        self.arena.extend_from_slice(&self.root[range]);
+        self.arena.split().freeze()
+    }
+
+    /// The read buffer and the arena, to give back once nothing else refers to the buffer.
+    pub fn into_parts(self) -> (Bytes, BytesMut) {
+        (self.root, self.arena)
+    }
+
     fn rest(&self) -> &[u8] {
         &self.root[self.start..self.end]
     }
 
     pub fn is_empty(&self) -> bool {
         self.start == self.end
-    }
-
-    /// The read buffer, to reclaim once nothing else refers to it.
-    pub fn into_root(self) -> Bytes {
-        self.root
     }
 }
 
@@ -186,12 +210,14 @@ impl FrameReader {
         frame::unmask_complete_frames(bytes, continues_held);
     }
 
-    /// The chunk for `root`, whose first `len` bytes were read and [`prepare`](Self::prepare)d.
-    pub fn chunk(root: Bytes, len: usize) -> Chunk {
+    /// The chunk for `root`, whose first `len` bytes were read and [`prepare`](Self::prepare)d,
+    /// with the loop's message `arena`.
+    pub fn chunk(root: Bytes, len: usize, arena: BytesMut) -> Chunk {
         Chunk {
             root,
             start: 0,
             end: len,
+            arena,
         }
     }
 
@@ -247,7 +273,7 @@ impl FrameReader {
                 return self.keep_rest(chunk, room).map(|()| None);
             }
             let at = chunk.start;
-            let payload = chunk.root.slice(at + header.header_len..at + total);
+            let payload = chunk.payload(at + header.header_len..at + total);
             chunk.start += total;
             if let Some(item) = self.item(header, payload, whole_messages, limits, room)? {
                 break item;
@@ -563,7 +589,7 @@ mod tests {
     fn read(reader: &FrameReader, bytes: &[u8]) -> Chunk {
         let mut buffer = bytes.to_vec();
         reader.prepare(&mut buffer);
-        FrameReader::chunk(Bytes::from(buffer), bytes.len())
+        FrameReader::chunk(Bytes::from(buffer), bytes.len(), BytesMut::new())
     }
 
     /// Every item from `pieces` read one after the other, stopping at a violation.
@@ -633,7 +659,7 @@ mod tests {
     #[test]
     fn a_whole_frame_is_delivered_from_the_read_buffer_without_a_copy() {
         let reader = &mut FrameReader::default();
-        let mut chunk = read(reader, &frame(0x82, &[9; 100]));
+        let mut chunk = read(reader, &frame(0x82, &[9; ZERO_COPY_MIN_BYTES]));
         let start = chunk.root.as_ptr() as usize;
         let Ok(Some(Item::Message(Message::Binary(payload)))) =
             reader.next(&mut chunk, true, LIMITS, ROOM)
@@ -642,7 +668,7 @@ mod tests {
         };
         assert_eq!(
             payload.as_ptr() as usize,
-            start + 6,
+            start + 8,
             "a slice of the read buffer"
         );
         assert!(payload.iter().all(|&b| b == 9));

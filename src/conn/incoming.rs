@@ -5,6 +5,7 @@
 use super::frame_reader::{Chunk, FrameReader, Item, Limits, Violation};
 use super::{Env, Wire};
 use crate::net::{would_block, ReadBudget, ReadState};
+use bytes::Bytes;
 
 /// Why a pass produced no item.
 #[derive(Debug)]
@@ -25,9 +26,10 @@ pub(crate) struct ReadPass {
 
 impl ReadPass {
     pub fn begin(wire: &Wire, env: &mut Env<'_>) -> Self {
+        let arena = std::mem::take(env.arena);
         ReadPass {
             budget: env.begin_read(wire),
-            chunk: Chunk::default(),
+            chunk: FrameReader::chunk(Bytes::new(), 0, arena),
         }
     }
 
@@ -51,14 +53,14 @@ impl ReadPass {
             if state.drained || state.budget_exhausted || state.eof {
                 return Err(ReadError::Blocked);
             }
-            self.budget
-                .thaw(std::mem::take(&mut self.chunk).into_root());
+            let (root, arena) = std::mem::take(&mut self.chunk).into_parts();
+            self.budget.thaw(root);
             match self.budget.read_chunk(&wire.socket, usize::MAX) {
                 Ok([]) => return Err(ReadError::Gone("peer closed without a close frame".into())),
                 Ok(bytes) => {
                     reader.prepare(bytes);
                     let len = bytes.len();
-                    self.chunk = FrameReader::chunk(self.budget.freeze(), len);
+                    self.chunk = FrameReader::chunk(self.budget.freeze(), len, arena);
                 }
                 Err(err) if would_block(&err) => return Err(ReadError::Blocked),
                 Err(err) => return Err(ReadError::Gone(err.to_string())),
@@ -75,7 +77,9 @@ impl ReadPass {
         env: &mut Env<'_>,
     ) -> (ReadState, Result<(), Violation>) {
         let kept = reader.keep_rest(&mut self.chunk, env.incoming_room());
-        self.budget.thaw(self.chunk.into_root());
+        let (root, arena) = self.chunk.into_parts();
+        self.budget.thaw(root);
+        *env.arena = arena;
         let state = env.end_read(self.budget);
         wire.note_read(state);
         (state, kept)

@@ -61,6 +61,8 @@ pub(crate) struct Env<'a> {
     pub stats: &'a mut Stats,
     /// The server's socket read buffer, lent to each read pass (see [`Env::begin_read`]).
     pub scratch: &'a mut BytesMut,
+    /// The server's message arena: small payloads are copied into it (see `frame_reader`).
+    pub arena: &'a mut BytesMut,
     pub config: &'a Config,
     /// Static files, if the server serves any.
     pub files: Option<&'a mut FileCache>,

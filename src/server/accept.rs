@@ -103,7 +103,8 @@ impl Server {
         let key = entry.key();
         let id = ConnectionId::new(self.next_id, key);
         let held = self.services.stats.incoming_buffered;
-        let env = self.services.env(now, held);
+        let now_ms = self.services.clock.millis(now);
+        let env = self.services.env(now, now_ms, held);
         let mut conn = Connection::new(id, socket, &env);
         if let Err(err) = net::register(
             &registration.registry,
@@ -117,6 +118,6 @@ impl Server {
         self.services.stats.accepted += 1;
         self.services.stats.phase_changed(None, conn.kind());
         entry.insert(conn);
-        self.settle(key, now);
+        self.settle(key, now_ms);
     }
 }

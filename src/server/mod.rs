@@ -113,6 +113,8 @@ struct Services {
     stats: Stats,
     /// The socket read buffer, lent to each read pass; allocated once, on the first read.
     scratch: BytesMut,
+    /// Small received payloads are carved from it (see `conn::frame_reader`).
+    arena: BytesMut,
     /// Connection deadlines are ticks of this clock.
     clock: Clock,
     shutting_down: bool,
@@ -127,6 +129,7 @@ impl Services {
             loop_requests: LoopRequests::default(),
             stats: Stats::new(Instant::now()),
             scratch: BytesMut::new(),
+            arena: BytesMut::new(),
             clock: Clock::new(Instant::now()),
             shutting_down: false,
         }
@@ -134,16 +137,17 @@ impl Services {
 
     /// The view of the server a connection's pass gets; `incoming_held_by_others` is what
     /// every other connection holds of the incoming budget.
-    fn env(&mut self, now: Instant, incoming_held_by_others: usize) -> Env<'_> {
+    fn env(&mut self, now: Instant, now_ms: u64, incoming_held_by_others: usize) -> Env<'_> {
         Env {
             table: &mut self.table,
             requests: &mut self.loop_requests,
             stats: &mut self.stats,
             scratch: &mut self.scratch,
+            arena: &mut self.arena,
             config: &self.config,
             files: self.files.as_mut(),
             now,
-            tick: self.clock.tick(now),
+            tick: Tick::from_millis(now_ms),
             incoming_held_by_others,
             shutting_down: self.shutting_down,
         }
@@ -427,17 +431,18 @@ impl Server {
         let held_before = conn.incoming_held();
         let others = self.services.stats.incoming_buffered - held_before;
         let ident = Ident { id: conn.id(key) };
-        let mut env = self.services.env(now, others);
+        let now_ms = self.services.clock.millis(now);
+        let mut env = self.services.env(now, now_ms, others);
         let result = pass(conn, ident, &mut env);
         self.services.stats.incoming_buffered = others + conn.incoming_held();
-        self.settle(key, now);
+        self.settle(key, now_ms);
         self.apply_loop_requests();
         Some(result)
     }
 
     /// After a service pass: remove a finished connection, or queue its pending work and
     /// schedule its next deadline.
-    fn settle(&mut self, key: usize, now: Instant) {
+    fn settle(&mut self, key: usize, now_ms: u64) {
         let Some(conn) = self.connections.get_mut(key) else {
             return;
         };
@@ -452,10 +457,10 @@ impl Server {
         if conn.has_more_work() && conn.enqueue() {
             self.pending.push(key);
         }
-        let clock = self.services.clock;
-        if let Some(at) = conn.reschedule(clock.tick(now)) {
+        let now_tick = Tick::from_millis(now_ms);
+        if let Some(at) = conn.reschedule(now_tick) {
             self.deadlines.push(Wakeup {
-                at: clock.millis_of(at, now),
+                at: now_ms + at.millis_from(now_tick),
                 key: key as u32,
                 serial: conn.id(key).get() as u32,
             });
