@@ -113,33 +113,33 @@ pub fn reverse_text_into(text: &str, reversed: &mut String) {
 /// Append `body` reversed to `out` if it is ASCII without CR, eight bytes at a time, checking
 /// as it goes; otherwise leave `out` as it was and return false.
 fn reverse_ascii(body: &[u8], out: &mut Vec<u8>) -> bool {
-    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-    const CRS: u64 = 0x0d0d_0d0d_0d0d_0d0d;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH_BITS: u64 = ONES << 7;
+    const CRS: u64 = ONES * 0x0d;
     let start = out.len();
     out.resize(start + body.len(), 0);
     let reversed = &mut out[start..];
     let mut from_the_end = body.rchunks_exact(8);
     let mut from_the_front = reversed.chunks_exact_mut(8);
-    let mut ok = true;
+    // A high bit in `seen` means a byte of 0x80 or more, or a CR: for ASCII bytes, a lane of
+    // `word ^ CRS` minus one sets its high bit only if the lane was zero (that byte was CR).
+    let mut seen = 0u64;
     for (to, from) in (&mut from_the_front).zip(&mut from_the_end) {
         let word = u64::from_le_bytes(from.try_into().unwrap_or_default());
-        ok &= word & HIGH_BITS == 0 && !has_zero_byte(word ^ CRS);
+        seen |= word | (word ^ CRS).wrapping_sub(ONES);
         to.copy_from_slice(&word.swap_bytes().to_le_bytes());
     }
     let tail = from_the_front.into_remainder();
+    let mut plain = true;
     for (to, &from) in tail.iter_mut().zip(from_the_end.remainder().iter().rev()) {
-        ok &= from.is_ascii() && from != b'\r';
+        plain &= from.is_ascii() && from != b'\r';
         *to = from;
     }
-    if !ok {
+    if !plain || seen & HIGH_BITS != 0 {
         out.truncate(start);
+        return false;
     }
-    ok
-}
-
-/// True if any byte of `word` is zero (the classic bit trick: no false positives).
-fn has_zero_byte(word: u64) -> bool {
-    word.wrapping_sub(0x0101_0101_0101_0101) & !word & 0x8080_8080_8080_8080 != 0
+    true
 }
 
 /// `data` reversed bytewise.
