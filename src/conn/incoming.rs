@@ -53,7 +53,7 @@ impl ReadPass {
             }
             self.budget
                 .thaw(std::mem::take(&mut self.chunk).into_root());
-            match self.budget.read_chunk(&wire.socket, usize::MAX) {
+            match self.budget.read_chunk(&wire.transport, usize::MAX) {
                 Ok([]) => return Err(ReadError::Gone("peer closed without a close frame".into())),
                 Ok(bytes) => {
                     reader.prepare(bytes);

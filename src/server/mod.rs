@@ -39,6 +39,7 @@ pub use handle::{HandleError, ServerHandle};
 use crate::config::Config;
 use crate::conn::{Connection, Env, Ident, Readiness};
 use crate::http::file_cache::FileCache;
+use crate::net;
 use crate::protocol::{Event as ProtocolEvent, LoopRequests, ProtocolTable};
 use crate::stats::Stats;
 use crate::tick::{Clock, Tick};
@@ -447,7 +448,7 @@ impl Server {
         if conn.is_gone() {
             let mut conn = self.connections.remove(key);
             if let Some(registration) = self.registration.as_ref() {
-                let _ = registration.registry.deregister(conn.socket_mut());
+                net::deregister(&registration.registry, conn.transport_mut());
             }
             debug!("{} removed", conn.id(key));
             return;
