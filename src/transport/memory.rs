@@ -70,6 +70,8 @@ pub(crate) struct Events {
 struct Shared {
     to_server: Pipe,
     to_client: Pipe,
+    /// The server shut its write side on purpose (`shutdown(Write)`), not just by dropping.
+    server_shut_down: bool,
     /// The server dropped its end: nothing it did not read will be read.
     server_dropped: bool,
     events: Events,
@@ -95,6 +97,7 @@ pub(crate) fn memory_pair() -> (MemoryEnd, Client) {
     let shared = Rc::new(RefCell::new(Shared {
         to_server: Pipe::new(),
         to_client: Pipe::new(),
+        server_shut_down: false,
         server_dropped: false,
         events: Events::default(),
     }));
@@ -108,7 +111,9 @@ pub(crate) fn memory_pair() -> (MemoryEnd, Client) {
 
 impl MemoryEnd {
     pub fn shutdown_write(&self) -> io::Result<()> {
-        self.shared.borrow_mut().to_client.closed = true;
+        let mut shared = self.shared.borrow_mut();
+        shared.to_client.closed = true;
+        shared.server_shut_down = true;
         Ok(())
     }
 
@@ -194,9 +199,10 @@ impl Client {
         shared.events.read_closed = true;
     }
 
-    /// True once the server shut its write side (or closed its end): nothing more will come.
+    /// True once the server shut its write side (`shutdown(Write)`): a FIN sent on purpose
+    /// while the connection lives on, not the one dropping its end sends.
     pub fn fin_received(&self) -> bool {
-        self.shared.borrow().to_client.closed
+        self.shared.borrow().server_shut_down
     }
 
     /// True once the server closed its end (the connection was dropped).
@@ -275,6 +281,9 @@ mod tests {
         drop(end);
         assert!(client.server_dropped());
         assert_eq!(client.receive(), b"bye");
+        let (end, client) = memory_pair();
+        drop(end);
+        assert!(client.server_dropped() && !client.fin_received());
     }
 
     #[test]
