@@ -3,9 +3,12 @@
 //! the steps and logs every transition (`conn#12 OPEN=>CLOSING`).
 //!
 //! A connection is sized for its common case, an idle open WebSocket: the slab entry holds
-//! the transport, a few flag bits, a 4-byte deadline and the open WebSocket's small state inline;
-//! the rarer phases (an HTTP request, a close under way) are boxed; buffers exist only while
-//! bytes are in flight. `benches/RESULTS.md` has the byte budget.
+//! the transport, a few flag bits, a 4-byte deadline and the open WebSocket's small state
+//! inline; the rarer phases (an HTTP request, a close under way) are boxed; buffers exist only
+//! while bytes are in flight. `benches/RESULTS.md` has the byte budget.
+//!
+//! The unit tests (`tests/`) drive a connection over an in-memory transport, as the server
+//! drives it, with a clock they move themselves.
 
 mod closing;
 pub(crate) mod frame_reader;
@@ -369,18 +372,4 @@ pub(super) fn lend<'a>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_idle_websocket_connection_is_small() {
-        // Unit-test builds add `Transport::Memory`: it fits in a debug build's 16-byte
-        // TcpStream, but widens a release build's 4-byte one (by 16 bytes with alignment).
-        let test_only = if cfg!(debug_assertions) { 0 } else { 16 };
-        assert!(
-            std::mem::size_of::<Connection>() <= CONNECTION_BUDGET + test_only,
-            "Connection is {} bytes",
-            std::mem::size_of::<Connection>()
-        );
-    }
-}
+mod tests;
