@@ -142,6 +142,19 @@ pub(crate) fn close_payload(code: u16, reason: &str) -> ([u8; MAX_CONTROL_PAYLOA
     (payload, 2 + reason.len())
 }
 
+/// A client frame as RFC 6455 §5.3 has clients send it (masked, with a fixed key), with the
+/// shortest length encoding; `first_byte` holds FIN, RSV and the opcode. For tests.
+#[cfg(test)]
+pub(crate) fn client_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
+    const MASK: [u8; 4] = [1, 2, 3, 4];
+    let (header, used) = encode_header(0, false, payload.len());
+    let mut out = vec![first_byte, 0x80 | header[1]];
+    out.extend_from_slice(&header[2..used]);
+    out.extend_from_slice(&MASK);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

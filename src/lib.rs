@@ -69,8 +69,9 @@
 //! ```
 //!
 //! Module map: [`server`] (the loop and the embedding API), `conn` (one connection and its
-//! phases), `net` (the only code that touches sockets), [`http`] (pure HTTP functions),
-//! [`protocol`] (the user's API), [`demo`] (the binary's protocols), [`config`] (every limit).
+//! phases), `net` and `transport` (the only code that touches sockets), [`http`] (pure HTTP
+//! functions), [`protocol`] (the user's API), [`demo`] (the binary's protocols), [`config`]
+//! (every limit).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -93,6 +94,7 @@ pub mod ring;
 pub mod server;
 mod stats;
 mod tick;
+mod transport;
 
 pub use config::Config;
 pub use connection_id::ConnectionId;

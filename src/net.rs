@@ -1,13 +1,16 @@
-//! The only module that touches sockets: accept, register, read, write, shutdown. Everything
-//! else works on bytes. Edge-triggered readiness means every call here goes on until the
-//! kernel says `WouldBlock` (or a budget runs out) and reports which of the two happened.
+//! With `transport`, the only code that touches sockets: accept, register, read, write,
+//! shutdown. Everything else works on bytes. `transport` makes each single call on whichever
+//! kind of stream a connection has; this module holds the loops around them: edge-triggered
+//! readiness means every call here goes on until the kernel says `WouldBlock` (or a budget
+//! runs out) and reports which of the two happened.
 
 use crate::out_queue::OutQueue;
+use crate::transport::Transport;
 use bytes::{Bytes, BytesMut};
-use mio::net::{TcpListener, TcpStream};
+use mio::net::TcpListener;
 use mio::{Interest, Registry, Token};
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 
 /// True for the error that means "not now": the kernel has nothing more for us.
 pub(crate) fn would_block(err: &io::Error) -> bool {
@@ -20,13 +23,14 @@ pub(crate) fn interrupted(err: &io::Error) -> bool {
 }
 
 /// Accept one pending connection; `Ok(None)` when the backlog is empty.
-pub(crate) fn accept(listener: &TcpListener) -> io::Result<Option<(TcpStream, SocketAddr)>> {
+pub(crate) fn accept(listener: &TcpListener) -> io::Result<Option<(Transport, SocketAddr)>> {
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
+                let transport = Transport::Tcp(stream);
                 // Small frames must not wait for Nagle; failure here is harmless.
-                let _ = stream.set_nodelay(true);
-                return Ok(Some((stream, peer)));
+                let _ = transport.set_nodelay(true);
+                return Ok(Some((transport, peer)));
             }
             Err(err) if would_block(&err) => return Ok(None),
             Err(err) if interrupted(&err) => continue,
@@ -39,15 +43,20 @@ pub(crate) fn accept(listener: &TcpListener) -> io::Result<Option<(TcpStream, So
 /// never has to change, so it is never re-registered.
 pub(crate) fn register(
     registry: &Registry,
-    stream: &mut TcpStream,
+    transport: &mut Transport,
     token: Token,
 ) -> io::Result<()> {
-    registry.register(stream, token, Interest::READABLE | Interest::WRITABLE)
+    transport.register(registry, token, Interest::READABLE | Interest::WRITABLE)
+}
+
+/// Take a connection out of the registry before it is dropped.
+pub(crate) fn deregister(registry: &Registry, transport: &mut Transport) {
+    let _ = transport.deregister(registry);
 }
 
 /// Stop sending (FIN) but keep reading, so the peer sees our last bytes before any reset.
-pub(crate) fn shutdown_write(stream: &TcpStream) {
-    let _ = stream.shutdown(Shutdown::Write);
+pub(crate) fn shutdown_write(transport: &Transport) {
+    let _ = transport.shutdown_write();
 }
 
 /// What a read pass over a socket found.
@@ -121,7 +130,7 @@ impl ReadBudget {
 
     /// Read up to `max` bytes; the bytes read, empty at end of stream. `WouldBlock` covers both
     /// "the kernel has nothing" and "the budget is spent" (see `state` for which).
-    pub fn read_chunk(&mut self, mut stream: &TcpStream, max: usize) -> io::Result<&mut [u8]> {
+    pub fn read_chunk(&mut self, mut stream: &Transport, max: usize) -> io::Result<&mut [u8]> {
         if self.remaining == 0 {
             self.state.budget_exhausted = true;
             return Err(ErrorKind::WouldBlock.into());
@@ -156,7 +165,7 @@ impl ReadBudget {
     /// Append what the socket has to `buf`, up to `max_len` bytes in `buf` in all.
     pub fn read_into(
         &mut self,
-        stream: &TcpStream,
+        stream: &Transport,
         buf: &mut Vec<u8>,
         max_len: usize,
     ) -> io::Result<()> {
@@ -172,7 +181,7 @@ impl ReadBudget {
     }
 
     /// Read and throw away whatever arrives (a closing connection waiting for the peer's FIN).
-    pub fn discard(&mut self, stream: &TcpStream) -> io::Result<()> {
+    pub fn discard(&mut self, stream: &Transport) -> io::Result<()> {
         while !self.state.drained {
             match self.read_chunk(stream, usize::MAX) {
                 Ok([]) => return Ok(()),
@@ -186,7 +195,7 @@ impl ReadBudget {
 }
 
 /// Write as much of `data` as the kernel takes; returns how many bytes it took.
-pub(crate) fn write_some(mut stream: &TcpStream, data: &[u8]) -> io::Result<usize> {
+pub(crate) fn write_some(mut stream: &Transport, data: &[u8]) -> io::Result<usize> {
     let mut written = 0;
     while written < data.len() {
         match stream.write(&data[written..]) {
@@ -202,7 +211,7 @@ pub(crate) fn write_some(mut stream: &TcpStream, data: &[u8]) -> io::Result<usiz
 
 /// Move the queue's bytes to the socket until it is empty or the kernel is full. Returns true
 /// when everything went out.
-pub(crate) fn flush(stream: &TcpStream, out: &mut OutQueue) -> io::Result<bool> {
+pub(crate) fn flush(stream: &Transport, out: &mut OutQueue) -> io::Result<bool> {
     if out.is_empty() {
         return Ok(true);
     }

@@ -117,7 +117,7 @@ impl Closing {
         if let CloseState::Flushing { then } = self.state {
             match wire.flush() {
                 Ok(true) => {
-                    net::shutdown_write(&wire.socket);
+                    net::shutdown_write(&wire.transport);
                     if then == AfterFin::Done {
                         return (*self).finish(wire, id, env);
                     }
@@ -156,7 +156,7 @@ impl Closing {
             }
             (CloseState::Flushing { .. } | CloseState::Lingering, _) | (_, None) => {
                 let mut budget = env.begin_read(wire);
-                let discarded = budget.discard(&wire.socket);
+                let discarded = budget.discard(&wire.transport);
                 let state = env.end_read(budget);
                 discarded?;
                 wire.note_read(state);

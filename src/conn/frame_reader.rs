@@ -559,8 +559,8 @@ fn parse_close(payload: &[u8]) -> Result<Option<CloseFrame>, Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::client_frame as frame;
 
-    const MASK: [u8; 4] = [1, 2, 3, 4];
     const LIMITS: Limits = Limits {
         max_frame_bytes: 1 << 20,
         max_message_bytes: 1 << 20,
@@ -569,21 +569,6 @@ mod tests {
         held_by_others: 0,
         max: usize::MAX,
     };
-
-    /// A masked client frame.
-    fn frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![first_byte];
-        match payload.len() {
-            len @ 0..=125 => out.push(0x80 | len as u8),
-            len => {
-                out.push(0x80 | 126);
-                out.extend_from_slice(&(len as u16).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(&MASK);
-        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
-        out
-    }
 
     /// A read of `bytes` as the server's read buffer would hold it.
     fn read(reader: &FrameReader, bytes: &[u8]) -> Chunk {

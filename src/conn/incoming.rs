@@ -55,7 +55,7 @@ impl ReadPass {
             }
             let (root, arena) = std::mem::take(&mut self.chunk).into_parts();
             self.budget.thaw(root);
-            match self.budget.read_chunk(&wire.socket, usize::MAX) {
+            match self.budget.read_chunk(&wire.transport, usize::MAX) {
                 Ok([]) => return Err(ReadError::Gone("peer closed without a close frame".into())),
                 Ok(bytes) => {
                     reader.prepare(bytes);

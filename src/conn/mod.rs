@@ -1,11 +1,14 @@
-//! One client connection: its socket and outgoing queue ([`Wire`]), and the [`Phase`] it is
+//! One client connection: its transport and outgoing queue ([`Wire`]), and the [`Phase`] it is
 //! in. Each phase lives in its own file and returns the next phase as a value; this file runs
 //! the steps and logs every transition (`conn#12 OPEN=>CLOSING`).
 //!
 //! A connection is sized for its common case, an idle open WebSocket: the slab entry holds
-//! the socket, a few flag bits, a 4-byte deadline and the open WebSocket's small state inline;
-//! the rarer phases (an HTTP request, a close under way) are boxed; buffers exist only while
-//! bytes are in flight. `benches/RESULTS.md` has the byte budget.
+//! the transport, a few flag bits, a 4-byte deadline and the open WebSocket's small state
+//! inline; the rarer phases (an HTTP request, a close under way) are boxed; buffers exist only
+//! while bytes are in flight. `benches/RESULTS.md` has the byte budget.
+//!
+//! The unit tests (`tests/`) drive a connection over an in-memory transport, as the server
+//! drives it, with a clock they move themselves.
 
 mod closing;
 pub(crate) mod frame_reader;
@@ -30,16 +33,26 @@ use crate::protocol::{
 };
 use crate::stats::{Stats, Traffic};
 use crate::tick::Tick;
+use crate::transport::Transport;
 use bytes::BytesMut;
 use frame_reader::IncomingRoom;
 use log::debug;
-use mio::net::TcpStream;
 use std::io;
 use std::time::Instant;
 
 /// Most phase transitions in one service pass (a pipelined request goes
 /// SERVING_FILE=>READING_HEAD=>SERVING_FILE); more work waits for the next tick.
 const MAX_STEPS_PER_PASS: usize = 8;
+
+/// Most bytes the slab entry of an idle open WebSocket may take; benches/RESULTS.md has the
+/// breakdown (mio's TcpStream carries a selector id in debug builds: 16 bytes there, 4 in
+/// release).
+const CONNECTION_BUDGET: usize = if cfg!(debug_assertions) { 112 } else { 96 };
+
+// The layout that serves, checked by the compiler in every build but the unit tests' (see
+// `an_idle_websocket_connection_is_small`).
+#[cfg(not(test))]
+const _: () = assert!(std::mem::size_of::<Connection>() <= CONNECTION_BUDGET);
 
 /// Who a connection is, for logs and callbacks.
 #[derive(Debug, Clone, Copy)]
@@ -101,9 +114,9 @@ impl Env<'_> {
     }
 }
 
-/// The socket, its known readiness, and the bytes waiting to go out.
+/// The transport, its known readiness, and the bytes waiting to go out.
 pub(crate) struct Wire {
-    pub socket: TcpStream,
+    pub transport: Transport,
     pub out: OutQueue,
     /// Last event said readable and no read has hit `WouldBlock` since.
     pub readable: bool,
@@ -116,9 +129,9 @@ pub(crate) struct Wire {
 }
 
 impl Wire {
-    fn new(socket: TcpStream) -> Self {
+    fn new(transport: Transport) -> Self {
         Wire {
-            socket,
+            transport,
             out: OutQueue::default(),
             readable: true,
             writable: true,
@@ -136,7 +149,7 @@ impl Wire {
         if !self.writable {
             return Ok(false);
         }
-        let done = net::flush(&self.socket, &mut self.out)?;
+        let done = net::flush(&self.transport, &mut self.out)?;
         if !done {
             self.writable = false;
         }
@@ -163,7 +176,7 @@ pub(crate) struct Readiness {
     pub read_closed: bool,
 }
 
-/// One accepted TCP connection: the slab entry.
+/// One accepted connection: the slab entry.
 pub(crate) struct Connection {
     /// With the slab key, the connection's [`ConnectionId`].
     serial: u64,
@@ -176,10 +189,10 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    pub fn new(id: ConnectionId, socket: TcpStream, env: &Env<'_>) -> Self {
+    pub fn new(id: ConnectionId, transport: Transport, env: &Env<'_>) -> Self {
         Connection {
             serial: id.get(),
-            wire: Wire::new(socket),
+            wire: Wire::new(transport),
             phase: Phase::first_request(env),
             scheduled: None,
             queued: false,
@@ -196,8 +209,8 @@ impl Connection {
         self.serial == id.get()
     }
 
-    pub fn socket_mut(&mut self) -> &mut TcpStream {
-        &mut self.wire.socket
+    pub fn transport_mut(&mut self) -> &mut Transport {
+        &mut self.wire.transport
     }
 
     pub fn kind(&self) -> PhaseKind {
@@ -349,7 +362,7 @@ pub(super) fn lend<'a>(
 ) -> ConnectionLink<'a> {
     ConnectionLink {
         id: ident.id,
-        socket: &wire.socket,
+        transport: &wire.transport,
         open,
         tick: env_tick,
         out: &mut wire.out,
@@ -361,18 +374,4 @@ pub(super) fn lend<'a>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_idle_websocket_connection_is_small() {
-        // The slab entry of an idle open WebSocket; benches/RESULTS.md has the breakdown
-        // (mio's TcpStream carries a selector id in debug builds: 16 bytes there, 4 in release).
-        let budget = if cfg!(debug_assertions) { 112 } else { 96 };
-        assert!(
-            std::mem::size_of::<Connection>() <= budget,
-            "Connection is {} bytes",
-            std::mem::size_of::<Connection>()
-        );
-    }
-}
+mod tests;

@@ -57,7 +57,7 @@ impl HeadReader {
         let mut eof = false;
         if wire.readable && self.buf.len() <= max_head {
             let mut budget = env.begin_read(wire);
-            let read = budget.read_into(&wire.socket, &mut self.buf, max_head + 1);
+            let read = budget.read_into(&wire.transport, &mut self.buf, max_head + 1);
             let state = env.end_read(budget);
             if let Err(err) = read {
                 debug!("{}: read failed: {err}", ident.id);

@@ -45,7 +45,7 @@ impl FileSend {
         };
         let mut progressed = wire.out.len() < queued_before;
         if flushed && wire.writable && self.sent < self.body.len() {
-            match net::write_some(&wire.socket, &self.body[self.sent..]) {
+            match net::write_some(&wire.transport, &self.body[self.sent..]) {
                 Ok(written) => {
                     self.sent += written;
                     progressed |= written > 0;

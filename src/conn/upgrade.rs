@@ -59,7 +59,7 @@ pub(crate) fn open(
     accept_response(&ask.key, echoed, wire.out.buffer());
     if log::log_enabled!(log::Level::Info) {
         // The peer's address is asked of the kernel, not kept in every connection.
-        let peer = wire.socket.peer_addr().map(|peer| peer.to_string());
+        let peer = wire.transport.peer_addr().map(|peer| peer.to_string());
         let peer = peer.as_deref().unwrap_or("?");
         info!("{ident} {peer} connected ({})", env.table.name(index));
     }

@@ -72,7 +72,7 @@ impl<'a> Context<'a> {
     /// The peer's address, if the reason is about a connection.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         // Asked of the kernel (one system call) rather than kept in every connection.
-        self.link.as_ref()?.socket.peer_addr().ok()
+        self.link.as_ref()?.transport.peer_addr().ok()
     }
 
     /// Bytes queued for this connection and not yet taken by the kernel.

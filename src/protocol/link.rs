@@ -7,7 +7,7 @@ use crate::frame::{MAX_SERVER_HEADER, OP_BINARY, OP_CONTINUATION, OP_TEXT};
 use crate::out_queue::OutQueue;
 use crate::stats::Traffic;
 use crate::tick::Tick;
-use mio::net::TcpStream;
+use crate::transport::Transport;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::Bytes;
 
@@ -74,7 +74,7 @@ pub(crate) struct SessionRequests {
 pub(crate) struct ConnectionLink<'a> {
     pub id: ConnectionId,
     /// For the peer's address, asked of the kernel when a callback wants it.
-    pub socket: &'a TcpStream,
+    pub transport: &'a Transport,
     /// An open WebSocket that may send; false while the connection is still HTTP, before the
     /// 101 is queued, and once a close frame is queued.
     pub open: bool,

@@ -6,6 +6,7 @@ use crate::conn::Connection;
 use crate::connection_id::ConnectionId;
 use crate::log_text::Throttle;
 use crate::net;
+use crate::transport::Transport;
 use log::{debug, warn};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -66,7 +67,7 @@ impl Server {
                 return;
             };
             match net::accept(listener) {
-                Ok(Some((socket, peer))) => self.admit(socket, peer, now),
+                Ok(Some((transport, peer))) => self.admit(transport, peer, now),
                 Ok(None) => return,
                 Err(err) => {
                     // EMFILE/ENFILE: keep serving who we have, retry later, never spin.
@@ -84,7 +85,7 @@ impl Server {
         self.accept.backlog = true;
     }
 
-    fn admit(&mut self, socket: mio::net::TcpStream, peer: SocketAddr, now: Instant) {
+    fn admit(&mut self, transport: Transport, peer: SocketAddr, now: Instant) {
         let Some(registration) = self.registration.as_ref() else {
             return;
         };
@@ -105,10 +106,10 @@ impl Server {
         let held = self.services.stats.incoming_buffered;
         let now_ms = self.services.clock.millis(now);
         let env = self.services.env(now, now_ms, held);
-        let mut conn = Connection::new(id, socket, &env);
+        let mut conn = Connection::new(id, transport, &env);
         if let Err(err) = net::register(
             &registration.registry,
-            conn.socket_mut(),
+            conn.transport_mut(),
             registration.tokens.connection(key),
         ) {
             warn!("{id}: cannot register {peer}: {err}");

@@ -32,18 +32,19 @@ mod dispatch;
 mod handle;
 mod protocol_timers;
 mod run;
+mod services;
 pub(crate) mod tokens;
 
 pub use handle::{HandleError, ServerHandle};
+pub(crate) use services::Services;
 
 use crate::config::Config;
 use crate::conn::{Connection, Env, Ident, Readiness};
 use crate::http::file_cache::FileCache;
-use crate::protocol::{Event as ProtocolEvent, LoopRequests, ProtocolTable};
-use crate::stats::Stats;
-use crate::tick::{Clock, Tick};
+use crate::net;
+use crate::protocol::{Event as ProtocolEvent, ProtocolTable};
+use crate::tick::Tick;
 use accept::AcceptState;
-use bytes::BytesMut;
 use deadlines::{Deadlines, Wakeup};
 use handle::Shared;
 use log::{debug, info, warn};
@@ -102,58 +103,6 @@ struct Registration {
     tokens: TokenRange,
 }
 
-/// What every connection's pass borrows from the server.
-struct Services {
-    config: Config,
-    table: ProtocolTable,
-    /// The www root and its in-memory cache, once `serve_files` was called.
-    files: Option<FileCache>,
-    /// What callbacks asked of the loop as a whole during the current pass.
-    loop_requests: LoopRequests,
-    stats: Stats,
-    /// The socket read buffer, lent to each read pass; allocated once, on the first read.
-    scratch: BytesMut,
-    /// Small received payloads are carved from it (see `conn::frame_reader`).
-    arena: BytesMut,
-    /// Connection deadlines are ticks of this clock.
-    clock: Clock,
-    shutting_down: bool,
-}
-
-impl Services {
-    fn new(config: Config, table: ProtocolTable) -> Self {
-        Services {
-            config,
-            table,
-            files: None,
-            loop_requests: LoopRequests::default(),
-            stats: Stats::new(Instant::now()),
-            scratch: BytesMut::new(),
-            arena: BytesMut::new(),
-            clock: Clock::new(Instant::now()),
-            shutting_down: false,
-        }
-    }
-
-    /// The view of the server a connection's pass gets; `incoming_held_by_others` is what
-    /// every other connection holds of the incoming budget.
-    fn env(&mut self, now: Instant, now_ms: u64, incoming_held_by_others: usize) -> Env<'_> {
-        Env {
-            table: &mut self.table,
-            requests: &mut self.loop_requests,
-            stats: &mut self.stats,
-            scratch: &mut self.scratch,
-            arena: &mut self.arena,
-            config: &self.config,
-            files: self.files.as_mut(),
-            now,
-            tick: Tick::from_millis(now_ms),
-            incoming_held_by_others,
-            shutting_down: self.shutting_down,
-        }
-    }
-}
-
 /// Which kind of service a connection gets.
 #[derive(Clone, Copy)]
 enum Service {
@@ -186,7 +135,7 @@ impl Server {
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config.max_handle_requests));
         Ok(Server {
-            services: Services::new(config, table),
+            services: Services::new(config, table, Instant::now()),
             listener: Some(listener),
             local_addr,
             registration: None,
@@ -449,7 +398,7 @@ impl Server {
         if conn.is_gone() {
             let mut conn = self.connections.remove(key);
             if let Some(registration) = self.registration.as_ref() {
-                let _ = registration.registry.deregister(conn.socket_mut());
+                net::deregister(&registration.registry, conn.transport_mut());
             }
             debug!("{} removed", conn.id(key));
             return;

@@ -1,0 +1,71 @@
+//! What every connection's pass borrows from the server: the protocol table, the limits, the
+//! counters, the static files, the socket read buffer, the message arena and the clock. [`Services::env`] lends
+//! them to one pass as the connection's `Env`.
+
+use crate::config::Config;
+use crate::conn::Env;
+use crate::http::file_cache::FileCache;
+use crate::protocol::{LoopRequests, ProtocolTable};
+use crate::stats::Stats;
+use crate::tick::{Clock, Tick};
+use bytes::BytesMut;
+use std::time::Instant;
+
+/// What every connection's pass borrows from the server.
+pub(crate) struct Services {
+    pub(super) config: Config,
+    pub(super) table: ProtocolTable,
+    /// The www root and its in-memory cache, once `serve_files` was called.
+    pub(super) files: Option<FileCache>,
+    /// What callbacks asked of the loop as a whole during the current pass.
+    pub(super) loop_requests: LoopRequests,
+    pub(super) stats: Stats,
+    /// The socket read buffer, lent to each read pass; allocated once, on the first read.
+    scratch: BytesMut,
+    /// Small received payloads are carved from it (see `conn::frame_reader`).
+    arena: BytesMut,
+    /// Connection deadlines are ticks of this clock.
+    pub(super) clock: Clock,
+    pub(super) shutting_down: bool,
+}
+
+impl Services {
+    /// Services whose clock starts at `epoch` (the server passes `Instant::now()`; unit tests
+    /// pass an instant they then move forward themselves).
+    pub(crate) fn new(config: Config, table: ProtocolTable, epoch: Instant) -> Self {
+        Services {
+            config,
+            table,
+            files: None,
+            loop_requests: LoopRequests::default(),
+            stats: Stats::new(epoch),
+            scratch: BytesMut::new(),
+            arena: BytesMut::new(),
+            clock: Clock::new(epoch),
+            shutting_down: false,
+        }
+    }
+
+    /// The view of the server a connection's pass gets at `now` (`now_ms` on the clock);
+    /// `incoming_held_by_others` is what every other connection holds of the incoming budget.
+    pub(crate) fn env(
+        &mut self,
+        now: Instant,
+        now_ms: u64,
+        incoming_held_by_others: usize,
+    ) -> Env<'_> {
+        Env {
+            table: &mut self.table,
+            requests: &mut self.loop_requests,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+            arena: &mut self.arena,
+            config: &self.config,
+            files: self.files.as_mut(),
+            now,
+            tick: Tick::from_millis(now_ms),
+            incoming_held_by_others,
+            shutting_down: self.shutting_down,
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! What a connection's bytes travel over: a [`Transport`] is a TCP socket or, in unit tests,
+//! one end of an in-memory pipe ([`memory`]). With `net`, the only code that knows what a
+//! socket is: each call here is one system call (or its in-memory stand-in) on the variant at
+//! hand; `net` holds the loops around them (`WouldBlock`, `Interrupted`, budgets).
+//!
+//! An enum rather than a trait object or a generic, so a connection stays one concrete type
+//! and a plain TCP connection carries only its socket. Reads and writes go through
+//! `&Transport`, as they do through `&TcpStream`.
+
+#[cfg(test)]
+pub(crate) mod memory;
+
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+
+/// A connection's byte stream.
+#[derive(Debug)]
+pub(crate) enum Transport {
+    /// An accepted TCP connection.
+    Tcp(TcpStream),
+    /// One end of an in-memory pipe: unit tests of the connection state machine. It has no
+    /// file descriptor, so it is never registered with a `Poll`.
+    #[cfg(test)]
+    Memory(memory::MemoryEnd),
+}
+
+impl Transport {
+    /// Stop sending (FIN after what was written); reading goes on.
+    pub fn shutdown_write(&self) -> io::Result<()> {
+        match self {
+            Transport::Tcp(stream) => stream.shutdown(Shutdown::Write),
+            #[cfg(test)]
+            Transport::Memory(end) => end.shutdown_write(),
+        }
+    }
+
+    /// The peer's address (asked of the kernel: connections do not keep it).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        match self {
+            Transport::Tcp(stream) => stream.peer_addr(),
+            #[cfg(test)]
+            Transport::Memory(end) => Ok(end.peer_addr()),
+        }
+    }
+
+    /// Send small writes at once instead of waiting to coalesce them (Nagle off).
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        match self {
+            Transport::Tcp(stream) => stream.set_nodelay(nodelay),
+            #[cfg(test)]
+            Transport::Memory(_) => Ok(()),
+        }
+    }
+
+    /// Register with a mio `Registry` under `token`. Only TCP can be registered.
+    pub fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interest: Interest,
+    ) -> io::Result<()> {
+        match self {
+            Transport::Tcp(stream) => registry.register(stream, token, interest),
+            #[cfg(test)]
+            Transport::Memory(_) => Err(io::ErrorKind::Unsupported.into()),
+        }
+    }
+
+    /// Undo [`Transport::register`].
+    pub fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+        match self {
+            Transport::Tcp(stream) => registry.deregister(stream),
+            #[cfg(test)]
+            Transport::Memory(_) => Err(io::ErrorKind::Unsupported.into()),
+        }
+    }
+}
+
+// Each arm calls the variant's own `Read`/`Write` for `&T` (`&mut &*stream`: a `&TcpStream`
+// to call it on), so nothing here needs `&mut Transport`.
+impl Read for &Transport {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Transport::Tcp(stream) => (&mut &*stream).read(buf),
+            #[cfg(test)]
+            Transport::Memory(end) => (&mut &*end).read(buf),
+        }
+    }
+}
+
+impl Write for &Transport {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Tcp(stream) => (&mut &*stream).write(buf),
+            #[cfg(test)]
+            Transport::Memory(end) => (&mut &*end).write(buf),
+        }
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Transport::Tcp(stream) => (&mut &*stream).write_vectored(bufs),
+            #[cfg(test)]
+            Transport::Memory(end) => (&mut &*end).write_vectored(bufs),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Transport::Tcp(stream) => (&mut &*stream).flush(),
+            #[cfg(test)]
+            Transport::Memory(end) => (&mut &*end).flush(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory::memory_pair;
+    use super::*;
+
+    #[test]
+    fn a_memory_transport_works_through_a_shared_reference() {
+        let (end, client) = memory_pair();
+        let transport = Transport::Memory(end);
+        client.send(b"ping");
+        let mut buf = [0; 8];
+        assert_eq!((&transport).read(&mut buf).unwrap(), 4);
+        assert_eq!(&buf[..4], b"ping");
+        (&transport).write_all(b"pong").unwrap();
+        transport.set_nodelay(true).unwrap();
+        assert!(transport.peer_addr().is_ok());
+        transport.shutdown_write().unwrap();
+        assert_eq!(client.receive(), b"pong");
+        assert!(client.fin_received());
+    }
+
+    #[test]
+    fn only_tcp_is_registered() {
+        let poll = mio::Poll::new().unwrap();
+        let mut transport = Transport::Memory(memory_pair().0);
+        let refused = transport
+            .register(poll.registry(), Token(1), Interest::READABLE)
+            .unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::Unsupported);
+    }
+}
