@@ -155,11 +155,59 @@ struct Held {
     utf8_carry: Vec<u8>,
     /// The fragments so far of a message delivered whole.
     assembled: BytesMut,
+    /// How far the incomplete text frame at the front of `raw` is already unmasked and
+    /// checked as UTF-8, so invalid text fails at its first bad byte, not at the frame's end.
+    partial_text: Option<PartialText>,
+}
+
+/// The checked part of an incomplete text frame.
+#[derive(Debug, Default)]
+struct PartialText {
+    /// Payload bytes unmasked in place and checked.
+    unmasked: usize,
+    /// The start of a character cut where the checked part ends.
+    carry: Vec<u8>,
 }
 
 impl Held {
     fn bytes(&self) -> usize {
         self.raw.len() + self.assembled.len() + self.utf8_carry.len()
+    }
+
+    /// Unmask and check as UTF-8 what arrived of the incomplete text frame at the front of
+    /// `raw` since the last check (RFC 6455 §8.1: fail at the first invalid byte).
+    fn check_partial_text(&mut self) -> Result<(), Violation> {
+        let Some(header) = Header::parse(&self.raw) else {
+            return Ok(());
+        };
+        let in_text = self.message.as_ref().is_some_and(|message| !message.binary);
+        let text = header.opcode == OP_TEXT || (header.opcode == OP_CONTINUATION && in_text);
+        let (Some(mask), true) = (header.mask, text) else {
+            return Ok(());
+        };
+        let arrived = self.raw.len().saturating_sub(header.header_len);
+        let continues = header.opcode == OP_CONTINUATION;
+        let carry = &self.utf8_carry;
+        let progress = self.partial_text.get_or_insert_with(|| PartialText {
+            unmasked: 0,
+            carry: if continues { carry.clone() } else { Vec::new() },
+        });
+        if arrived <= progress.unmasked {
+            return Ok(());
+        }
+        let new = &mut self.raw[header.header_len + progress.unmasked..header.header_len + arrived];
+        frame::unmask(new, rotate(mask, progress.unmasked));
+        let mut text = std::mem::take(&mut progress.carry);
+        text.extend_from_slice(new);
+        progress.unmasked = arrived;
+        match std::str::from_utf8(&text) {
+            Ok(_) => Ok(()),
+            Err(err) if err.error_len().is_none() => {
+                progress.carry = text.split_off(err.valid_up_to());
+                Ok(())
+            }
+            Err(_) => Err(INVALID_UTF8),
+        }
     }
 
     fn is_idle(&self) -> bool {
@@ -270,7 +318,9 @@ impl FrameReader {
             self.check(&header, limits)?;
             let total = header.frame_len().ok_or(MESSAGE_TOO_BIG)?;
             if chunk.rest().len() < total {
-                return self.keep_rest(chunk, room).map(|()| None);
+                self.keep_rest(chunk, room)?;
+                self.held_mut().check_partial_text()?;
+                return Ok(None);
             }
             let at = chunk.start;
             let payload = chunk.payload(at + header.header_len..at + total);
@@ -321,9 +371,11 @@ impl FrameReader {
                     check_header(&header, held.message.as_ref(), limits)?;
                     let total = header.frame_len().ok_or(MESSAGE_TOO_BIG)?;
                     if held.raw.len() >= total {
+                        let done = held.partial_text.take().map_or(0, |text| text.unmasked);
                         let mut frame = held.raw.split_to(total);
                         if let Some(mask) = header.mask {
-                            frame::unmask(&mut frame[header.header_len..], mask);
+                            let rest = &mut frame[header.header_len + done..];
+                            frame::unmask(rest, rotate(mask, done));
                         }
                         return Ok(Some((header, frame.freeze().slice(header.header_len..))));
                     }
@@ -334,6 +386,7 @@ impl FrameReader {
             };
             let take = wanted.min(chunk.rest().len());
             if take == 0 {
+                held.check_partial_text()?;
                 return Ok(None);
             }
             if !room.allows(held_bytes + take) {
@@ -446,6 +499,17 @@ impl FrameReader {
             self.held = None;
         }
     }
+}
+
+/// The mask as it applies from payload byte `offset` on.
+fn rotate(mask: [u8; 4], offset: usize) -> [u8; 4] {
+    let k = offset % 4;
+    [
+        mask[k],
+        mask[(k + 1) % 4],
+        mask[(k + 2) % 4],
+        mask[(k + 3) % 4],
+    ]
 }
 
 /// The length of the header that starts with `raw` (2 until its second byte is known).
@@ -691,6 +755,57 @@ mod tests {
                 assert_eq!(got.len(), 3, "cuts {cut}, {second}: {got:?}");
                 assert_eq!(got[0], text("hello"), "cuts {cut}, {second}");
                 assert_eq!(got[2], Ok(Item::Ping(Bytes::from_static(b"p"))));
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_text_fails_at_its_first_bad_byte_before_the_frame_is_whole() {
+        let mut bad = "ok ".repeat(100).into_bytes();
+        bad[10] = 0xff;
+        for whole in [false, true] {
+            let one = frame(0x81, &bad);
+            let got = items_of(&[&one[..20]], whole, LIMITS);
+            assert!(
+                matches!(
+                    got[..],
+                    [Err(Violation {
+                        code: CloseCode::Invalid,
+                        ..
+                    })]
+                ),
+                "{got:?}"
+            );
+            // In a continuation of a text message too.
+            let first = frame(0x01, b"ab");
+            let rest = frame(0x80, &bad);
+            let got = items_of(&[&[first, rest[..20].to_vec()].concat()], whole, LIMITS);
+            assert!(matches!(
+                got.last(),
+                Some(Err(Violation {
+                    code: CloseCode::Invalid,
+                    ..
+                }))
+            ));
+        }
+    }
+
+    #[test]
+    fn text_cut_inside_a_character_at_any_point_comes_out_whole() {
+        let text = "añ€😀".repeat(20);
+        let whole = frame(0x81, text.as_bytes());
+        for cut in 0..whole.len() {
+            for second in cut..whole.len() {
+                let got = items_of(
+                    &[&whole[..cut], &whole[cut..second], &whole[second..]],
+                    true,
+                    LIMITS,
+                );
+                assert_eq!(
+                    got,
+                    [Ok(Item::Message(Message::Text(text.as_str().into())))],
+                    "cuts {cut}, {second}"
+                );
             }
         }
     }

@@ -19,7 +19,8 @@ pub fn cases(default: &str) -> String {
 
 /// Run `cases` against `url` offering `protocol`. Returns `None` when Autobahn is not installed
 /// (after skip_or_fail: a CI run with WSLOOP_REQUIRE_EXTERNAL=1 has failed already); panics with
-/// the transcript when a case FAILED or the run broke; otherwise returns the summary line.
+/// the transcript when a case FAILED, a close was not clean, a case was only NON-STRICT, or the
+/// run broke; otherwise returns the summary line.
 pub fn run(test: &str, url: &str, agent: &str, protocol: &str, cases: &str) -> Option<String> {
     let run_sh = super::repo_root().join("../shared/tools/autobahn/run.sh");
     if !run_sh.is_file() {
@@ -57,7 +58,9 @@ pub fn run(test: &str, url: &str, agent: &str, protocol: &str, cases: &str) -> O
             .env("AUTOBAHN_PROTOCOLS", protocol)
             .env("AUTOBAHN_AGENT", agent)
             .env("AUTOBAHN_PREFIX", &prefix)
-            .env("AUTOBAHN_TIMEOUT", WSTEST_TIMEOUT_SECS.to_string()),
+            .env("AUTOBAHN_TIMEOUT", WSTEST_TIMEOUT_SECS.to_string())
+            // A close handshake that is not clean (wrong code, unclean) fails the run too.
+            .env("AUTOBAHN_FAIL_ON_CLOSE", "1"),
         Duration::from_secs(WSTEST_TIMEOUT_SECS + 120),
     )
     .unwrap_or_else(|e| panic!("run {}: {e}", run_sh.display()));
@@ -82,5 +85,10 @@ pub fn run(test: &str, url: &str, agent: &str, protocol: &str, cases: &str) -> O
             run.transcript()
         );
     }
+    // Strict, not only correct: invalid UTF-8 fails at its first byte (6.4.x), and so on.
+    assert!(
+        summary.contains(" NON-STRICT=0 "),
+        "{test}: some cases are only NON-STRICT: {summary}"
+    );
     Some(summary)
 }
