@@ -25,6 +25,18 @@ fn main() -> ExitCode {
         }
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    // A panic inside a protocol callback is reported by wsloop itself (a log line naming the
+    // protocol and the message) and costs that one connection: here only where it happened.
+    // Any other panic is reported as usual.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if wsloop::protocol::in_protocol_callback() {
+            let place = info.location().map(|l| l.to_string()).unwrap_or_default();
+            log::debug!("protocol callback panicked at {place}");
+        } else {
+            default_hook(info);
+        }
+    }));
 
     let server = wsloop::Server::bind(options.addr, options.config, wsloop::demo::table())
         .map_err(|err| format!("cannot listen on {}: {err}", options.addr))

@@ -88,10 +88,11 @@ fn ask_http_entry(
         sent,
     );
     let mut cx = Context::for_connection(link, HTTP_ENTRY, env.requests, env.now);
-    match env
+    let outcome = env
         .table
-        .dispatch(HTTP_ENTRY, &mut cx, None, Event::Http(request))
-    {
+        .dispatch(HTTP_ENTRY, &mut cx, None, Event::Http(request));
+    // A panicking HTTP entry answers 500 to this request only.
+    match outcome.unwrap_or_else(|_| Outcome::reject(500, "internal error")) {
         Outcome::Respond(response) => Some(response),
         Outcome::Reject { status, reason } => Some(Response::error(status, reason)),
         Outcome::Close { .. } => None,

@@ -371,8 +371,15 @@ impl WsSession {
             sent,
         );
         let mut cx = Context::for_connection(link, protocol, env.requests, env.now);
-        env.table
-            .dispatch(protocol, &mut cx, Some(&mut *self.session), event)
+        let filtering = matches!(event, Event::Filter(_));
+        let outcome = env
+            .table
+            .dispatch(protocol, &mut cx, Some(&mut *self.session), event);
+        // A panicking callback costs its own connection only: 1011 (or 500 before the 101).
+        outcome.unwrap_or_else(|_| match filtering {
+            true => Outcome::reject(500, "internal error"),
+            false => Outcome::close(CloseCode::Error, "internal error"),
+        })
     }
 }
 

@@ -15,8 +15,9 @@ pub use loop_requests::TimerId;
 pub(crate) use loop_requests::{LoopRequests, TimerChange};
 pub use message::Message;
 pub use reason::Reason;
+pub(crate) use table::Panicked;
+pub use table::{in_protocol_callback, HttpOnly, ProtocolTable};
 pub(crate) use table::{Event, ProtocolIndex};
-pub use table::{HttpOnly, ProtocolTable};
 
 use crate::http::Response;
 use tungstenite::protocol::frame::coding::CloseCode;

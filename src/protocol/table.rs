@@ -5,6 +5,8 @@ use super::{Context, Fragment, Message, Outcome, Protocol, Reason, TimerId};
 use crate::http::Request;
 use log::error;
 use std::any::Any;
+use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe};
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::Bytes;
 
@@ -153,16 +155,56 @@ impl ProtocolTable {
         self.entries[index].new_session()
     }
 
-    /// Deliver `event` to protocol `index`.
+    /// Deliver `event` to protocol `index`. A panic in the callback (a bug in the protocol) is
+    /// caught here and logged with the protocol's name; the caller decides what it costs (the
+    /// one connection, or startup for `ProtocolInit`). The protocol value itself is kept, as
+    /// it was when the panic unwound.
     pub(crate) fn dispatch(
         &mut self,
         index: ProtocolIndex,
         cx: &mut Context<'_>,
         session: Option<&mut dyn Any>,
         event: Event<'_>,
-    ) -> Outcome {
-        self.entries[index].dispatch(cx, session, event)
+    ) -> Result<Outcome, Panicked> {
+        let what = event.name();
+        let entry = &mut self.entries[index];
+        let call = AssertUnwindSafe(|| entry.dispatch(cx, session, event));
+        let panic = match IN_CALLBACK.with(|flag| {
+            flag.set(true);
+            let result = panic::catch_unwind(call);
+            flag.set(false);
+            result
+        }) {
+            Ok(outcome) => return Ok(outcome),
+            Err(panic) => panic,
+        };
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|text| text.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(not a string)".into());
+        let protocol = self.entries[index].name().to_owned();
+        error!("protocol {protocol:?} panicked in {what}: {message}");
+        Err(Panicked { protocol, message })
     }
+}
+
+thread_local! {
+    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True while a protocol callback runs on this thread: for a panic hook that leaves the
+/// report to wsloop (which logs the protocol's name and the message once, then closes that
+/// one connection) instead of printing it a second time.
+pub fn in_protocol_callback() -> bool {
+    IN_CALLBACK.with(Cell::get)
+}
+
+/// A protocol callback panicked (already logged).
+#[derive(Debug, Clone)]
+pub(crate) struct Panicked {
+    pub protocol: String,
+    pub message: String,
 }
 
 /// A reason without its session: what the loop knows before the erased entry adds the typed
@@ -182,6 +224,27 @@ pub(crate) enum Event<'a> {
     Timer,
     PeerClose(Option<CloseCode>, &'a str),
     Closed(CloseCode),
+}
+
+impl Event<'_> {
+    /// The reason's name, as libwebsockets' users know it, for logs.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Event::Init => "ProtocolInit",
+            Event::Destroy => "ProtocolDestroy",
+            Event::ProtocolTimer(_) => "ProtocolTimer",
+            Event::Http(_) => "Http",
+            Event::Filter(_) => "FilterProtocolConnection",
+            Event::Established => "Established",
+            Event::Receive(_) => "Receive",
+            Event::Fragment(_) => "ReceiveFragment",
+            Event::Pong(_) => "ReceivePong",
+            Event::Writeable => "ServerWriteable",
+            Event::Timer => "Timer",
+            Event::PeerClose(..) => "PeerInitiatedClose",
+            Event::Closed(_) => "Closed",
+        }
+    }
 }
 
 trait ErasedProtocol {

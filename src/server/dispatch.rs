@@ -4,28 +4,37 @@
 
 use super::handle::Command;
 use super::Server;
-use crate::protocol::{Context, Event as ProtocolEvent, Message};
+use crate::protocol::{Context, Event as ProtocolEvent, Message, Panicked};
 use log::{debug, warn};
 use std::time::Instant;
 
 impl Server {
-    /// Tell every protocol about something that concerns the protocol, not a connection.
-    pub(super) fn broadcast_protocol_event(&mut self, event: impl Fn() -> ProtocolEvent<'static>) {
+    /// Tell every protocol about something that concerns the protocol, not a connection;
+    /// the first panic, if any callback panicked.
+    pub(super) fn broadcast_protocol_event(
+        &mut self,
+        event: impl Fn() -> ProtocolEvent<'static>,
+    ) -> Result<(), Panicked> {
         let now = Instant::now();
+        let mut first_panic = Ok(());
         for index in 0..self.services.table.len() {
-            self.dispatch_protocol_event(index, event(), now);
+            let result = self.dispatch_protocol_event(index, event(), now);
+            first_panic = first_panic.and(result);
         }
+        first_panic
     }
 
+    /// A protocol-wide reason; a panic in its callback is logged and reported, nothing else.
     pub(super) fn dispatch_protocol_event(
         &mut self,
         protocol: usize,
         event: ProtocolEvent<'_>,
         now: Instant,
-    ) {
+    ) -> Result<(), Panicked> {
         let mut cx = Context::for_protocol(protocol, &mut self.services.loop_requests, now);
-        self.services.table.dispatch(protocol, &mut cx, None, event);
+        let outcome = self.services.table.dispatch(protocol, &mut cx, None, event);
         self.apply_loop_requests();
+        outcome.map(drop)
     }
 
     /// Carry out what callbacks asked of the loop as a whole.

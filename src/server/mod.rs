@@ -206,7 +206,7 @@ impl Server {
 
     /// Register with the host's `registry`. The server uses the tokens
     /// `[base, base + 1 + max_connections)` and no others. Sends `ProtocolInit` to every
-    /// protocol.
+    /// protocol; fails if one of them panicked there (the server then serves nothing).
     pub fn register(&mut self, registry: &Registry, base: Token) -> io::Result<()> {
         let tokens = TokenRange::new(base, self.services.config.max_connections);
         if let Some(listener) = self.listener.as_mut() {
@@ -216,8 +216,18 @@ impl Server {
             registry: registry.try_clone()?,
             tokens,
         });
-        self.broadcast_protocol_event(|| ProtocolEvent::Init);
-        Ok(())
+        self.broadcast_protocol_event(|| ProtocolEvent::Init)
+            .map_err(|panicked| {
+                if let (Some(mut listener), Some(registration)) =
+                    (self.listener.take(), self.registration.take())
+                {
+                    let _ = registration.registry.deregister(&mut listener);
+                }
+                io::Error::other(format!(
+                    "protocol {:?} panicked in ProtocolInit: {}",
+                    panicked.protocol, panicked.message
+                ))
+            })
     }
 
     /// True if `token` is in the server's range: pass that event to [`Server::handle_event`].
@@ -301,7 +311,9 @@ impl Server {
             }
         }
         while let Some((timer, protocol)) = self.protocol_timers.pop_due(now) {
-            self.dispatch_protocol_event(protocol, ProtocolEvent::ProtocolTimer(timer), now);
+            // A panic in a protocol timer is logged; the timer goes on as scheduled.
+            let _ =
+                self.dispatch_protocol_event(protocol, ProtocolEvent::ProtocolTimer(timer), now);
         }
         for command in self.shared.take_commands() {
             self.run_command(command, now);
@@ -431,7 +443,7 @@ impl Drop for Server {
             return;
         }
         self.abort_all(Instant::now());
-        self.broadcast_protocol_event(|| ProtocolEvent::Destroy);
+        let _ = self.broadcast_protocol_event(|| ProtocolEvent::Destroy);
         self.shared.stop();
     }
 }
