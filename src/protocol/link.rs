@@ -46,8 +46,8 @@ pub enum Sent {
     /// Below `outgoing_soft_limit`: keep sending.
     Flowing,
     /// Queued, but the queue is above `outgoing_soft_limit`: the peer reads slower than we
-    /// send. Stop, [`request_writeable`](Context::request_writeable), and carry on in
-    /// `ServerWriteable` (perhaps [`pause_reading`](Context::pause_reading) meanwhile).
+    /// send. Stop, [`request_writeable`](super::Context::request_writeable), and carry on in
+    /// `ServerWriteable` (perhaps [`pause_reading`](super::Context::pause_reading) meanwhile).
     Congested,
 }
 
