@@ -108,6 +108,30 @@ pub(crate) fn unmask_complete_frames(buf: &mut [u8], mut at: usize) -> usize {
     at
 }
 
+/// The mask as it applies from payload byte `offset` on.
+pub(crate) fn mask_from(mask: [u8; 4], offset: usize) -> [u8; 4] {
+    let k = offset % 4;
+    [
+        mask[k],
+        mask[(k + 1) % 4],
+        mask[(k + 2) % 4],
+        mask[(k + 3) % 4],
+    ]
+}
+
+/// The length of the header that starts with `raw` (2 until its second byte is known).
+pub(crate) fn header_len_hint(raw: &[u8]) -> usize {
+    let Some(&second) = raw.get(1) else {
+        return 2;
+    };
+    let extended = match second & 0x7f {
+        126 => 2,
+        127 => 8,
+        _ => 0,
+    };
+    2 + extended + if second & 0x80 != 0 { 4 } else { 0 }
+}
+
 /// The header of a server frame (unmasked, RFC 6455 §5.2) with the shortest length encoding:
 /// the bytes and how many of them are used.
 pub(crate) fn encode_header(
