@@ -77,18 +77,9 @@ fn ask_http_entry(
     env: &mut Env<'_>,
 ) -> Option<Response> {
     let mut requests = SessionRequests::default();
-    let sent = &mut env.stats.sent;
-    let link = lend(
-        false,
-        &mut requests,
-        wire,
-        ident,
-        env.tick,
-        env.config,
-        sent,
-    );
-    let mut cx = Context::for_connection(link, HTTP_ENTRY, env.requests, env.now);
-    let outcome = env
+    let lent = lend(false, &mut requests, wire, ident, env);
+    let mut cx = Context::for_connection(lent.link, HTTP_ENTRY, lent.loop_requests, lent.now);
+    let outcome = lent
         .table
         .dispatch(HTTP_ENTRY, &mut cx, None, Event::Http(request));
     // A panicking HTTP entry answers 500 to this request only.

@@ -31,7 +31,7 @@ use crate::protocol::{
     ConnectionLink, LoopRequests, Message, ProtocolIndex, ProtocolTable, SendError, Sent,
     SessionRequests,
 };
-use crate::stats::{Stats, Traffic};
+use crate::stats::Stats;
 use crate::tick::Tick;
 use crate::transport::Transport;
 use bytes::BytesMut;
@@ -349,27 +349,39 @@ impl Connection {
     }
 }
 
-/// The connection as a callback (or a `ServerHandle` request) may use it; `open` lets it
-/// send WebSocket messages.
+/// The connection as a callback (or a `ServerHandle` request) may use it (`open` lets it send
+/// WebSocket messages), and the rest of the pass's services a callback needs beside it.
+pub(super) struct Lent<'a> {
+    pub link: ConnectionLink<'a>,
+    pub loop_requests: &'a mut LoopRequests,
+    pub table: &'a mut ProtocolTable,
+    pub now: Instant,
+}
+
+/// Lend the connection to a callback: split `env` into what the link holds and the rest.
 pub(super) fn lend<'a>(
     open: bool,
     requests: &'a mut SessionRequests,
     wire: &'a mut Wire,
     ident: Ident,
-    env_tick: Tick,
-    config: &Config,
-    sent: &'a mut Traffic,
-) -> ConnectionLink<'a> {
-    ConnectionLink {
+    env: &'a mut Env<'_>,
+) -> Lent<'a> {
+    let link = ConnectionLink {
         id: ident.id,
         transport: &wire.transport,
         open,
-        tick: env_tick,
+        tick: env.tick,
         out: &mut wire.out,
         requests,
-        max_outgoing: config.max_outgoing_bytes,
-        soft_limit: config.outgoing_soft_limit,
-        sent,
+        max_outgoing: env.config.max_outgoing_bytes,
+        soft_limit: env.config.outgoing_soft_limit,
+        sent: &mut env.stats.sent,
+    };
+    Lent {
+        link,
+        loop_requests: env.requests,
+        table: env.table,
+        now: env.now,
     }
 }
 

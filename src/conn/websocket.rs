@@ -337,17 +337,9 @@ impl WsSession {
         id: Ident,
         env: &mut Env<'_>,
     ) -> Result<Sent, SendError> {
-        let sent = &mut env.stats.sent;
-        lend(
-            true,
-            &mut self.requests,
-            wire,
-            id,
-            env.tick,
-            env.config,
-            sent,
-        )
-        .send_message(&message)
+        lend(true, &mut self.requests, wire, id, env)
+            .link
+            .send_message(&message)
     }
 
     /// Run the protocol's callback; `may_send` lets it send (not before 101, not after Closed).
@@ -360,19 +352,10 @@ impl WsSession {
         env: &mut Env<'_>,
     ) -> Outcome {
         let protocol = self.protocol();
-        let sent = &mut env.stats.sent;
-        let link = lend(
-            may_send,
-            &mut self.requests,
-            wire,
-            id,
-            env.tick,
-            env.config,
-            sent,
-        );
-        let mut cx = Context::for_connection(link, protocol, env.requests, env.now);
+        let lent = lend(may_send, &mut self.requests, wire, id, env);
+        let mut cx = Context::for_connection(lent.link, protocol, lent.loop_requests, lent.now);
         let filtering = matches!(event, Event::Filter(_));
-        let outcome = env
+        let outcome = lent
             .table
             .dispatch(protocol, &mut cx, Some(&mut *self.session), event);
         // A panicking callback costs its own connection only: 1011 (or 500 before the 101).
