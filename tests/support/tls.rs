@@ -58,7 +58,58 @@ impl TestCa {
     /// Issue a certificate for 127.0.0.1 and localhost with serial `serial`, written to
     /// `<dir>/<name>.crt` and `<dir>/<name>.key` (an ECDSA P-256 key in PKCS#8).
     pub fn issue(&self, name: &str, serial: u64) -> ServerCert {
-        let key = KeyPair::generate().expect("server key");
+        self.issue_for(name, serial, KeyPair::generate().expect("server key"))
+    }
+
+    /// [`TestCa::issue`] with the key rewritten as SEC1 (`EC PRIVATE KEY`, by openssl).
+    pub fn issue_sec1(&self, name: &str, serial: u64) -> ServerCert {
+        let cert = self.issue(name, serial);
+        let pkcs8 = self.dir.join(format!("{name}.pkcs8"));
+        fs::rename(&cert.key, &pkcs8).unwrap();
+        openssl(&[
+            "pkey",
+            "-in",
+            path(&pkcs8),
+            "-traditional",
+            "-out",
+            path(&cert.key),
+        ]);
+        assert!(fs::read_to_string(&cert.key)
+            .unwrap()
+            .contains("BEGIN EC PRIVATE KEY"));
+        cert
+    }
+
+    /// A certificate for a 2048-bit RSA key written as PKCS#1 (`RSA PRIVATE KEY`; openssl
+    /// makes the key, since ring cannot).
+    pub fn issue_rsa_pkcs1(&self, name: &str, serial: u64) -> ServerCert {
+        let pkcs8 = self.dir.join(format!("{name}.pkcs8"));
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            path(&pkcs8),
+        ]);
+        let key = KeyPair::from_pem(&fs::read_to_string(&pkcs8).unwrap()).expect("RSA key");
+        let cert = self.issue_for(name, serial, key);
+        openssl(&[
+            "pkey",
+            "-in",
+            path(&pkcs8),
+            "-traditional",
+            "-out",
+            path(&cert.key),
+        ]);
+        assert!(fs::read_to_string(&cert.key)
+            .unwrap()
+            .contains("BEGIN RSA PRIVATE KEY"));
+        cert
+    }
+
+    fn issue_for(&self, name: &str, serial: u64, key: KeyPair) -> ServerCert {
         let mut params =
             CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
                 .expect("server params");
@@ -226,4 +277,21 @@ pub fn read_response(stream: &mut TlsStream, head_only: bool) -> (u16, String, V
 pub fn send(stream: &mut TlsStream, request: &str) {
     stream.write_all(request.as_bytes()).expect("send request");
     stream.flush().expect("flush request");
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// Run the openssl command line tool (installed by .ci/run).
+fn openssl(args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
