@@ -295,3 +295,13 @@ fn openssl(args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A wsloop serving TLS with a certificate (serial 1) of a new CA under
+/// `<scratch>/<test>/`, plus `extra` arguments.
+pub fn start_server(test: &str, extra: &[&str]) -> (super::ServerProcess, TestCa) {
+    let ca = TestCa::new(&super::scratch_dir("tls-servers").join(test));
+    let cert = ca.issue("server", 1);
+    let mut args = vec!["--tls-cert", path(&cert.cert), "--tls-key", path(&cert.key)];
+    args.extend_from_slice(extra);
+    (super::ServerProcess::start_with(&args), ca)
+}
