@@ -1,5 +1,6 @@
-//! The binary's command line: `--port`, `--bind`, `--www`, and one flag per [`Config`] limit
-//! and timeout, each listed once in [`LIMIT_FLAGS`] with its help text.
+//! The binary's command line: `--port`, `--bind`, `--www`, `--tls-cert`/`--tls-key`, and one
+//! flag per [`Config`] limit and timeout, each listed once in [`LIMIT_FLAGS`] with its help
+//! text.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -21,6 +22,16 @@ pub struct Options {
     pub addr: SocketAddr,
     pub www: PathBuf,
     pub config: Config,
+    /// `--tls-cert` and `--tls-key`: serve https:// and wss:// with them.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The certificate chain and private key files (PEM).
+#[derive(Debug)]
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// One `--flag VALUE` that sets a [`Config`] field.
@@ -194,6 +205,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut bind: IpAddr = IpAddr::from([127, 0, 0, 1]);
     let mut www = PathBuf::from("www");
     let mut config = Config::default();
+    let (mut tls_cert, mut tls_key) = (None, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline_value) = match arg.split_once('=') {
@@ -221,6 +233,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                     .map_err(|_| "--bind: expected an IP address")?
             }
             "--www" => www = PathBuf::from(value()?),
+            "--tls-cert" => tls_cert = Some(PathBuf::from(value()?)),
+            "--tls-key" => tls_key = Some(PathBuf::from(value()?)),
             "--allow-origin" => config.allowed_origins.push(value()?),
             "--status" => config.status_endpoints = true,
             _ => match LIMIT_FLAGS.iter().find(|limit| limit.name == flag) {
@@ -234,10 +248,22 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         }
     }
     config.validate()?;
+    let tls = match (tls_cert, tls_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) if cfg!(feature = "tls") => Some(TlsFiles { cert, key }),
+        (Some(_), Some(_)) => {
+            return Err("--tls-cert/--tls-key: this wsloop was built without TLS \
+                        (cargo feature `tls`)"
+                .into())
+        }
+        (Some(_), None) => return Err("--tls-cert needs --tls-key".into()),
+        (None, Some(_)) => return Err("--tls-key needs --tls-cert".into()),
+    };
     Ok(Command::Serve(Box::new(Options {
         addr: SocketAddr::new(bind, port),
         www,
         config,
+        tls,
     })))
 }
 
@@ -246,10 +272,13 @@ pub fn help() -> String {
     let defaults = Config::default();
     let mut text = String::from(
         "wsloop: a single-threaded WebSocket + HTTP server\n\n\
-         Usage: wsloop [--port N] [--bind ADDR] [--www DIR] [LIMITS]\n\n\
+         Usage: wsloop [--port N] [--bind ADDR] [--www DIR] [--tls-cert PEM --tls-key PEM]\n         \x20             [LIMITS]\n\n\
          \x20 --port N        port to listen on (default 9000; 0 picks a free one)\n\
          \x20 --bind ADDR     address to listen on (default 127.0.0.1; 0.0.0.0 to deploy)\n\
          \x20 --www DIR       static files to serve (default ./www)\n\
+         \x20 --tls-cert PEM  serve https:// and wss:// with this certificate chain (with\n\
+         \x20                 --tls-key PEM: its PKCS#8, PKCS#1 or SEC1 private key);\n\
+         \x20                 SIGHUP reads both again\n\
          \x20 --allow-origin O  accept WebSocket upgrades only with Origin O (repeatable;\n\
          \x20                   default: any origin)\n\
          \x20 --status        serve /status (JSON) and /metrics (Prometheus)\n\
@@ -393,6 +422,26 @@ mod tests {
                 .unwrap_or_else(|| format!("--{}", field.replace('_', "-")));
             assert!(text.contains(&flag), "Config::{field} has no flag {flag}");
         }
+    }
+
+    #[test]
+    fn tls_flags_come_in_pairs() {
+        let Ok(Command::Serve(options)) = parse(args(&["--tls-cert", "c.pem", "--tls-key=k.pem"]))
+        else {
+            panic!("expected serve");
+        };
+        if cfg!(feature = "tls") {
+            let tls = options.tls.expect("TLS files");
+            assert_eq!((tls.cert, tls.key), ("c.pem".into(), "k.pem".into()));
+        }
+        assert_eq!(
+            parse(args(&["--tls-cert", "c.pem"])).unwrap_err(),
+            "--tls-cert needs --tls-key"
+        );
+        assert_eq!(
+            parse(args(&["--tls-key", "k.pem"])).unwrap_err(),
+            "--tls-key needs --tls-cert"
+        );
     }
 
     #[test]

@@ -71,7 +71,8 @@
 //! Module map: [`server`] (the loop and the embedding API), `conn` (one connection and its
 //! phases), `net` and `transport` (the only code that touches sockets), [`http`] (pure HTTP
 //! functions), [`protocol`] (the user's API), [`demo`] (the binary's protocols), [`config`]
-//! (every limit).
+//! (every limit), `tls` (feature `tls`, on by default: certificates for `https://` and
+//! `wss://`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -94,6 +95,8 @@ pub mod ring;
 pub mod server;
 mod stats;
 mod tick;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod transport;
 
 pub use config::Config;
@@ -102,6 +105,10 @@ pub use protocol::{
     Context, Fragment, HttpOnly, Message, Outcome, Protocol, ProtocolTable, Reason, SendError,
     Sent, TimerId,
 };
+/// The rustls wsloop links (feature `tls`), to build a `ServerConfig` for
+/// [`Server::with_tls_config`].
+#[cfg(feature = "tls")]
+pub use rustls;
 pub use server::{HandleError, Server, ServerHandle};
 /// Close codes (RFC 6455 §7.4), as tungstenite names them.
 pub use tungstenite::protocol::frame::coding::CloseCode;

@@ -1,5 +1,5 @@
 //! The `wsloop` binary: parse flags, set up logging, serve the demo protocols and `--www`
-//! until SIGINT/SIGTERM.
+//! (over TLS with `--tls-cert`/`--tls-key`) until SIGINT/SIGTERM.
 
 #![forbid(unsafe_code)]
 
@@ -44,7 +44,8 @@ fn main() -> ExitCode {
             server
                 .serve_files(&options.www)
                 .map_err(|err| err.to_string())
-        });
+        })
+        .and_then(|server| with_tls(server, options.tls.as_ref()));
     let server = match server {
         Ok(server) => server,
         Err(message) => {
@@ -55,7 +56,8 @@ fn main() -> ExitCode {
     // Scripts and tests read this line to learn the port (with --port 0); it is printed only
     // once SIGTERM/SIGINT are handled, so a supervisor may signal as soon as it sees it.
     let announce = |server: &wsloop::Server| {
-        println!("listening on http://{}/", server.local_addr());
+        let scheme = if serves_tls(server) { "https" } else { "http" };
+        println!("listening on {scheme}://{}/", server.local_addr());
         let _ = std::io::stdout().flush();
     };
     match server.run_with(announce) {
@@ -64,5 +66,29 @@ fn main() -> ExitCode {
             eprintln!("wsloop: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Serve TLS with the files of `--tls-cert`/`--tls-key`, if given (an error names the file).
+fn with_tls(server: wsloop::Server, tls: Option<&cli::TlsFiles>) -> Result<wsloop::Server, String> {
+    match tls {
+        #[cfg(feature = "tls")]
+        Some(files) => server
+            .with_tls_files(&files.cert, &files.key)
+            .map_err(|err| err.to_string()),
+        // cli::parse refuses the flags in a build without TLS.
+        #[cfg(not(feature = "tls"))]
+        Some(_) => Err("built without TLS".into()),
+        None => Ok(server),
+    }
+}
+
+fn serves_tls(server: &wsloop::Server) -> bool {
+    #[cfg(feature = "tls")]
+    return server.serves_tls();
+    #[cfg(not(feature = "tls"))]
+    {
+        let _ = server;
+        false
     }
 }

@@ -7,7 +7,7 @@
 use crate::out_queue::OutQueue;
 use crate::transport::Transport;
 use bytes::{Bytes, BytesMut};
-use mio::net::TcpListener;
+use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Registry, Token};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
@@ -22,15 +22,15 @@ pub(crate) fn interrupted(err: &io::Error) -> bool {
     err.kind() == ErrorKind::Interrupted
 }
 
-/// Accept one pending connection; `Ok(None)` when the backlog is empty.
-pub(crate) fn accept(listener: &TcpListener) -> io::Result<Option<(Transport, SocketAddr)>> {
+/// Accept one pending connection; `Ok(None)` when the backlog is empty. The server decides
+/// what `Transport` it becomes (TCP, or TLS over it).
+pub(crate) fn accept(listener: &TcpListener) -> io::Result<Option<(TcpStream, SocketAddr)>> {
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
-                let transport = Transport::Tcp(stream);
                 // Small frames must not wait for Nagle; failure here is harmless.
-                let _ = transport.set_nodelay(true);
-                return Ok(Some((transport, peer)));
+                let _ = stream.set_nodelay(true);
+                return Ok(Some((stream, peer)));
             }
             Err(err) if would_block(&err) => return Ok(None),
             Err(err) if interrupted(&err) => continue,
@@ -209,13 +209,15 @@ pub(crate) fn write_some(mut stream: &Transport, data: &[u8]) -> io::Result<usiz
     Ok(written)
 }
 
-/// Move the queue's bytes to the socket until it is empty or the kernel is full. Returns true
-/// when everything went out.
+/// Move the queue's bytes to the socket until it is empty or the kernel is full, then what the
+/// transport itself still holds (TLS records). Returns true when everything went out.
 pub(crate) fn flush(stream: &Transport, out: &mut OutQueue) -> io::Result<bool> {
-    if out.is_empty() {
-        return Ok(true);
+    if !out.is_empty() {
+        let written = write_some(stream, out.pending())?;
+        out.consume(written);
+        if !out.is_empty() {
+            return Ok(false);
+        }
     }
-    let written = write_some(stream, out.pending())?;
-    out.consume(written);
-    Ok(out.is_empty())
+    stream.flush_pending()
 }

@@ -39,6 +39,9 @@ pub(crate) struct Stats {
     /// WebSocket sessions (open or closing) by protocol index.
     sessions: BTreeMap<usize, u64>,
     pub accepted: u64,
+    /// TLS connections that ended before their handshake completed (a TLS error, a peer that
+    /// left, or the head timeout).
+    pub tls_handshake_failures: u64,
     /// Bytes all connections hold in partial incoming frames and messages (what
     /// `max_incoming_buffered_bytes` caps).
     pub incoming_buffered: usize,
@@ -57,6 +60,7 @@ impl Stats {
             phases: [0; PHASES.len()],
             sessions: BTreeMap::new(),
             accepted: 0,
+            tls_handshake_failures: 0,
             incoming_buffered: 0,
             received: Traffic::default(),
             sent: Traffic::default(),
@@ -93,9 +97,11 @@ impl Stats {
     /// `/status`: one JSON object. `protocol_name` maps protocol indexes to names.
     pub fn to_json(&self, now: Instant, protocol_name: impl Fn(usize) -> String) -> String {
         let mut out = format!(
-            "{{\"uptime_seconds\":{},\"accepted\":{},\"incoming_buffered_bytes\":{},\"connections\":{{",
+            "{{\"uptime_seconds\":{},\"accepted\":{},\"tls_handshake_failures\":{},\
+             \"incoming_buffered_bytes\":{},\"connections\":{{",
             now.duration_since(self.started).as_secs(),
             self.accepted,
+            self.tls_handshake_failures,
             self.incoming_buffered
         );
         let phases = PHASES.iter().map(|phase| phase.name()).zip(self.phases);
@@ -139,6 +145,17 @@ impl Stats {
             "Connections accepted.",
         );
         let _ = writeln!(out, "wsloop_accepted_total {}", self.accepted);
+        metric(
+            &mut out,
+            "wsloop_tls_handshake_failures_total",
+            "counter",
+            "TLS connections that ended before their handshake completed.",
+        );
+        let _ = writeln!(
+            out,
+            "wsloop_tls_handshake_failures_total {}",
+            self.tls_handshake_failures
+        );
         metric(
             &mut out,
             "wsloop_incoming_buffered_bytes",
@@ -253,7 +270,8 @@ mod tests {
         let json = sample(now).to_json(now, |_| "echo".into());
         assert_eq!(
             json,
-            "{\"uptime_seconds\":0,\"accepted\":3,\"incoming_buffered_bytes\":0,\
+            "{\"uptime_seconds\":0,\"accepted\":3,\"tls_handshake_failures\":0,\
+             \"incoming_buffered_bytes\":0,\
              \"connections\":{\"READING_HEAD\":1,\
              \"SERVING_FILE\":0,\"OPEN\":0,\"CLOSING\":0},\"websockets\":{\"echo\":0},\
              \"received\":{\"messages\":1,\"bytes\":5},\"sent\":{\"messages\":1,\"bytes\":5},\
@@ -271,6 +289,7 @@ mod tests {
             "wsloop_websockets{protocol=\"echo\"} 0",
             "wsloop_messages_received_total 1",
             "wsloop_bytes_sent_total 5",
+            "wsloop_tls_handshake_failures_total 0",
             "wsloop_closes_total{code=\"1000\"} 1",
             "wsloop_http_responses_total{status=\"200\"} 1",
         ] {

@@ -2,7 +2,8 @@
 //! `tests/clients/browser_page.mjs` (node + playwright-core, Debian's `/usr/bin/chromium`):
 //! the page's WebSocket opens (status turns green), "Hello, world!" + Enter comes back as
 //! "!dlrow ,olleH", Reconnect works. A screenshot is saved under the target dir and its path
-//! printed. Then SIGTERM must end the server with exit status 0.
+//! printed. Then SIGTERM must end the server with exit status 0. The same over `https://`
+//! and `wss://` with the TLS build.
 //!
 //! Needs `node`, `npm ci` in tests/clients (node_modules/playwright-core) and Chromium
 //! (`CHROMIUM`, default /usr/bin/chromium). Without them the test prints `SKIPPED`, or fails
@@ -16,13 +17,26 @@ const TEST: &str = "browser_page";
 
 #[test]
 fn index_html_in_headless_chromium() {
-    let mut server = ServerProcess::start();
-    let screenshot = support::scratch_dir("browser_page").join("wsloop-index.png");
+    let server = ServerProcess::start();
+    let url = server.http_url();
+    load_page(server, &url, "wsloop-index.png");
+}
+
+/// Over `https://` (Chromium with `--ignore-certificate-errors`): the page connects with
+/// `wss://` (a `ws://` socket from an https page would be blocked as mixed content).
+#[cfg(feature = "tls")]
+#[test]
+fn index_html_over_https_goes_green_over_wss() {
+    let (server, _ca) = support::tls::start_server(TEST, &[]);
+    let url = format!("https://{}/", server.connect_addr());
+    load_page(server, &url, "wsloop-index-https.png");
+}
+
+fn load_page(mut server: ServerProcess, url: &str, png: &str) {
+    let screenshot = support::scratch_dir("browser_page").join(png);
     let _ = std::fs::remove_file(&screenshot);
     let output = screenshot.display().to_string();
-    let Some(run) =
-        support::browser::run_script(TEST, "browser_page.mjs", &server.http_url(), &output)
-    else {
+    let Some(run) = support::browser::run_script(TEST, "browser_page.mjs", url, &output) else {
         return;
     };
     assert!(

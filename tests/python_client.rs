@@ -1,7 +1,8 @@
 //! The real binary against an independent client: `tests/clients/ws_roundtrip.py` (Python
 //! `websockets`, sync client) checks the `dumb-increment-protocol` reversal (ASCII, grapheme
 //! clusters, trailing newline, binary, 1 MiB), the default protocol, `echo`, and the 400 for an
-//! unknown subprotocol. Then SIGTERM must end the server with exit status 0.
+//! unknown subprotocol; then the same over `wss://` with an `ssl` context trusting the test CA.
+//! Then SIGTERM must end the server with exit status 0.
 //!
 //! Python: `WSLOOP_PYTHON` (default `python3`); it needs `websockets` (>= 13). Without it the
 //! test prints `SKIPPED`, or fails when `WSLOOP_REQUIRE_EXTERNAL=1`.
@@ -25,36 +26,38 @@ fn python() -> String {
 #[test]
 fn python_websockets_roundtrip() {
     let python = python();
-    let probe = run_bounded(
-        Command::new(&python).args([
-            "-c",
-            "import websockets, websockets.sync.client; print(websockets.__version__)",
-        ]),
-        Duration::from_secs(30),
-    );
-    let version = match probe {
-        Ok(f) if f.success() => f.stdout.trim().to_string(),
-        Ok(f) => {
-            return skip_or_fail(
-                TEST,
-                &format!(
-                    "`{python}` cannot import websockets.sync.client (pip install websockets; \
-                     WSLOOP_PYTHON picks the interpreter): {}",
-                    f.stderr.trim().lines().last().unwrap_or("")
-                ),
-            )
-        }
-        Err(e) => return skip_or_fail(TEST, &format!("cannot run `{python}`: {e}")),
+    let Some(version) = websockets_version(&python) else {
+        return;
     };
-
-    let mut server = ServerProcess::start();
-    let script = support::repo_root().join("tests/clients/ws_roundtrip.py");
+    let server = ServerProcess::start();
     let url = server.ws_url();
+    run_script(&python, &version, server, &url, &[]);
+}
+
+/// The same checks over `wss://`, with an `ssl` context trusting only the test CA.
+#[cfg(feature = "tls")]
+#[test]
+fn python_websockets_roundtrip_over_wss() {
+    let python = python();
+    let Some(version) = websockets_version(&python) else {
+        return;
+    };
+    let (server, ca) = support::tls::start_server("python_client", &[]);
+    let ca_file = ca.write_ca_pem();
+    let url = format!("wss://{}/", server.connect_addr());
+    let ca_file = ca_file.to_str().expect("UTF-8 path").to_owned();
+    run_script(&python, &version, server, &url, &["--ca", &ca_file]);
+}
+
+/// Run ws_roundtrip.py against `url`, then stop the server (exit status 0 wanted).
+fn run_script(python: &str, version: &str, mut server: ServerProcess, url: &str, extra: &[&str]) {
+    let script = support::repo_root().join("tests/clients/ws_roundtrip.py");
     println!("{python} (websockets {version}) {} {url}", script.display());
     let run = run_bounded(
-        Command::new(&python)
+        Command::new(python)
             .arg(&script)
-            .arg(&url)
+            .arg(url)
+            .args(extra)
             .args(["--timeout", "10"])
             .env("PYTHONUNBUFFERED", "1")
             .env("PYTHONDONTWRITEBYTECODE", "1"),
@@ -78,4 +81,33 @@ fn python_websockets_roundtrip() {
         "wsloop exited with {} after SIGTERM (want 0)",
         support::describe_status(&status)
     );
+}
+
+/// The `websockets` version `python` imports, or `None` after skip_or_fail.
+fn websockets_version(python: &str) -> Option<String> {
+    let probe = run_bounded(
+        Command::new(python).args([
+            "-c",
+            "import websockets, websockets.sync.client; print(websockets.__version__)",
+        ]),
+        Duration::from_secs(30),
+    );
+    match probe {
+        Ok(f) if f.success() => Some(f.stdout.trim().to_string()),
+        Ok(f) => {
+            skip_or_fail(
+                TEST,
+                &format!(
+                    "`{python}` cannot import websockets.sync.client (pip install websockets; \
+                     WSLOOP_PYTHON picks the interpreter): {}",
+                    f.stderr.trim().lines().last().unwrap_or("")
+                ),
+            );
+            None
+        }
+        Err(e) => {
+            skip_or_fail(TEST, &format!("cannot run `{python}`: {e}"));
+            None
+        }
+    }
 }

@@ -46,8 +46,13 @@ const MAX_STEPS_PER_PASS: usize = 8;
 
 /// Most bytes the slab entry of an idle open WebSocket may take; benches/RESULTS.md has the
 /// breakdown (mio's TcpStream carries a selector id in debug builds: 16 bytes there, 4 in
-/// release).
-const CONNECTION_BUDGET: usize = if cfg!(debug_assertions) { 112 } else { 96 };
+/// release). With TLS built in, a release `Transport` is 16 bytes (the 4-byte socket, or the
+/// boxed TLS session: a pointer, 8-aligned) instead of 4: 104 there, 88 without it.
+const CONNECTION_BUDGET: usize = match (cfg!(debug_assertions), cfg!(feature = "tls")) {
+    (true, _) => 112,
+    (false, true) => 104,
+    (false, false) => 88,
+};
 
 // The layout that serves, checked by the compiler in every build but the unit tests' (see
 // `an_idle_websocket_connection_is_small`).
@@ -94,7 +99,7 @@ impl Env<'_> {
         let config = self.config;
         let mut budget =
             ReadBudget::new(config.read_budget_bytes, config.read_buffer_bytes, buffer);
-        budget.short_read_drains = !wire.peer_fin_seen;
+        budget.short_read_drains = !wire.peer_fin_seen && wire.transport.short_read_drains();
         budget
     }
 
@@ -140,11 +145,14 @@ impl Wire {
         }
     }
 
-    /// Send queued bytes if the socket can take them; true when the queue is empty.
+    /// Send queued bytes if the socket can take them; true when the queue is empty (and the
+    /// transport holds nothing either).
     pub fn flush(&mut self) -> io::Result<bool> {
         if self.out.is_empty() {
             self.out.release_if_empty();
-            return Ok(true);
+            if self.transport.pending_output() == 0 {
+                return Ok(true);
+            }
         }
         if !self.writable {
             return Ok(false);
@@ -154,6 +162,24 @@ impl Wire {
             self.writable = false;
         }
         Ok(done)
+    }
+
+    /// Bytes on their way out: the queue plus what the transport holds (TLS records), the
+    /// figure `max_outgoing_bytes` and `outgoing_soft_limit` apply to.
+    pub fn queued_bytes(&self) -> usize {
+        self.out.len() + self.transport.pending_output()
+    }
+
+    /// Push what the transport itself holds (a TLS handshake flight or the tail of a
+    /// response the socket had no room for) once it is writable again. Errors are left to
+    /// the phase's next read or write, which sees them too.
+    fn push_transport(&mut self) {
+        if self.writable && self.transport.pending_output() > 0 {
+            match self.transport.flush_pending() {
+                Ok(true) | Err(_) => {}
+                Ok(false) => self.writable = false,
+            }
+        }
     }
 
     /// Record what a read pass found.
@@ -182,8 +208,11 @@ pub(crate) struct Connection {
     serial: u64,
     wire: Wire,
     phase: Phase,
-    /// The earliest deadline this connection has in the server's timer heap.
-    scheduled: Option<Tick>,
+    /// The earliest deadline this connection has in the server's timer heap, if `scheduled`
+    /// (a tick and a flag rather than an `Option<Tick>`: the flag packs beside `queued`,
+    /// which keeps the TLS build's entry 8 bytes smaller).
+    scheduled_at: Tick,
+    scheduled: bool,
     /// Already in the server's list of connections to service without an event.
     queued: bool,
 }
@@ -194,7 +223,8 @@ impl Connection {
             serial: id.get(),
             wire: Wire::new(transport),
             phase: Phase::first_request(env),
-            scheduled: None,
+            scheduled_at: Tick::from_millis(0),
+            scheduled: false,
             queued: false,
         }
     }
@@ -207,6 +237,11 @@ impl Connection {
     /// True if `id` names this connection (and not an earlier one under the same key).
     pub fn is(&self, id: ConnectionId) -> bool {
         self.serial == id.get()
+    }
+
+    #[cfg(feature = "tls")]
+    pub fn transport(&self) -> &Transport {
+        &self.wire.transport
     }
 
     pub fn transport_mut(&mut self) -> &mut Transport {
@@ -251,6 +286,7 @@ impl Connection {
     /// Advance the connection as far as its readiness allows.
     pub fn service(&mut self, id: Ident, env: &mut Env<'_>) {
         self.wire.more_work = false;
+        self.wire.push_transport();
         for _ in 0..MAX_STEPS_PER_PASS {
             let before = self.phase.kind();
             self.take_step(id, env, Phase::step);
@@ -280,23 +316,27 @@ impl Connection {
     /// heap already holds for it; records it as scheduled.
     pub fn reschedule(&mut self, now: Tick) -> Option<Tick> {
         let at = self.phase.deadline(now)?;
-        if self
-            .scheduled
-            .is_some_and(|scheduled| scheduled.earliest(at, now) == scheduled)
-        {
+        if self.scheduled && self.scheduled_at.earliest(at, now) == self.scheduled_at {
             return None;
         }
-        self.scheduled = Some(at);
+        self.scheduled_at = at;
+        self.scheduled = true;
         Some(at)
+    }
+
+    /// The deadline this connection has in the server's heap, if any.
+    #[cfg(test)]
+    pub fn scheduled(&self) -> Option<Tick> {
+        self.scheduled.then_some(self.scheduled_at)
     }
 
     /// A wake-up at `at` came due: true if it is the one this connection is waiting for
     /// (others are stale).
     pub fn take_due_wakeup(&mut self, at: Tick) -> bool {
-        if self.scheduled != Some(at) {
+        if !self.scheduled || self.scheduled_at != at {
             return false;
         }
-        self.scheduled = None;
+        self.scheduled = false;
         true
     }
 
@@ -366,6 +406,7 @@ pub(super) fn lend<'a>(
     ident: Ident,
     env: &'a mut Env<'_>,
 ) -> Lent<'a> {
+    let held_by_transport = wire.transport.pending_output();
     let link = ConnectionLink {
         id: ident.id,
         transport: &wire.transport,
@@ -373,8 +414,15 @@ pub(super) fn lend<'a>(
         tick: env.tick,
         out: &mut wire.out,
         requests,
-        max_outgoing: env.config.max_outgoing_bytes,
-        soft_limit: env.config.outgoing_soft_limit,
+        // The link sees only the queue: what the transport holds comes off its limits.
+        max_outgoing: env
+            .config
+            .max_outgoing_bytes
+            .saturating_sub(held_by_transport),
+        soft_limit: env
+            .config
+            .outgoing_soft_limit
+            .saturating_sub(held_by_transport),
         sent: &mut env.stats.sent,
     };
     Lent {

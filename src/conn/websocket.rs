@@ -126,7 +126,7 @@ impl WsSession {
         if self.requests.writeable
             && wire.writable
             && !self.wants_close()
-            && wire.out.len() <= env.config.outgoing_soft_limit
+            && wire.queued_bytes() <= env.config.outgoing_soft_limit
         {
             self.requests.writeable = false;
             self.deliver(Event::Writeable, wire, id, env);

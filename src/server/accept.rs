@@ -8,6 +8,7 @@ use crate::log_text::Throttle;
 use crate::net;
 use crate::transport::Transport;
 use log::{debug, warn};
+use mio::net::TcpStream;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -67,7 +68,7 @@ impl Server {
                 return;
             };
             match net::accept(listener) {
-                Ok(Some((transport, peer))) => self.admit(transport, peer, now),
+                Ok(Some((stream, peer))) => self.admit(stream, peer, now),
                 Ok(None) => return,
                 Err(err) => {
                     // EMFILE/ENFILE: keep serving who we have, retry later, never spin.
@@ -85,7 +86,7 @@ impl Server {
         self.accept.backlog = true;
     }
 
-    fn admit(&mut self, transport: Transport, peer: SocketAddr, now: Instant) {
+    fn admit(&mut self, stream: TcpStream, peer: SocketAddr, now: Instant) {
         let Some(registration) = self.registration.as_ref() else {
             return;
         };
@@ -99,6 +100,9 @@ impl Server {
             }
             return;
         }
+        let Some(transport) = self.transport_for(stream, peer) else {
+            return;
+        };
         self.next_id += 1;
         let entry = self.connections.vacant_entry();
         let key = entry.key();
@@ -120,5 +124,21 @@ impl Server {
         self.services.stats.phase_changed(None, conn.kind());
         entry.insert(conn);
         self.settle(key, now_ms);
+    }
+
+    /// What an accepted socket becomes: TLS over it when the server serves TLS.
+    fn transport_for(&self, stream: TcpStream, peer: SocketAddr) -> Option<Transport> {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = self.tls.as_ref() {
+            return match tls.wrap(stream, peer) {
+                Ok(transport) => Some(transport),
+                Err(err) => {
+                    warn!("cannot start TLS with {peer}: {err}");
+                    None
+                }
+            };
+        }
+        let _ = peer;
+        Some(Transport::Tcp(stream))
     }
 }

@@ -94,6 +94,8 @@ impl Server {
                 }
             }
             Command::Shutdown => self.begin_shutdown(),
+            #[cfg(feature = "tls")]
+            Command::ReloadTls => self.reload_tls_or_warn(),
         }
     }
 

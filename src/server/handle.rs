@@ -1,5 +1,5 @@
 //! A handle other threads use to ask the loop to do something — send to a connection,
-//! broadcast to a protocol, shut down — through the one `Waker` of the `Poll` the server runs
+//! broadcast to a protocol, shut down, reload the TLS certificate — through the one `Waker` of the `Poll` the server runs
 //! in (the host's when embedded; wsloop's own in `Server::run`).
 
 use crate::connection_id::ConnectionId;
@@ -15,6 +15,9 @@ pub(crate) enum Command {
     Send(ConnectionId, Message),
     Broadcast(String, Message),
     Shutdown,
+    /// Read the TLS certificate and key files again (`Server::reload_tls`).
+    #[cfg(feature = "tls")]
+    ReloadTls,
 }
 
 /// The state a [`ServerHandle`] shares with its server.
@@ -107,6 +110,14 @@ impl ServerHandle {
     /// Begin a graceful shutdown, as SIGTERM does.
     pub fn shutdown(&self) -> Result<(), HandleError> {
         self.push(Command::Shutdown)
+    }
+
+    /// Read the TLS certificate and key files again, as SIGHUP does (`Server::reload_tls`):
+    /// new handshakes present the new certificate; a reload that fails is logged as a warning
+    /// and keeps the old one.
+    #[cfg(feature = "tls")]
+    pub fn reload_tls(&self) -> Result<(), HandleError> {
+        self.push(Command::ReloadTls)
     }
 
     fn push(&self, command: Command) -> Result<(), HandleError> {

@@ -33,6 +33,8 @@ mod handle;
 mod protocol_timers;
 mod run;
 mod services;
+#[cfg(feature = "tls")]
+mod tls;
 pub(crate) mod tokens;
 
 pub use handle::{HandleError, ServerHandle};
@@ -78,6 +80,9 @@ pub struct Server {
     next_id: u64,
     /// Set by [`Server::begin_shutdown`]: when the remaining connections are dropped.
     shutdown_deadline: Option<Instant>,
+    /// Set by `with_tls_files`/`with_tls_config`: every accepted socket speaks TLS.
+    #[cfg(feature = "tls")]
+    tls: Option<tls::TlsSetup>,
 }
 
 /// Where it listens, what it speaks and how busy it is (the limits: [`Server::config`]).
@@ -91,6 +96,7 @@ impl std::fmt::Debug for Server {
             .field("local_addr", &self.local_addr)
             .field("protocols", &self.protocol_names())
             .field("serves_files", &self.services.files.is_some())
+            .field("tls", &self.serves_tls_now())
             .field("connections", &self.connections.len())
             .field("tokens", &tokens)
             .field("shutting_down", &self.services.shutting_down)
@@ -147,6 +153,8 @@ impl Server {
             accept: AcceptState::default(),
             next_id: 0,
             shutdown_deadline: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         })
     }
 
@@ -412,6 +420,8 @@ impl Server {
             if let Some(registration) = self.registration.as_ref() {
                 net::deregister(&registration.registry, conn.transport_mut());
             }
+            #[cfg(feature = "tls")]
+            self.note_unfinished_handshake(conn.transport(), conn.id(key));
             debug!("{} removed", conn.id(key));
             return;
         }
@@ -426,6 +436,14 @@ impl Server {
                 serial: conn.id(key).get() as u32,
             });
         }
+    }
+
+    /// True if new connections get TLS (always false without the `tls` feature).
+    fn serves_tls_now(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
     }
 
     fn abort_all(&mut self, now: Instant) {
@@ -458,8 +476,8 @@ mod tests {
         let server = Server::bind(addr, Config::default(), crate::demo::table()).unwrap();
         let debug = format!("{server:?}");
         let expected = format!(
-            "Server {{ local_addr: {}, protocols: {:?}, serves_files: false, connections: 0, \
-             tokens: None, shutting_down: false, .. }}",
+            "Server {{ local_addr: {}, protocols: {:?}, serves_files: false, tls: false, \
+             connections: 0, tokens: None, shutting_down: false, .. }}",
             server.local_addr(),
             server.protocol_names()
         );

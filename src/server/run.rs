@@ -1,11 +1,13 @@
-//! The standalone loop: wsloop's own `Poll`, SIGINT/SIGTERM as events, and the same public
-//! calls an embedding application makes.
+//! The standalone loop: wsloop's own `Poll`, SIGINT/SIGTERM (and, with TLS, SIGHUP: reload
+//! the certificate) as events, and the same public calls an embedding application makes.
 
 use super::tokens::standalone;
 use super::Server;
 use crate::net::interrupted;
 use log::info;
 use mio::{Events, Interest, Poll, Waker};
+#[cfg(feature = "tls")]
+use signal_hook::consts::SIGHUP;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use std::io;
@@ -16,7 +18,9 @@ const EVENTS_PER_POLL: usize = 1024;
 
 impl Server {
     /// Serve until SIGINT or SIGTERM, then shut down gracefully (see
-    /// [`Server::begin_shutdown`]); a second signal drops every connection at once.
+    /// [`Server::begin_shutdown`]); a second signal drops every connection at once. SIGHUP
+    /// reloads the TLS certificate and key ([`Server::reload_tls`]; ignored without TLS
+    /// files).
     pub fn run(self) -> io::Result<()> {
         self.run_with(|_| {})
     }
@@ -26,6 +30,9 @@ impl Server {
     /// on is a graceful shutdown, never the default action that kills the process).
     pub fn run_with(mut self, on_ready: impl FnOnce(&Server)) -> io::Result<()> {
         let mut poll = Poll::new()?;
+        #[cfg(feature = "tls")]
+        let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+        #[cfg(not(feature = "tls"))]
         let mut signals = Signals::new([SIGINT, SIGTERM])?;
         poll.registry()
             .register(&mut signals, standalone::SIGNALS, Interest::READABLE)?;
@@ -59,6 +66,16 @@ impl Server {
     }
 
     fn on_signal(&mut self, signal: i32) {
+        #[cfg(feature = "tls")]
+        if signal == SIGHUP {
+            if self.serves_tls() {
+                info!("SIGHUP: reloading the TLS certificate");
+                self.reload_tls_or_warn();
+            } else {
+                info!("SIGHUP ignored: no TLS certificate to reload");
+            }
+            return;
+        }
         let name = if signal == SIGINT {
             "SIGINT"
         } else {

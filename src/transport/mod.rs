@@ -1,14 +1,17 @@
-//! What a connection's bytes travel over: a [`Transport`] is a TCP socket or, in unit tests,
-//! one end of an in-memory pipe ([`memory`]). With `net`, the only code that knows what a
-//! socket is: each call here is one system call (or its in-memory stand-in) on the variant at
-//! hand; `net` holds the loops around them (`WouldBlock`, `Interrupted`, budgets).
+//! What a connection's bytes travel over: a [`Transport`] is a TCP socket, TLS over one
+//! ([`tls`], feature `tls`) or, in unit tests, one end of an in-memory pipe ([`memory`]).
+//! With `net`, the only code that knows what a socket is: each call here is one system call
+//! (or its in-memory or TLS stand-in) on the variant at hand; `net` holds the loops around
+//! them (`WouldBlock`, `Interrupted`, budgets). Plaintext goes in and out of every variant.
 //!
 //! An enum rather than a trait object or a generic, so a connection stays one concrete type
-//! and a plain TCP connection carries only its socket. Reads and writes go through
-//! `&Transport`, as they do through `&TcpStream`.
+//! and a plain TCP connection carries only its socket (the TLS session is boxed inside its
+//! variant). Reads and writes go through `&Transport`, as they do through `&TcpStream`.
 
 #[cfg(test)]
 pub(crate) mod memory;
+#[cfg(feature = "tls")]
+pub(crate) mod tls;
 
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
@@ -20,6 +23,9 @@ use std::net::{Shutdown, SocketAddr};
 pub(crate) enum Transport {
     /// An accepted TCP connection.
     Tcp(TcpStream),
+    /// TLS over an accepted TCP connection.
+    #[cfg(feature = "tls")]
+    Tls(Box<tls::TlsStream>),
     /// One end of an in-memory pipe: unit tests of the connection state machine. It has no
     /// file descriptor, so it is never registered with a `Poll`.
     #[cfg(test)]
@@ -27,30 +33,74 @@ pub(crate) enum Transport {
 }
 
 impl Transport {
-    /// Stop sending (FIN after what was written); reading goes on.
+    /// Stop sending (FIN after what was written; over TLS, close_notify first); reading goes
+    /// on.
     pub fn shutdown_write(&self) -> io::Result<()> {
         match self {
             Transport::Tcp(stream) => stream.shutdown(Shutdown::Write),
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.shutdown_write(),
             #[cfg(test)]
             Transport::Memory(end) => end.shutdown_write(),
         }
     }
 
-    /// The peer's address (asked of the kernel: connections do not keep it).
+    /// The peer's address (asked of the kernel: plain connections do not keep it; a TLS one
+    /// does).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         match self {
             Transport::Tcp(stream) => stream.peer_addr(),
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => Ok(tls.peer()),
             #[cfg(test)]
             Transport::Memory(end) => Ok(end.peer_addr()),
         }
     }
 
-    /// Send small writes at once instead of waiting to coalesce them (Nagle off).
-    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+    /// True if a read shorter than asked means the socket is empty (TCP: edge-triggered
+    /// readiness will announce more). Not over TLS, whose reads stop at record boundaries.
+    pub fn short_read_drains(&self) -> bool {
         match self {
-            Transport::Tcp(stream) => stream.set_nodelay(nodelay),
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.short_read_drains(),
+            Transport::Tcp(_) => true,
             #[cfg(test)]
-            Transport::Memory(_) => Ok(()),
+            Transport::Memory(_) => true,
+        }
+    }
+
+    /// Bytes the transport holds for sending beyond the connection's queue (TLS records
+    /// rustls has not written yet); they count against the queue's limits.
+    pub fn pending_output(&self) -> usize {
+        match self {
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.pending_output(),
+            Transport::Tcp(_) => 0,
+            #[cfg(test)]
+            Transport::Memory(_) => 0,
+        }
+    }
+
+    /// Send what the transport itself holds (TLS records); true when nothing is left.
+    pub fn flush_pending(&self) -> io::Result<bool> {
+        match self {
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.flush_pending(),
+            Transport::Tcp(_) => Ok(true),
+            #[cfg(test)]
+            Transport::Memory(_) => Ok(true),
+        }
+    }
+
+    /// For a TLS connection whose handshake never completed: why (logged and counted when
+    /// the connection goes). `None` for everything else.
+    #[cfg(feature = "tls")]
+    pub fn unfinished_handshake(&self) -> Option<String> {
+        match self {
+            Transport::Tls(tls) => tls.unfinished_handshake(),
+            Transport::Tcp(_) => None,
+            #[cfg(test)]
+            Transport::Memory(_) => None,
         }
     }
 
@@ -63,6 +113,8 @@ impl Transport {
     ) -> io::Result<()> {
         match self {
             Transport::Tcp(stream) => registry.register(stream, token, interest),
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => registry.register(tls.tcp_mut(), token, interest),
             #[cfg(test)]
             Transport::Memory(_) => Err(io::ErrorKind::Unsupported.into()),
         }
@@ -72,6 +124,8 @@ impl Transport {
     pub fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
         match self {
             Transport::Tcp(stream) => registry.deregister(stream),
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => registry.deregister(tls.tcp_mut()),
             #[cfg(test)]
             Transport::Memory(_) => Err(io::ErrorKind::Unsupported.into()),
         }
@@ -79,11 +133,14 @@ impl Transport {
 }
 
 // Each arm calls the variant's own `Read`/`Write` for `&T` (`&mut &*stream`: a `&TcpStream`
-// to call it on), so nothing here needs `&mut Transport`.
+// to call it on; TLS keeps its session in a `RefCell`), so nothing here needs
+// `&mut Transport`.
 impl Read for &Transport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Transport::Tcp(stream) => (&mut &*stream).read(buf),
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.read(buf),
             #[cfg(test)]
             Transport::Memory(end) => (&mut &*end).read(buf),
         }
@@ -94,6 +151,8 @@ impl Write for &Transport {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Transport::Tcp(stream) => (&mut &*stream).write(buf),
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.write(buf),
             #[cfg(test)]
             Transport::Memory(end) => (&mut &*end).write(buf),
         }
@@ -102,6 +161,11 @@ impl Write for &Transport {
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match self {
             Transport::Tcp(stream) => (&mut &*stream).write_vectored(bufs),
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => {
+                let first = bufs.iter().find(|buf| !buf.is_empty());
+                first.map_or(Ok(0), |buf| tls.write(buf))
+            }
             #[cfg(test)]
             Transport::Memory(end) => (&mut &*end).write_vectored(bufs),
         }
@@ -110,6 +174,8 @@ impl Write for &Transport {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Transport::Tcp(stream) => (&mut &*stream).flush(),
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.flush_pending().map(drop),
             #[cfg(test)]
             Transport::Memory(end) => (&mut &*end).flush(),
         }
@@ -130,7 +196,6 @@ mod tests {
         assert_eq!((&transport).read(&mut buf).unwrap(), 4);
         assert_eq!(&buf[..4], b"ping");
         (&transport).write_all(b"pong").unwrap();
-        transport.set_nodelay(true).unwrap();
         assert!(transport.peer_addr().is_ok());
         transport.shutdown_write().unwrap();
         assert_eq!(client.receive(), b"pong");

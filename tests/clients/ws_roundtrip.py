@@ -2,6 +2,7 @@
 """Round-trip checks for wsloop's WebSocket subprotocols with an independent client.
 
     python3 ws_roundtrip.py ws://127.0.0.1:9000/ [--timeout SECONDS]
+    python3 ws_roundtrip.py wss://127.0.0.1:9000/ --ca ca.crt   (TLS, trusting that CA)
 
 Uses the Python `websockets` library's synchronous client (pip install websockets).
 Checks, each on a fresh connection:
@@ -64,6 +65,7 @@ class Runner:
     def __init__(self, url, timeout):
         self.url = url
         self.timeout = timeout
+        self.ssl = None
         self.failures = []
         self.passed = 0
 
@@ -84,6 +86,7 @@ class Runner:
             subprotocols=subprotocols,
             open_timeout=self.timeout,
             close_timeout=self.timeout,
+            ssl=self.ssl,
             max_size=4 * MIB,
             compression=None,
         ))
@@ -156,11 +159,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("url", help="WebSocket URL, e.g. ws://127.0.0.1:9000/")
     ap.add_argument("--timeout", type=float, default=10.0, help="bound on every wait (s)")
+    ap.add_argument("--ca", help="for wss://: trust only this CA certificate (PEM)")
     args = ap.parse_args()
 
     print(f"ws_roundtrip: {args.url} with websockets {websockets.__version__}, "
           f"python {sys.version.split()[0]}", flush=True)
     r = Runner(args.url, args.timeout)
+    if args.ca:
+        import ssl
+        r.ssl = ssl.create_default_context(cafile=args.ca)
 
     # Reachability first: a server that is not there is a broken run, not a list of mismatches.
     try:

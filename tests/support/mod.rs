@@ -10,6 +10,7 @@ pub mod hostile;
 pub mod http;
 pub mod inproc;
 mod process;
+pub mod tls;
 pub mod ws;
 
 use std::fs::{self, File};
@@ -30,6 +31,7 @@ pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 const LISTENING_PREFIX: &str = "listening on http://";
+const LISTENING_TLS_PREFIX: &str = "listening on https://";
 
 /// The repository root (where Cargo.toml is).
 pub fn repo_root() -> PathBuf {
@@ -357,8 +359,9 @@ impl Drop for ServerProcess {
 }
 
 fn parse_listening(line: &str) -> Option<SocketAddr> {
-    line.trim_end()
-        .strip_prefix(LISTENING_PREFIX)?
+    let line = line.trim_end();
+    line.strip_prefix(LISTENING_PREFIX)
+        .or_else(|| line.strip_prefix(LISTENING_TLS_PREFIX))?
         .strip_suffix('/')?
         .parse()
         .ok()

@@ -117,7 +117,7 @@ impl Harness {
 
     /// How long until the connection's next wake-up.
     pub fn next_wakeup(&self) -> Option<Duration> {
-        let at = self.conn.as_ref()?.scheduled?;
+        let at = self.conn.as_ref()?.scheduled()?;
         Some(Duration::from_millis(at.millis_from(self.tick())))
     }
 

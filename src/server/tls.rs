@@ -1,0 +1,122 @@
+//! The server's side of TLS (feature `tls`): the `ServerConfig` new handshakes use, the
+//! files it came from (so `reload_tls` and SIGHUP can read them again), wrapping each accepted
+//! socket in a TLS session, and accounting for handshakes that never complete.
+//!
+//! A reload swaps the `Arc<ServerConfig>`: sessions already open keep the one they started
+//! with, so open connections go on untouched; a reload that fails keeps the old one.
+
+use super::Server;
+use crate::tls::load_server_config;
+use crate::transport::tls::TlsStream;
+use crate::transport::Transport;
+use log::{debug, info, warn};
+use mio::net::TcpStream;
+use rustls::ServerConfig;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What new TLS connections are served with.
+#[derive(Debug)]
+pub(super) struct TlsSetup {
+    config: Arc<ServerConfig>,
+    /// Certificate chain and key files, when the config was read from them.
+    files: Option<(PathBuf, PathBuf)>,
+}
+
+impl TlsSetup {
+    /// Start a TLS session on an accepted socket.
+    pub(super) fn wrap(
+        &self,
+        tcp: TcpStream,
+        peer: SocketAddr,
+    ) -> Result<Transport, rustls::Error> {
+        let stream = TlsStream::accept(tcp, peer, self.config.clone())?;
+        Ok(Transport::Tls(Box::new(stream)))
+    }
+}
+
+impl Server {
+    /// Serve `https://` and `wss://` instead of cleartext, with the PEM certificate chain in
+    /// `cert` and its private key (PKCS#8, PKCS#1 or SEC1) in `key` (see
+    /// [`crate::tls::load_server_config`]). [`Server::reload_tls`] reads them again.
+    pub fn with_tls_files(
+        mut self,
+        cert: impl AsRef<Path>,
+        key: impl AsRef<Path>,
+    ) -> io::Result<Server> {
+        let (cert, key) = (cert.as_ref().to_path_buf(), key.as_ref().to_path_buf());
+        let config = load_server_config(&cert, &key)?;
+        self.tls = Some(TlsSetup {
+            config: Arc::new(config),
+            files: Some((cert, key)),
+        });
+        Ok(self)
+    }
+
+    /// Serve TLS with a `ServerConfig` built by the caller (`wsloop::rustls`). wsloop speaks
+    /// HTTP/1.1 only: leave `alpn_protocols` empty or `["http/1.1"]`.
+    pub fn with_tls_config(mut self, config: Arc<ServerConfig>) -> Server {
+        self.tls = Some(TlsSetup {
+            config,
+            files: None,
+        });
+        self
+    }
+
+    /// True if connections are served over TLS.
+    pub fn serves_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Read the certificate and key files again (what SIGHUP does in `Server::run`): new
+    /// handshakes present the new certificate, open connections go on untouched. On error the
+    /// old certificate stays in use. Fails with `InvalidInput` if TLS was not set up from files.
+    pub fn reload_tls(&mut self) -> io::Result<()> {
+        let Some((cert, key)) = self.tls.as_ref().and_then(|tls| tls.files.clone()) else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "TLS was not set up from certificate files",
+            ));
+        };
+        let config = load_server_config(&cert, &key)?;
+        self.set_tls_config(Arc::new(config));
+        info!("TLS certificate reloaded from {}", cert.display());
+        Ok(())
+    }
+
+    /// [`Server::reload_tls`] for SIGHUP and `ServerHandle::reload_tls`: a failure is one
+    /// warning, and the old certificate stays.
+    pub(super) fn reload_tls_or_warn(&mut self) {
+        if let Err(err) = self.reload_tls() {
+            warn!("TLS reload failed, keeping the current certificate: {err}");
+        }
+    }
+
+    /// Use `config` for new handshakes from now on (open connections keep theirs).
+    pub fn set_tls_config(&mut self, config: Arc<ServerConfig>) {
+        match self.tls.as_mut() {
+            Some(tls) => tls.config = config,
+            None => {
+                self.tls = Some(TlsSetup {
+                    config,
+                    files: None,
+                })
+            }
+        }
+    }
+
+    /// A connection is going: if its TLS handshake never completed, count it and say why at
+    /// debug level (one line per failure at info would let anyone fill the log).
+    pub(super) fn note_unfinished_handshake(
+        &mut self,
+        transport: &Transport,
+        id: impl std::fmt::Display,
+    ) {
+        if let Some(why) = transport.unfinished_handshake() {
+            self.services.stats.tls_handshake_failures += 1;
+            debug!("{id} TLS handshake {why}");
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! TLS over an accepted TCP socket (feature `tls`): rustls' buffered `ServerConnection`
+//! between the socket and the `Wire`, so what is read and written through a
+//! [`Transport`](super::Transport) is plaintext, as over TCP.
+//!
+//! Each call is non-blocking and made of the same steps: move ciphertext between the socket and
+//! rustls, let rustls process it (the handshake happens inside the first reads), move plaintext
+//! between rustls and the caller. Three rules keep edge-triggered readiness and the server's
+//! limits honest:
+//!
+//! - a read returns `WouldBlock` only when rustls holds no plaintext *and* the socket said
+//!   `WouldBlock`, so plaintext left inside rustls after a drained socket is never stranded
+//!   (a short read does not mean drained here: see [`TlsStream::short_read_drains`]);
+//! - rustls' outgoing buffer is capped ([`BUFFER_LIMIT`]); a write it cannot take is
+//!   `WouldBlock`, and the ciphertext it holds is reported by [`TlsStream::pending_output`],
+//!   which the connection counts with its queue;
+//! - records rustls still holds (a handshake flight, the tail of a response, close_notify)
+//!   are pushed by [`TlsStream::flush_pending`], which `net::flush` calls.
+//!
+//! The session sits in a `RefCell` because rustls needs `&mut` while the I/O layer reads and
+//! writes through `&Transport`, as it does through `&TcpStream` (the kernel's socket state is
+//! interior mutability too). Every borrow lasts one call and nothing re-enters, so it cannot
+//! fail; switching net.rs and every phase to `&mut Transport` would touch the frame reader
+//! and the callback link, which borrow the transport beside the queue.
+
+use crate::net::{interrupted, would_block};
+use mio::net::TcpStream;
+use rustls::{ServerConfig, ServerConnection};
+use std::cell::RefCell;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+
+/// Most bytes rustls buffers for sending (plaintext before the handshake ends, ciphertext
+/// after): two full records. Beyond it a write is `WouldBlock` and the bytes wait in the
+/// connection's own queue, where `max_outgoing_bytes` and `outgoing_soft_limit` see them.
+pub(crate) const BUFFER_LIMIT: usize = 32 * 1024;
+
+/// Bytes a TLS 1.3 record adds to its plaintext (header, content type, AEAD tag); TLS 1.2
+/// with AES-GCM adds 29. Used to estimate the ciphertext rustls holds.
+const RECORD_OVERHEAD: usize = 29;
+
+/// Largest plaintext in one record.
+const MAX_FRAGMENT: usize = 16 * 1024;
+
+/// One TLS connection: the socket and the rustls session over it.
+pub(crate) struct TlsStream {
+    tcp: TcpStream,
+    /// Kept for the log line of a failed handshake (the kernel may have forgotten it then).
+    peer: SocketAddr,
+    session: RefCell<Session>,
+}
+
+impl std::fmt::Debug for TlsStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsStream")
+            .field("tcp", &self.tcp)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Session {
+    conn: ServerConnection,
+    /// Estimated ciphertext bytes rustls holds for sending (exact after a handshake step,
+    /// within a few bytes per record after a write; zero whenever rustls holds nothing).
+    pending: usize,
+    /// The TLS error that ended the session, if one did: nothing more is read or written.
+    failure: Option<rustls::Error>,
+}
+
+impl TlsStream {
+    /// Start the server side of a handshake on an accepted socket.
+    pub fn accept(
+        tcp: TcpStream,
+        peer: SocketAddr,
+        config: Arc<ServerConfig>,
+    ) -> Result<Self, rustls::Error> {
+        let mut conn = ServerConnection::new(config)?;
+        conn.set_buffer_limit(Some(BUFFER_LIMIT));
+        Ok(TlsStream {
+            tcp,
+            peer,
+            session: RefCell::new(Session {
+                conn,
+                pending: 0,
+                failure: None,
+            }),
+        })
+    }
+
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    pub fn tcp_mut(&mut self) -> &mut TcpStream {
+        &mut self.tcp
+    }
+
+    /// Always false: one read returns at most the plaintext of the records rustls has
+    /// decrypted, so a short read says nothing about the socket. Reads go on to `WouldBlock`.
+    pub fn short_read_drains(&self) -> bool {
+        false
+    }
+
+    /// Estimated ciphertext (or pre-handshake plaintext) rustls holds for sending.
+    pub fn pending_output(&self) -> usize {
+        self.session.borrow().pending
+    }
+
+    /// Why the handshake never completed, with the peer's address, if it did not: the TLS
+    /// error, or none at all (the peer left, or the head timeout struck mid-handshake).
+    /// `None` once it completed.
+    pub fn unfinished_handshake(&self) -> Option<String> {
+        let session = self.session.borrow();
+        if !session.conn.is_handshaking() {
+            return None;
+        }
+        let peer = self.peer;
+        Some(match &session.failure {
+            Some(err) => format!("with {peer} failed: {err}"),
+            None => format!("with {peer} never completed"),
+        })
+    }
+
+    /// Push the records rustls holds to the socket; true when none are left.
+    pub fn flush_pending(&self) -> io::Result<bool> {
+        self.session.borrow_mut().push(&self.tcp)
+    }
+
+    /// Send close_notify (as far as the socket takes it), then FIN.
+    pub fn shutdown_write(&self) -> io::Result<()> {
+        {
+            let mut session = self.session.borrow_mut();
+            if session.failure.is_none() {
+                session.conn.send_close_notify();
+                let _ = session.push(&self.tcp);
+            }
+        }
+        self.tcp.shutdown(Shutdown::Write)
+    }
+
+    /// Plaintext from the peer; `Ok(0)` at the end of the stream (close_notify or FIN).
+    pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut session = self.session.borrow_mut();
+        loop {
+            if let Some(err) = &session.failure {
+                return Err(failed(err));
+            }
+            match session.conn.reader().read(buf) {
+                Ok(n) => return Ok(n),
+                // A FIN without close_notify: for us simply the end of the stream.
+                Err(err) if err.kind() == ErrorKind::UnexpectedEof => return Ok(0),
+                Err(err) if would_block(&err) => {}
+                Err(err) => return Err(err),
+            }
+            match session.conn.read_tls(&mut &self.tcp) {
+                Ok(0) => return Ok(0),
+                Ok(_) => session.process(&self.tcp)?,
+                Err(err) if interrupted(&err) => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Hand plaintext to rustls (at most what its buffer limit leaves room for) and push
+    /// records to the socket; `WouldBlock` when rustls can take nothing.
+    pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        let mut session = self.session.borrow_mut();
+        if let Some(err) = &session.failure {
+            return Err(failed(err));
+        }
+        session.push(&self.tcp)?;
+        let taken = session.conn.writer().write(buf)?;
+        if taken == 0 && !buf.is_empty() {
+            return Err(ErrorKind::WouldBlock.into());
+        }
+        session.pending += taken + taken.div_ceil(MAX_FRAGMENT) * RECORD_OVERHEAD;
+        // What the socket does not take now stays with rustls, counted in `pending`.
+        match session.push(&self.tcp) {
+            Ok(_) => Ok(taken),
+            Err(err) if taken == 0 => Err(err),
+            Err(_) => Ok(taken),
+        }
+    }
+}
+
+impl Session {
+    /// Let rustls process what was read; on a TLS error, send its alert and end the session.
+    fn process(&mut self, tcp: &TcpStream) -> io::Result<()> {
+        match self.conn.process_new_packets() {
+            Ok(state) => {
+                self.pending = state.tls_bytes_to_write();
+                let _ = self.push(tcp);
+                Ok(())
+            }
+            Err(err) => {
+                // rustls queued the alert that tells the peer why.
+                let _ = self.push(tcp);
+                let io_err = failed(&err);
+                self.failure = Some(err);
+                Err(io_err)
+            }
+        }
+    }
+
+    /// Write what rustls holds until it is empty (true) or the socket is full (false).
+    fn push(&mut self, tcp: &TcpStream) -> io::Result<bool> {
+        while self.conn.wants_write() {
+            match self.conn.write_tls(&mut &*tcp) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => self.pending = self.pending.saturating_sub(n),
+                Err(err) if interrupted(&err) => {}
+                Err(err) if would_block(&err) => return Ok(false),
+                Err(err) => return Err(err),
+            }
+        }
+        self.pending = 0;
+        Ok(true)
+    }
+}
+
+/// The I/O error a TLS failure is reported as.
+fn failed(err: &rustls::Error) -> io::Error {
+    io::Error::new(ErrorKind::InvalidData, format!("TLS: {err}"))
+}

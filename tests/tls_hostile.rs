@@ -1,0 +1,207 @@
+//! Hostile clients of the TLS port: 200 that connect and say nothing and 200 that send half a
+//! ClientHello are all closed by `--head-timeout` (the handshake counts against it) and
+//! counted as handshake failures in `/metrics`, while a normal wss client keeps its round
+//! trips; and a client that completes the handshake, floods and never reads costs bounded
+//! memory, as over cleartext (tests/flood.rs).
+#![cfg(feature = "tls")]
+
+mod support;
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::hostile::{poll_until, rss_kib};
+use support::tls::{self, TestCa};
+use support::ws::{client_frame, op};
+use support::{say, scratch_dir, ServerProcess};
+use tungstenite::Message;
+
+const SILENT: usize = 200;
+const HALF_HELLOS: usize = 200;
+const HEAD_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn tls_server(name: &str, extra: &[&str]) -> (ServerProcess, TestCa) {
+    let ca = TestCa::new(&scratch_dir("tls_hostile").join(name));
+    let cert = ca.issue("server", 7);
+    let mut args = vec![
+        "--tls-cert",
+        cert.cert.to_str().unwrap(),
+        "--tls-key",
+        cert.key.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    (ServerProcess::start_with(&args), ca)
+}
+
+/// The first half of a real ClientHello.
+fn half_client_hello(ca: &TestCa) -> Vec<u8> {
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut conn = rustls::ClientConnection::new(ca.client_config(&[]), name).unwrap();
+    let mut hello = Vec::new();
+    conn.write_tls(&mut hello).unwrap();
+    hello.truncate(hello.len() / 2);
+    hello
+}
+
+/// True once the server closed `stream` (EOF or reset).
+fn closed(stream: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 64];
+    loop {
+        match stream.read(&mut byte) {
+            Ok(0) => return true,
+            Ok(_) => continue, // an alert
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+#[test]
+fn silent_clients_and_half_client_hellos_are_closed_by_the_head_timeout() {
+    let (server, ca) = tls_server("head_timeout", &["--head-timeout", "1s", "--status"]);
+    let addr = server.connect_addr();
+    let mut normal = tls::wss_connect(addr, ca.client_config(&[]), &[]).expect("the normal client");
+    let hello = half_client_hello(&ca);
+    let started = Instant::now();
+    let mut hostile: Vec<TcpStream> = (0..SILENT + HALF_HELLOS)
+        .map(|i| {
+            let mut stream = TcpStream::connect(addr).expect("connect");
+            if i >= SILENT {
+                stream.write_all(&hello).expect("half a ClientHello");
+            }
+            stream.set_nonblocking(true).unwrap();
+            stream
+        })
+        .collect();
+    // Round trips go on while the 400 wait out their timeout.
+    let mut rounds = 0;
+    while started.elapsed() < HEAD_TIMEOUT + Duration::from_millis(500) {
+        let text = format!("round {rounds}");
+        normal.send(Message::text(text.clone())).unwrap();
+        let reply = normal.read().unwrap();
+        assert_eq!(reply, Message::text(text.chars().rev().collect::<String>()));
+        rounds += 1;
+        thread::sleep(Duration::from_millis(20));
+    }
+    let all_closed = poll_until(Duration::from_secs(10), || {
+        hostile.retain_mut(|stream| !closed(stream));
+        hostile.is_empty().then_some(())
+    });
+    let elapsed = started.elapsed();
+    assert!(
+        all_closed.is_some(),
+        "{} of {} hostile connections still open after {elapsed:?}",
+        hostile.len(),
+        SILENT + HALF_HELLOS
+    );
+    assert!(elapsed >= HEAD_TIMEOUT, "closed before the head timeout");
+    normal.send(Message::text("after")).unwrap();
+    assert_eq!(normal.read().unwrap(), Message::text("retfa"));
+
+    // Counted as handshake failures, at debug level only (nothing at info per failure).
+    let mut stream = tls::tls_connect(addr, ca.client_config(&[])).unwrap();
+    tls::send(&mut stream, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    let (status, _, body) = tls::read_response(&mut stream, false);
+    assert_eq!(status, 200);
+    let body = String::from_utf8(body).unwrap();
+    let failures: u64 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("wsloop_tls_handshake_failures_total "))
+        .expect("the counter in /metrics")
+        .parse()
+        .unwrap();
+    assert_eq!(failures, (SILENT + HALF_HELLOS) as u64, "{body}");
+    assert!(!server.stderr().contains("TLS handshake"), "logged at info");
+    say(&format!(
+        "tls head timeout: {} silent + {} half-ClientHello connections closed after \
+         {elapsed:.2?} (head timeout {HEAD_TIMEOUT:?}); {rounds} wss round trips meanwhile; \
+         {failures} handshake failures in /metrics",
+        SILENT, HALF_HELLOS
+    ));
+}
+
+const MESSAGE: usize = 64 * 1024;
+const FLOOD_BYTES: u64 = 200 << 20;
+const STALL: Duration = Duration::from_secs(2);
+const RSS_BOUND_KIB: u64 = 8 * 1024;
+
+#[test]
+fn a_non_reading_flooder_over_wss_costs_bounded_memory() {
+    let (server, ca) = tls_server("flood", &[]);
+    let pid = server.pid().expect("pid");
+    let addr = server.connect_addr();
+    let mut normal = tls::wss_connect(addr, ca.client_config(&[]), &["echo"]).unwrap();
+    normal.send(Message::text("warm-up")).unwrap();
+    assert_eq!(normal.read().unwrap(), Message::text("warm-up"));
+    let baseline = rss_kib(pid);
+
+    let flooder = tls::wss_connect(addr, ca.client_config(&[]), &["echo"]).unwrap();
+    let mut stream = flooder.into_inner();
+    stream.sock.set_write_timeout(Some(STALL)).unwrap();
+    let frame = client_frame(true, op::BINARY, &vec![0xA5; MESSAGE]);
+    let written = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (written, done) = (Arc::clone(&written), Arc::clone(&done));
+        thread::spawn(move || {
+            let mut why = String::from("sent everything");
+            while written.load(Ordering::Relaxed) < FLOOD_BYTES {
+                match stream.write_all(&frame) {
+                    Ok(()) => {
+                        written.fetch_add(frame.len() as u64, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        why = format!("write stalled or failed: {e}");
+                        break;
+                    }
+                }
+            }
+            done.store(true, Ordering::Relaxed);
+            (why, stream)
+        })
+    };
+    let started = Instant::now();
+    let mut peak = baseline;
+    let mut n = 0;
+    while !done.load(Ordering::Relaxed) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "flood never stalled"
+        );
+        n += 1;
+        let text = format!("prompt {n}");
+        let t = Instant::now();
+        normal.send(Message::text(text.clone())).unwrap();
+        assert_eq!(normal.read().unwrap(), Message::text(text));
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "echo slow during the flood"
+        );
+        peak = peak.max(rss_kib(pid));
+        thread::sleep(Duration::from_millis(100));
+    }
+    let (why, _stream) = writer.join().unwrap();
+    peak = peak.max(rss_kib(pid));
+    let total = written.load(Ordering::Relaxed);
+    assert!(
+        total < FLOOD_BYTES,
+        "the whole flood was accepted: no pushback"
+    );
+    assert!(
+        peak < baseline + RSS_BOUND_KIB,
+        "server RSS grew from {baseline} KiB to {peak} KiB (bound +{RSS_BOUND_KIB} KiB)"
+    );
+    say(&format!(
+        "wss flood: wrote {:.1} MiB before the writer stopped ({why}); server VmRSS baseline \
+         {baseline} KiB, peak {peak} KiB (+{} KiB), bound +{RSS_BOUND_KIB} KiB; {n} echoes",
+        total as f64 / (1 << 20) as f64,
+        peak - baseline
+    ));
+}
