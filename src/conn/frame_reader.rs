@@ -4,12 +4,21 @@
 //! reserved bits, opcodes, control-frame size, fragment order, UTF-8 — and the frame and
 //! message size limits, from the header, before a payload is buffered.
 //!
+//! With permessage-deflate agreed (RFC 7692), RSV1 on a message's first frame marks it
+//! compressed; RSV1 anywhere else (a continuation, a control frame, or with no deflate agreed)
+//! is a protocol error. A compressed message is inflated here, into the message buffer, its
+//! output capped by `max_message_bytes` while it is produced: a message in one frame with
+//! the loop's shared decompressor (nothing held), a fragmented one, or one on a connection
+//! with context takeover, with an inflater of the connection's own ([`OwnContexts`], kept in
+//! the reader's box). Streaming protocols get the inflated fragments.
+//!
 //! Pure over bytes; the OPEN phase feeds it one read at a time as a [`Chunk`] of the server's
 //! read buffer. A frame that arrives whole in one read is delivered as a slice of that buffer
 //! (unmasked in place, never copied); only the bytes of a frame cut by the end of a read are
 //! kept, in a buffer that grows with what actually arrived. An idle connection keeps nothing:
 //! the reader is one empty pointer.
 
+use crate::deflate::{InflateError, OwnContexts, Params, SharedDeflate};
 use crate::frame::{self, Header, MAX_CONTROL_PAYLOAD, OP_BINARY, OP_CLOSE, OP_CONTINUATION};
 use crate::frame::{OP_PING, OP_PONG, OP_TEXT};
 use crate::protocol::{Fragment, Message};
@@ -32,6 +41,14 @@ impl Limits {
             max_message_bytes: config.max_message_bytes,
         }
     }
+}
+
+/// How a reader inflates: the connection's agreed deflate parameters ([`Params::OFF`]: RSV1
+/// is refused) and the loop's shared codec, lent for one call.
+#[derive(Debug)]
+pub(crate) struct Inflating<'a> {
+    pub params: Params,
+    pub shared: &'a mut SharedDeflate,
 }
 
 /// Bytes the server may still hold for partial frames and messages, over all connections
@@ -83,6 +100,21 @@ const MESSAGE_TOO_BIG: Violation = Violation {
     reason: "message too big",
 };
 
+/// RSV1: the first frame of a compressed message (RFC 7692 §6).
+const RSV1: u8 = 0b100;
+
+/// Corrupt deflate data: 1007 in a text message, 1002 in a binary one.
+fn corrupt(binary: bool) -> Violation {
+    Violation {
+        code: if binary {
+            CloseCode::Protocol
+        } else {
+            CloseCode::Invalid
+        },
+        reason: "invalid compressed data",
+    }
+}
+
 const SERVER_BUFFERS_FULL: Violation = Violation {
     code: CloseCode::Size,
     reason: "server incoming buffer limit reached",
@@ -117,6 +149,9 @@ impl Chunk {
 #[derive(Debug)]
 struct MessageState {
     binary: bool,
+    /// RSV1 was set on its first frame.
+    compressed: bool,
+    /// Bytes delivered so far (inflated, for a compressed message).
     bytes: usize,
 }
 
@@ -131,19 +166,26 @@ struct Held {
     utf8_carry: Vec<u8>,
     /// The fragments so far of a message delivered whole.
     assembled: BytesMut,
+    /// Deflate contexts of the connection's own (takeover mode, or a fragmented compressed
+    /// message under way).
+    own: OwnContexts,
 }
 
 impl Held {
     fn bytes(&self) -> usize {
-        self.raw.len() + self.assembled.len() + self.utf8_carry.len()
+        self.raw.len() + self.assembled.len() + self.utf8_carry.len() + self.own.incoming_bytes()
     }
 
     fn is_idle(&self) -> bool {
-        self.message.is_none() && self.raw.is_empty() && self.utf8_carry.is_empty()
+        self.message.is_none()
+            && self.raw.is_empty()
+            && self.utf8_carry.is_empty()
+            && self.own.is_empty()
     }
 }
 
-/// The input side of an open WebSocket.
+/// The input side of an open WebSocket. Its one box also keeps a takeover connection's
+/// deflate contexts, so an open WebSocket carries a single pointer for both.
 #[derive(Debug, Default)]
 pub(crate) struct FrameReader {
     held: Option<Box<Held>>,
@@ -162,6 +204,11 @@ impl FrameReader {
     /// Bytes held for partial frames and messages (what counts against the server's budget).
     pub fn held_bytes(&self) -> usize {
         self.held.as_ref().map_or(0, |held| held.bytes())
+    }
+
+    /// The connection's own deflate contexts (takeover mode), creating the box if needed.
+    pub fn own_contexts(&mut self) -> &mut OwnContexts {
+        &mut self.held_mut().own
     }
 
     /// Whole frames may be waiting in held bytes, to be read before the socket.
@@ -224,12 +271,15 @@ impl FrameReader {
         whole_messages: bool,
         limits: Limits,
         room: IncomingRoom,
+        inflating: &mut Inflating<'_>,
     ) -> Result<Option<Item>, Violation> {
+        let deflate = inflating.params.is_on();
         let item = loop {
             if self.has_buffered_input() {
-                match self.frame_from_held(chunk, limits, room)? {
+                match self.frame_from_held(chunk, limits, room, deflate)? {
                     Some((header, payload)) => {
-                        match self.item(header, payload, whole_messages, limits, room)? {
+                        let read = (whole_messages, limits, room);
+                        match self.item(header, payload, read, inflating)? {
                             Some(item) => break item,
                             None => continue,
                         }
@@ -241,7 +291,7 @@ impl FrameReader {
             let Some(header) = Header::parse(chunk.rest()) else {
                 return self.keep_rest(chunk, room).map(|()| None);
             };
-            self.check(&header, limits)?;
+            self.check(&header, limits, deflate)?;
             let total = header.frame_len().ok_or(MESSAGE_TOO_BIG)?;
             if chunk.rest().len() < total {
                 return self.keep_rest(chunk, room).map(|()| None);
@@ -249,7 +299,8 @@ impl FrameReader {
             let at = chunk.start;
             let payload = chunk.root.slice(at + header.header_len..at + total);
             chunk.start += total;
-            if let Some(item) = self.item(header, payload, whole_messages, limits, room)? {
+            let read = (whole_messages, limits, room);
+            if let Some(item) = self.item(header, payload, read, inflating)? {
                 break item;
             }
         };
@@ -284,6 +335,7 @@ impl FrameReader {
         chunk: &mut Chunk,
         limits: Limits,
         room: IncomingRoom,
+        deflate: bool,
     ) -> Result<Option<(Header, Bytes)>, Violation> {
         loop {
             let held_bytes = self.held_bytes();
@@ -292,7 +344,7 @@ impl FrameReader {
             };
             let wanted = match Header::parse(&held.raw) {
                 Some(header) => {
-                    check_header(&header, held.message.as_ref(), limits)?;
+                    check_header(&header, held.message.as_ref(), limits, deflate)?;
                     let total = header.frame_len().ok_or(MESSAGE_TOO_BIG)?;
                     if held.raw.len() >= total {
                         let mut frame = held.raw.split_to(total);
@@ -320,9 +372,9 @@ impl FrameReader {
         }
     }
 
-    fn check(&self, header: &Header, limits: Limits) -> Result<(), Violation> {
+    fn check(&self, header: &Header, limits: Limits, deflate: bool) -> Result<(), Violation> {
         let message = self.held.as_ref().and_then(|held| held.message.as_ref());
-        check_header(header, message, limits)
+        check_header(header, message, limits, deflate)
     }
 
     /// What a whole frame means; `None` for a fragment absorbed into a message delivered
@@ -331,27 +383,25 @@ impl FrameReader {
         &mut self,
         header: Header,
         payload: Bytes,
-        whole_messages: bool,
-        limits: Limits,
-        room: IncomingRoom,
+        read: (bool, Limits, IncomingRoom),
+        inflating: &mut Inflating<'_>,
     ) -> Result<Option<Item>, Violation> {
         match header.opcode {
             OP_PING => Ok(Some(Item::Ping(payload))),
             OP_PONG => Ok(Some(Item::Pong(payload))),
             OP_CLOSE => parse_close(&payload).map(|close| Some(Item::Close(close))),
-            opcode => self.data(opcode, header.fin, payload, whole_messages, limits, room),
+            _ => self.data(header, payload, read, inflating),
         }
     }
 
     fn data(
         &mut self,
-        opcode: u8,
-        fin: bool,
+        header: Header,
         payload: Bytes,
-        whole_messages: bool,
-        limits: Limits,
-        room: IncomingRoom,
+        (whole_messages, limits, room): (bool, Limits, IncomingRoom),
+        inflating: &mut Inflating<'_>,
     ) -> Result<Option<Item>, Violation> {
+        let (opcode, fin) = (header.opcode, header.fin);
         let in_message = self
             .held
             .as_ref()
@@ -364,16 +414,31 @@ impl FrameReader {
             (_, true) => return Err(protocol_error("new message inside a fragmented one")),
             (_, false) => true,
         };
-        let binary = opcode == OP_BINARY;
+        let message = self.held.as_ref().and_then(|held| held.message.as_ref());
+        let binary = message.map_or(opcode == OP_BINARY, |message| message.binary);
+        let compressed = message.map_or(header.rsv & RSV1 != 0, |message| message.compressed);
+        let payload = if compressed {
+            let so_far = message.map_or(0, |message| message.bytes);
+            let cap = limits.max_message_bytes.saturating_sub(so_far);
+            self.inflate(payload, first, fin, cap, inflating)
+                .map_err(|err| match err {
+                    InflateError::TooBig => MESSAGE_TOO_BIG,
+                    InflateError::Corrupt => corrupt(binary),
+                })?
+        } else {
+            payload
+        };
         if first && fin && whole_messages {
             // The common case: a message in one frame, validated once, never copied.
             return whole_message(payload, binary).map(Some);
         }
         let held_bytes = self.held_bytes();
         let held = self.held_mut();
-        let message = held
-            .message
-            .get_or_insert(MessageState { binary, bytes: 0 });
+        let message = held.message.get_or_insert(MessageState {
+            binary,
+            compressed,
+            bytes: 0,
+        });
         message.bytes += payload.len();
         if message.bytes > limits.max_message_bytes {
             return Err(MESSAGE_TOO_BIG);
@@ -404,6 +469,33 @@ impl FrameReader {
         }
         let parts = std::mem::take(&mut held.assembled).freeze();
         whole_message(parts, binary).map(Some)
+    }
+
+    /// One frame of a compressed message, inflated within `cap` bytes: a message in one frame
+    /// with the loop's shared decompressor when the client keeps no context, else with the
+    /// connection's own inflater (made by the message's first frame).
+    fn inflate(
+        &mut self,
+        payload: Bytes,
+        first: bool,
+        fin: bool,
+        cap: usize,
+        inflating: &mut Inflating<'_>,
+    ) -> Result<Bytes, InflateError> {
+        let params = inflating.params;
+        let mut out = Vec::new();
+        if first && fin && params.shares_inflater() {
+            let inflater = inflating.shared.inflater();
+            let result = inflater.inflate(&payload, true, &mut out, cap);
+            inflater.reset();
+            return result.map(|()| Bytes::from(out));
+        }
+        let own = self.own_contexts();
+        let result = own.inflater(params).inflate(&payload, fin, &mut out, cap);
+        if fin || result.is_err() {
+            own.end_message();
+        }
+        result.map(|()| Bytes::from(out))
     }
 
     fn held_mut(&mut self) -> &mut Held {
@@ -473,8 +565,9 @@ fn check_header(
     header: &Header,
     message: Option<&MessageState>,
     limits: Limits,
+    deflate: bool,
 ) -> Result<(), Violation> {
-    if header.rsv != 0 {
+    if header.rsv & !RSV1 != 0 {
         return Err(protocol_error("reserved bits set"));
     }
     if header.mask.is_none() {
@@ -487,6 +580,17 @@ fn check_header(
         OP_CONTINUATION | OP_TEXT | OP_BINARY => {}
         OP_CLOSE | OP_PING | OP_PONG => {}
         _ => return Err(protocol_error("reserved opcode")),
+    }
+    if header.rsv & RSV1 != 0 {
+        if !deflate {
+            return Err(protocol_error("RSV1 set without permessage-deflate"));
+        }
+        if header.is_control() {
+            return Err(protocol_error("RSV1 set on a control frame"));
+        }
+        if header.opcode == OP_CONTINUATION {
+            return Err(protocol_error("RSV1 set on a continuation frame"));
+        }
     }
     if header.is_control() {
         if !header.fin {
@@ -544,6 +648,14 @@ mod tests {
         max: usize::MAX,
     };
 
+    /// No permessage-deflate agreed.
+    fn off() -> Inflating<'static> {
+        Inflating {
+            params: Params::OFF,
+            shared: Box::leak(Box::new(SharedDeflate::new(0))),
+        }
+    }
+
     /// A masked client frame.
     fn frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
         let mut out = vec![first_byte];
@@ -573,7 +685,7 @@ mod tests {
         for piece in pieces {
             let mut chunk = read(&reader, piece);
             loop {
-                match reader.next(&mut chunk, whole, limits, ROOM) {
+                match reader.next(&mut chunk, whole, limits, ROOM, &mut off()) {
                     Ok(Some(item)) => out.push(Ok(item)),
                     Ok(None) => break,
                     Err(violation) => {
@@ -636,7 +748,7 @@ mod tests {
         let mut chunk = read(reader, &frame(0x82, &[9; 100]));
         let start = chunk.root.as_ptr() as usize;
         let Ok(Some(Item::Message(Message::Binary(payload)))) =
-            reader.next(&mut chunk, true, LIMITS, ROOM)
+            reader.next(&mut chunk, true, LIMITS, ROOM, &mut off())
         else {
             panic!("no message");
         };
@@ -690,12 +802,15 @@ mod tests {
         let whole = frame(0x82, &[5; 60_000]);
         let mut reader = FrameReader::default();
         let mut chunk = read(&reader, &whole[..108]);
-        assert_eq!(reader.next(&mut chunk, true, LIMITS, ROOM), Ok(None));
+        assert_eq!(
+            reader.next(&mut chunk, true, LIMITS, ROOM, &mut off()),
+            Ok(None)
+        );
         assert_eq!(reader.held_bytes(), 108);
         let capacity = reader.held.as_ref().unwrap().raw.capacity();
         assert!(capacity < 4096, "reserved {capacity} bytes up front");
         let mut chunk = read(&reader, &whole[108..]);
-        let item = reader.next(&mut chunk, true, LIMITS, ROOM);
+        let item = reader.next(&mut chunk, true, LIMITS, ROOM, &mut off());
         assert!(matches!(item, Ok(Some(Item::Message(Message::Binary(b)))) if b.len() == 60_000));
         assert!(reader.held.is_none());
     }
@@ -708,7 +823,7 @@ mod tests {
         let mut reader = FrameReader::default();
         let mut chunk = read(&reader, &bytes[..bytes.len() - 2]);
         assert_eq!(
-            reader.next(&mut chunk, true, LIMITS, ROOM),
+            reader.next(&mut chunk, true, LIMITS, ROOM, &mut off()),
             Ok(Some(text("one").unwrap()))
         );
         // The protocol paused reading here.
@@ -716,13 +831,13 @@ mod tests {
         assert!(reader.has_whole_frame());
         let mut empty = Chunk::default();
         assert_eq!(
-            reader.next(&mut empty, true, LIMITS, ROOM),
+            reader.next(&mut empty, true, LIMITS, ROOM, &mut off()),
             Ok(Some(text("two").unwrap()))
         );
         assert!(!reader.has_whole_frame());
         let mut chunk = read(&reader, &bytes[bytes.len() - 2..]);
         assert_eq!(
-            reader.next(&mut chunk, true, LIMITS, ROOM),
+            reader.next(&mut chunk, true, LIMITS, ROOM, &mut off()),
             Ok(Some(text("thr").unwrap()))
         );
     }
@@ -803,17 +918,20 @@ mod tests {
         let whole = frame(0x82, &[1; 500]);
         let mut reader = FrameReader::default();
         let mut chunk = read(&reader, &whole[..50]);
-        assert_eq!(reader.next(&mut chunk, true, LIMITS, room), Ok(None));
+        assert_eq!(
+            reader.next(&mut chunk, true, LIMITS, room, &mut off()),
+            Ok(None)
+        );
         let mut chunk = read(&reader, &whole[50..200]);
         assert_eq!(
-            reader.next(&mut chunk, true, LIMITS, room),
+            reader.next(&mut chunk, true, LIMITS, room, &mut off()),
             Err(SERVER_BUFFERS_FULL)
         );
         // A frame that arrives whole needs no room at all.
         let mut fresh = FrameReader::default();
         let mut chunk = read(&fresh, &whole);
         assert!(matches!(
-            fresh.next(&mut chunk, true, LIMITS, room),
+            fresh.next(&mut chunk, true, LIMITS, room, &mut off()),
             Ok(Some(_))
         ));
     }

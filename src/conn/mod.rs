@@ -21,6 +21,7 @@ pub(crate) use phase::{Phase, PhaseKind};
 
 use crate::config::Config;
 use crate::connection_id::ConnectionId;
+use crate::deflate::SharedDeflate;
 use crate::http::file_cache::FileCache;
 use crate::net::{self, ReadBudget, ReadState};
 use crate::out_queue::OutQueue;
@@ -61,6 +62,8 @@ pub(crate) struct Env<'a> {
     pub stats: &'a mut Stats,
     /// The server's socket read buffer, lent to each read pass (see [`Env::begin_read`]).
     pub scratch: &'a mut BytesMut,
+    /// The loop's shared permessage-deflate compressors and decompressor.
+    pub deflate: &'a mut SharedDeflate,
     pub config: &'a Config,
     /// Static files, if the server serves any.
     pub files: Option<&'a mut FileCache>,
@@ -355,6 +358,7 @@ pub(super) fn lend<'a>(
         max_outgoing: config.max_outgoing_bytes,
         soft_limit: config.outgoing_soft_limit,
         sent,
+        deflate: None,
     }
 }
 

@@ -7,10 +7,12 @@ use super::closing::Closing;
 use super::frame_reader::{FrameReader, Item, Violation};
 use super::incoming::{ReadError, ReadPass};
 use super::{lend, Env, Ident, Phase, Wire};
+use crate::config::Config;
+use crate::deflate::{Params, SharedDeflate};
 use crate::frame::{close_payload, OP_CLOSE, OP_PING, OP_PONG};
 use crate::http::Request;
 use crate::protocol::{
-    Context, Event, Message, Outcome, ProtocolIndex, SendError, Sent, SessionRequests,
+    Compressing, Context, Event, Message, Outcome, ProtocolIndex, SendError, Sent, SessionRequests,
 };
 use crate::tick::Tick;
 use log::{debug, info, warn};
@@ -23,8 +25,10 @@ use tungstenite::protocol::frame::CloseFrame;
 const PING_PAYLOAD: &[u8] = b"wsloop";
 
 /// An open WebSocket: the protocol it speaks, that protocol's typed session (erased here,
-/// restored by the protocol table), the frame reader and the liveness clock. Lives inline in
-/// the connection's slab entry, so it is kept small: no buffer unless bytes are in flight.
+/// restored by the protocol table), the frame reader, the liveness clock and the
+/// permessage-deflate parameters it agreed. Lives inline in the connection's slab entry, so
+/// it is kept small: no buffer unless bytes are in flight, deflate in one byte (a takeover
+/// connection's contexts live in the reader's box).
 pub(crate) struct WsSession {
     session: Box<dyn Any>,
     reader: FrameReader,
@@ -32,8 +36,29 @@ pub(crate) struct WsSession {
     /// Dead-peer detection: when to ping (or, with a ping outstanding, when to give up).
     liveness_due: Tick,
     protocol: u16,
-    streams_fragments: bool,
-    ping_outstanding: bool,
+    flags: Flags,
+    deflate: Params,
+}
+
+/// Two booleans of an open WebSocket in one byte (the slab entry has no room for more).
+#[derive(Clone, Copy, Default)]
+struct Flags(u8);
+
+impl Flags {
+    const STREAMS_FRAGMENTS: u8 = 1;
+    const PING_OUTSTANDING: u8 = 2;
+
+    fn get(self, flag: u8) -> bool {
+        self.0 & flag != 0
+    }
+
+    fn set(&mut self, flag: u8, on: bool) {
+        if on {
+            self.0 |= flag;
+        } else {
+            self.0 &= !flag;
+        }
+    }
 }
 
 /// How a read pass ended.
@@ -56,15 +81,22 @@ impl WsSession {
         leftover: &[u8],
         env: &Env<'_>,
     ) -> Self {
+        let mut flags = Flags::default();
+        flags.set(Flags::STREAMS_FRAGMENTS, streams_fragments);
         WsSession {
             session,
             reader: FrameReader::new(leftover),
             requests: SessionRequests::default(),
             liveness_due: env.tick.after(env.config.ping_interval),
             protocol: protocol as u16,
-            streams_fragments,
-            ping_outstanding: false,
+            flags,
+            deflate: Params::OFF,
         }
+    }
+
+    /// permessage-deflate was agreed in the handshake with these parameters.
+    pub fn set_deflate(&mut self, params: Params) {
+        self.deflate = params;
     }
 
     pub fn protocol(&self) -> ProtocolIndex {
@@ -161,7 +193,7 @@ impl WsSession {
             self.deliver(Event::Timer, wire, id, env);
         }
         if self.liveness_due.is_reached(env.tick) {
-            if self.ping_outstanding {
+            if self.flags.get(Flags::PING_OUTSTANDING) {
                 info!(
                     "{id} no answer to a ping within {:?}: dropping",
                     env.config.pong_timeout
@@ -169,7 +201,7 @@ impl WsSession {
                 return self.finish(None, wire, id, env);
             }
             wire.out.push_frame(OP_PING, true, PING_PAYLOAD);
-            self.ping_outstanding = true;
+            self.flags.set(Flags::PING_OUTSTANDING, true);
             self.liveness_due = env.tick.after(env.config.pong_timeout);
         }
         self.close_if_requested(wire, id, env)
@@ -199,9 +231,9 @@ impl WsSession {
     /// to close or to pause.
     fn read_messages(&mut self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> ReadEnd {
         let mut pass = ReadPass::begin(wire, env);
-        let whole_messages = !self.streams_fragments;
+        let whole_messages = !self.flags.get(Flags::STREAMS_FRAGMENTS);
         let mut end = loop {
-            let event = match pass.next(&mut self.reader, whole_messages, wire, env) {
+            let event = match pass.next(&mut self.reader, whole_messages, self.deflate, wire, env) {
                 Ok(Item::Message(message)) => {
                     env.stats.received.count(message.len());
                     Event::Receive(message)
@@ -234,7 +266,7 @@ impl WsSession {
         if state.received {
             // Any traffic proves the peer alive (libwebsockets' "validity").
             self.liveness_due = env.tick.after(env.config.ping_interval);
-            self.ping_outstanding = false;
+            self.flags.set(Flags::PING_OUTSTANDING, false);
         }
         end
     }
@@ -299,9 +331,14 @@ impl WsSession {
     /// CLOSING reads through this until the handshake completes; true when it did (the
     /// peer's close arrived, or the connection ended). Data after our close is dropped; pings
     /// are not answered (our close frame is already out).
-    pub fn read_close_reply(&mut self, pass: &mut ReadPass, wire: &Wire, env: &Env<'_>) -> bool {
+    pub fn read_close_reply(
+        &mut self,
+        pass: &mut ReadPass,
+        wire: &Wire,
+        env: &mut Env<'_>,
+    ) -> bool {
         loop {
-            match pass.next(&mut self.reader, true, wire, env) {
+            match pass.next(&mut self.reader, true, self.deflate, wire, env) {
                 Ok(Item::Close(_)) | Err(ReadError::Gone(_) | ReadError::Violation(_)) => {
                     return true
                 }
@@ -336,7 +373,7 @@ impl WsSession {
         env: &mut Env<'_>,
     ) -> Result<Sent, SendError> {
         let sent = &mut env.stats.sent;
-        lend(
+        let mut link = lend(
             true,
             &mut self.requests,
             wire,
@@ -344,8 +381,9 @@ impl WsSession {
             env.tick,
             env.config,
             sent,
-        )
-        .send_message(&message)
+        );
+        link.deflate = compressing(self.deflate, &mut self.reader, env.deflate, env.config);
+        link.send_message(&message, true)
     }
 
     /// Run the protocol's callback; `may_send` lets it send (not before 101, not after Closed).
@@ -359,7 +397,7 @@ impl WsSession {
     ) -> Outcome {
         let protocol = self.protocol();
         let sent = &mut env.stats.sent;
-        let link = lend(
+        let mut link = lend(
             may_send,
             &mut self.requests,
             wire,
@@ -368,10 +406,26 @@ impl WsSession {
             env.config,
             sent,
         );
+        link.deflate = compressing(self.deflate, &mut self.reader, env.deflate, env.config);
         let mut cx = Context::for_connection(link, protocol, env.requests, env.now);
         env.table
             .dispatch(protocol, &mut cx, Some(&mut *self.session), event)
     }
+}
+
+/// What the link needs to compress this connection's messages, if it agreed deflate.
+fn compressing<'a>(
+    params: Params,
+    reader: &'a mut FrameReader,
+    shared: &'a mut SharedDeflate,
+    config: &Config,
+) -> Option<Compressing<'a>> {
+    params.is_on().then_some(Compressing {
+        params,
+        shared,
+        reader,
+        min_bytes: config.deflate_min_bytes,
+    })
 }
 
 /// Queue a close frame with `code` and `reason` (cut to what a control frame can carry).

@@ -5,7 +5,7 @@
 //! (see `cache.rs`), so a broadcast is compressed once.
 
 use super::cache::Cache;
-use super::{Deflater, Inflater, OwnContexts, Params};
+use super::{Deflater, Inflater, Params};
 use log::error;
 
 /// The output buffer is freed after a message that grew it past this.
@@ -41,20 +41,19 @@ impl SharedDeflate {
 
     /// `input` compressed as one message for a connection that agreed `params`: the payload
     /// to send with RSV1, or `None` to send `input` as it is (the shared compressor found it
-    /// incompressible). A connection with context takeover uses its own compressor from `own`
-    /// and always compresses, so both windows stay the same.
+    /// incompressible). A connection with context takeover passes its `own` compressor and
+    /// always compresses, so both windows stay the same.
     pub fn compress(
         &mut self,
         params: Params,
-        own: &mut OwnContexts,
+        own: Option<&mut Deflater>,
         input: &[u8],
     ) -> Option<&[u8]> {
         if self.out.capacity() > KEPT_OUTPUT_CAPACITY {
             self.out = Vec::new();
         }
         self.out.clear();
-        if !params.shares_compressor() {
-            let deflater = own.deflater(params);
+        if let Some(deflater) = own {
             if let Err(err) = deflater.message(input, &mut self.out) {
                 error!("bug: compressing with a connection's context failed: {err}");
                 return None;
@@ -101,18 +100,16 @@ mod tests {
     #[test]
     fn shared_messages_stand_alone_and_repeats_come_from_the_cache() {
         let mut codec = SharedDeflate::new(1 << 20);
-        let mut own = OwnContexts::default();
         let text = "{\"user\":\"ann\",\"text\":\"hello, hello, hello\"}".repeat(40);
         let first = codec
-            .compress(params(true), &mut own, text.as_bytes())
+            .compress(params(true), None, text.as_bytes())
             .unwrap()
             .to_vec();
         let again = codec
-            .compress(params(true), &mut own, text.as_bytes())
+            .compress(params(true), None, text.as_bytes())
             .unwrap()
             .to_vec();
         assert_eq!(first, again, "no context kept: the same bytes");
-        assert!(own.is_empty());
         let mut out = Vec::new();
         let inflater = codec.inflater();
         inflater.inflate(&again, true, &mut out, 1 << 20).unwrap();
@@ -128,17 +125,22 @@ mod tests {
                 state as u8
             })
             .collect();
-        assert_eq!(codec.compress(params(true), &mut own, &noise), None);
+        assert_eq!(codec.compress(params(true), None, &noise), None);
     }
 
     #[test]
     fn takeover_uses_the_connections_own_context() {
         let mut codec = SharedDeflate::new(1 << 20);
-        let mut own = OwnContexts::default();
+        let mut own = Deflater::new(15);
         let text = b"{\"user\":\"ann\",\"text\":\"good morning\"}";
-        let first = codec.compress(params(false), &mut own, text).unwrap().len();
-        let second = codec.compress(params(false), &mut own, text).unwrap().len();
+        let first = codec
+            .compress(params(false), Some(&mut own), text)
+            .unwrap()
+            .len();
+        let second = codec
+            .compress(params(false), Some(&mut own), text)
+            .unwrap()
+            .len();
         assert!(second < first, "{second} < {first}");
-        assert!(!own.is_empty());
     }
 }

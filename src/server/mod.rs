@@ -38,6 +38,7 @@ pub use handle::{HandleError, ServerHandle};
 
 use crate::config::Config;
 use crate::conn::{Connection, Env, Ident, Readiness};
+use crate::deflate::SharedDeflate;
 use crate::http::file_cache::FileCache;
 use crate::protocol::{Event as ProtocolEvent, LoopRequests, ProtocolTable};
 use crate::stats::Stats;
@@ -115,6 +116,8 @@ struct Services {
     stats: Stats,
     /// The socket read buffer, lent to each read pass; allocated once, on the first read.
     scratch: BytesMut,
+    /// The shared permessage-deflate codec, lent to each pass like the read buffer.
+    deflate: SharedDeflate,
     /// Connection deadlines are ticks of this clock.
     clock: Clock,
     shutting_down: bool,
@@ -122,6 +125,7 @@ struct Services {
 
 impl Services {
     fn new(config: Config, table: ProtocolTable) -> Self {
+        let deflate = SharedDeflate::new(config.deflate_cache_bytes);
         Services {
             config,
             table,
@@ -129,6 +133,7 @@ impl Services {
             loop_requests: LoopRequests::default(),
             stats: Stats::new(Instant::now()),
             scratch: BytesMut::new(),
+            deflate,
             clock: Clock::new(Instant::now()),
             shutting_down: false,
         }
@@ -142,6 +147,7 @@ impl Services {
             requests: &mut self.loop_requests,
             stats: &mut self.stats,
             scratch: &mut self.scratch,
+            deflate: &mut self.deflate,
             config: &self.config,
             files: self.files.as_mut(),
             now,
