@@ -1,7 +1,8 @@
 //! The real binary against an independent client: `tests/clients/ws_roundtrip.py` (Python
 //! `websockets`, sync client) checks the `dumb-increment-protocol` reversal (ASCII, grapheme
-//! clusters, trailing newline, binary, 1 MiB), the default protocol, `echo`, and the 400 for an
-//! unknown subprotocol. Then SIGTERM must end the server with exit status 0.
+//! clusters, trailing newline, binary, 1 MiB), the default protocol, `echo`, the 400 for an
+//! unknown subprotocol, and permessage-deflate (websockets' default offer: text and binary of
+//! 20 B to 1 MiB). Then SIGTERM must end the server with exit status 0.
 //!
 //! Python: `WSLOOP_PYTHON` (default `python3`); it needs `websockets` (>= 13). Without it the
 //! test prints `SKIPPED`, or fails when `WSLOOP_REQUIRE_EXTERNAL=1`.
