@@ -129,6 +129,26 @@ mod tests {
     }
 
     #[test]
+    fn a_broadcast_is_compressed_once() {
+        let mut codec = SharedDeflate::new(1 << 20);
+        let message = "{\"room\":\"lobby\",\"text\":\"everyone gets this\"}".repeat(50);
+        let first = codec
+            .compress(params(true), None, message.as_bytes())
+            .unwrap()
+            .to_vec();
+        // Drop the compressor: the other recipients' copies must not need it.
+        codec.deflaters = Default::default();
+        for _ in 0..100 {
+            let copy = codec.compress(params(true), None, message.as_bytes());
+            assert_eq!(copy, Some(first.as_slice()));
+        }
+        assert!(
+            codec.deflaters.iter().all(Option::is_none),
+            "no compressor was made"
+        );
+    }
+
+    #[test]
     fn takeover_uses_the_connections_own_context() {
         let mut codec = SharedDeflate::new(1 << 20);
         let mut own = Deflater::new(15);
