@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The permessage-deflate figures of benches/RESULTS.md, reproducibly:
-#   1. pingpong and pipeline at 1 KiB and 16 KiB of chat-like JSON text, deflate off and on:
+#   1. pingpong and pipeline at 1 KiB and 16 KiB of chat-like JSON text, deflate off, on
+#      (--deflate-cache-bytes 0: every reply compressed, as distinct messages would be) and
+#      on with the cache (every reply is the same message: how a broadcast costs):
 #      rate, server CPU per message, bytes per message on the wire (each way);
 #   2. memory per idle connection: N connections that each exchanged one 1 KiB message,
 #      without deflate, with the shared codec, and in takeover mode at window bits 9..15;
@@ -56,11 +58,15 @@ echo "# 1. throughput, server CPU and wire bytes (median of $REPS x ${DURATION}s
 printf '%-34s %-8s %10s %12s %10s %10s\n' cell deflate msg/s server_us/msg wire_out wire_in
 for cell in "pingpong --size 1024" "pingpong --size 16384" \
   "pipeline --size 1024 --depth 16" "pipeline --size 16384 --depth 16"; do
-  for deflate in off on; do
+  for deflate in off on cached; do
     rates=() cpus=() line=""
     for _ in $(seq "$REPS"); do
-      start
-      flag=(); [[ $deflate == on ]] && flag=(--deflate)
+      case $deflate in
+        off) start --deflate off ;;
+        on) start --deflate-cache-bytes 0 ;;
+        cached) start ;;
+      esac
+      flag=(); [[ $deflate != off ]] && flag=(--deflate)
       # shellcheck disable=SC2086
       line=$(taskset -c 1 "$LOAD" $cell --json "${flag[@]}" --addr "127.0.0.1:$PORT" \
         --conns 100 --duration "$DURATION" --warmup 1 --server-pid "$SERVER" --quiet | tail -n1)
@@ -86,7 +92,8 @@ hold() { # hold N LOAD-FLAGS SERVER-ARGS...
 }
 printf '%-28s %6s conns: %s\n' "no deflate" "$HOLD" "$(hold "$HOLD" "")"
 printf '%-28s %6s conns: %s\n' "shared (default)" "$HOLD" "$(hold "$HOLD" --deflate)"
-printf '%-28s %6s conns: %s\n' "shared, 1,000 conns" 1000 "$(hold 1000 --deflate)"
+printf '%-28s %6s conns: %s\n' "no deflate" 1000 "$(hold 1000 "")"
+printf '%-28s %6s conns: %s\n' "shared (default)" 1000 "$(hold 1000 --deflate)"
 for bits in 9 11 13 15; do
   printf '%-28s %6s conns: %s\n' "takeover, window bits $bits" "$TAKEOVER_HOLD" \
     "$(hold "$TAKEOVER_HOLD" --deflate --deflate takeover --deflate-window-bits "$bits")"
