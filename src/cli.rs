@@ -197,6 +197,30 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         shutdown_timeout,
         "time to drain connections on SIGTERM"
     ),
+    LimitFlag {
+        name: "--deflate",
+        help: "permessage-deflate: off, shared or takeover",
+        set: |config, value| {
+            config.deflate = value.parse()?;
+            Ok(())
+        },
+        show: |config| config.deflate.to_string(),
+    },
+    count_flag!(
+        "--deflate-window-bits",
+        deflate_window_bits,
+        "takeover mode: window of a connection's contexts (9-15)"
+    ),
+    bytes_flag!(
+        "--deflate-min-bytes",
+        deflate_min_bytes,
+        "smaller messages are sent uncompressed"
+    ),
+    bytes_flag!(
+        "--deflate-cache-bytes",
+        deflate_cache_bytes,
+        "compressed broadcasts remembered, to compress each once"
+    ),
 ];
 
 /// Parse the arguments after the program name.
@@ -394,6 +418,31 @@ mod tests {
         assert_eq!(options.config.close_timeout, Duration::from_secs(2));
         assert_eq!(options.config.max_headers, 10);
         assert_eq!(options.config.max_incoming_buffered_bytes, 1 << 30);
+    }
+
+    #[test]
+    fn deflate_flags_parse() {
+        let Ok(Command::Serve(options)) = parse(args(&[
+            "--deflate",
+            "takeover",
+            "--deflate-window-bits=10",
+            "--deflate-min-bytes",
+            "0",
+        ])) else {
+            panic!("expected serve");
+        };
+        assert_eq!(
+            options.config.deflate,
+            wsloop::config::DeflateMode::Takeover
+        );
+        assert_eq!(options.config.deflate_window_bits, 10);
+        assert_eq!(options.config.deflate_min_bytes, 0);
+        assert!(parse(args(&["--deflate", "gzip"]))
+            .unwrap_err()
+            .contains("expected off, shared or takeover"));
+        assert!(parse(args(&["--deflate-window-bits", "8"]))
+            .unwrap_err()
+            .contains("deflate_window_bits"));
     }
 
     #[test]

@@ -135,6 +135,58 @@ config! {
     /// messages and bytes, closes by code and uptime. Off by default: they tell anyone who
     /// asks how busy the server is.
     status_endpoints: bool = false, with_status_endpoints;
+    /// permessage-deflate (RFC 7692), negotiated when a client offers it: [`DeflateMode`].
+    deflate: DeflateMode = DeflateMode::Shared, with_deflate;
+    /// In [`DeflateMode::Takeover`], the largest LZ77 window (9..=15: 512 B to 32 KiB) of a
+    /// connection's own compression contexts; it sets their memory (`benches/RESULTS.md`).
+    deflate_window_bits: u8 = 11, with_deflate_window_bits;
+    /// Messages a protocol sends shorter than this go out uncompressed (RSV1 clear).
+    deflate_min_bytes: usize = 1024, with_deflate_min_bytes;
+    /// Compressed messages the loop remembers, in bytes (input and output), so a message sent
+    /// to many connections (a broadcast) is compressed once for all that agreed the same
+    /// parameters. 0 compresses every copy.
+    deflate_cache_bytes: usize = 1 << 20, with_deflate_cache_bytes;
+}
+
+/// How permessage-deflate (RFC 7692) is offered to clients that ask for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeflateMode {
+    /// Never negotiated: the 101 has no `Sec-WebSocket-Extensions`.
+    Off,
+    /// The default: the server answers `server_no_context_takeover;
+    /// client_no_context_takeover`, and one compressor and one decompressor per event loop
+    /// serve every connection, reset after each message. An idle connection costs nothing
+    /// more than one without compression.
+    Shared,
+    /// Context takeover: each connection that compresses gets its own contexts (created with
+    /// its first compressed message, freed when it closes, windows of at most
+    /// `deflate_window_bits`): a better ratio on small repetitive messages, for memory per
+    /// connection. A client that asks for no context takeover still gets the shared codec.
+    Takeover,
+}
+
+impl std::str::FromStr for DeflateMode {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        match value {
+            "off" => Ok(DeflateMode::Off),
+            "shared" | "on" => Ok(DeflateMode::Shared),
+            "takeover" => Ok(DeflateMode::Takeover),
+            _ => Err("expected off, shared or takeover".into()),
+        }
+    }
+}
+
+impl std::fmt::Display for DeflateMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DeflateMode::Off => "off",
+            DeflateMode::Shared => "shared",
+            DeflateMode::Takeover => "takeover",
+        })
+    }
 }
 
 /// The longest any `Duration` in a [`Config`] may be. The loop keeps connection deadlines as
@@ -182,7 +234,20 @@ impl Bounded for Duration {
     }
 }
 
-/// Flags and lists of names: nothing to overflow.
+/// The window bits are checked by [`Config::validate`] (9..=15).
+impl Bounded for u8 {
+    fn check_bound(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Flags, modes and lists of names: nothing to overflow.
+impl Bounded for DeflateMode {
+    fn check_bound(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 impl Bounded for bool {
     fn check_bound(&self) -> Result<(), String> {
         Ok(())
@@ -236,6 +301,9 @@ impl Config {
         self.check_bounds()?;
         if self.outgoing_soft_limit > self.max_outgoing_bytes {
             return Err("outgoing_soft_limit must not exceed max_outgoing_bytes".into());
+        }
+        if !(9..=15).contains(&self.deflate_window_bits) {
+            return Err("deflate_window_bits must be from 9 to 15".into());
         }
         Ok(())
     }
@@ -332,6 +400,21 @@ mod tests {
             .validate()
             .unwrap_err()
             .starts_with("max_static_file_bytes"));
+    }
+
+    #[test]
+    fn deflate_is_shared_by_default_and_windows_stay_in_zlib_range() {
+        let config = Config::default();
+        assert_eq!(config.deflate, DeflateMode::Shared);
+        assert_eq!(config.deflate_min_bytes, 1024);
+        for bits in [8, 16] {
+            assert_eq!(
+                Config::default().with_deflate_window_bits(bits).validate(),
+                Err("deflate_window_bits must be from 9 to 15".into())
+            );
+        }
+        assert_eq!("takeover".parse(), Ok(DeflateMode::Takeover));
+        assert!("gzip".parse::<DeflateMode>().is_err());
     }
 
     #[test]

@@ -133,7 +133,8 @@ pub(crate) fn header_len_hint(raw: &[u8]) -> usize {
 }
 
 /// The header of a server frame (unmasked, RFC 6455 §5.2) with the shortest length encoding:
-/// the bytes and how many of them are used.
+/// the bytes and how many of them are used. `opcode` may carry RSV1 (`0x40`) for the first
+/// frame of a compressed message (RFC 7692).
 pub(crate) fn encode_header(
     opcode: u8,
     fin: bool,

@@ -1,6 +1,8 @@
 //! Entry points for the fuzz targets in `fuzz/`; not part of the API (hidden from the docs).
 
-use crate::conn::frame_reader::{FrameReader, IncomingRoom, Item, Limits};
+use crate::conn::frame_reader::{FrameReader, IncomingRoom, Inflating, Item, Limits};
+use crate::deflate::{Params, SharedDeflate};
+use crate::http::extensions::DeflateAgreement;
 use crate::protocol::Message;
 use bytes::{Bytes, BytesMut};
 
@@ -16,12 +18,35 @@ const FUZZ_ROOM: IncomingRoom = IncomingRoom {
 };
 
 /// Feed `input` to the WebSocket frame reader in two reads (cut at `split`), as a socket
-/// might deliver it, both as fragments and as whole messages, and check its promises: it
-/// never panics; every text fragment and message is valid UTF-8 on its own; fragments come in
-/// order (first .. last); no message passes the limit; after a violation nothing more is read.
+/// might deliver it, both as fragments and as whole messages, without and with
+/// permessage-deflate agreed (shared codec, and takeover), and check its promises: it never
+/// panics; every text fragment and message is valid UTF-8 on its own; fragments come in
+/// order (first .. last); no message, inflated or not, passes the limit; after a violation
+/// nothing more is read.
 pub fn frame_reader(input: &[u8], split: usize) {
     let cut = split.min(input.len());
-    for whole_messages in [false, true] {
+    let mut shared = SharedDeflate::new(1 << 16);
+    let deflate = |takeover: bool| {
+        Params::agreed(&DeflateAgreement {
+            server_no_context_takeover: !takeover,
+            client_no_context_takeover: !takeover,
+            server_max_window_bits: None,
+            client_max_window_bits: None,
+            server_window_bits: 15,
+            client_window_bits: 15,
+        })
+    };
+    for (whole_messages, params) in [
+        (false, Params::OFF),
+        (true, Params::OFF),
+        (false, deflate(false)),
+        (true, deflate(false)),
+        (true, deflate(true)),
+    ] {
+        let mut inflating = Inflating {
+            params,
+            shared: &mut shared,
+        };
         let mut reader = FrameReader::default();
         let mut check = Checker::default();
         for piece in [&input[..cut], &input[cut..]] {
@@ -29,7 +54,13 @@ pub fn frame_reader(input: &[u8], split: usize) {
             reader.prepare(&mut bytes);
             let mut chunk = FrameReader::chunk(Bytes::from(bytes), piece.len(), BytesMut::new());
             loop {
-                match reader.next(&mut chunk, whole_messages, FUZZ_LIMITS, FUZZ_ROOM) {
+                match reader.next(
+                    &mut chunk,
+                    whole_messages,
+                    FUZZ_LIMITS,
+                    FUZZ_ROOM,
+                    &mut inflating,
+                ) {
                     Ok(Some(item)) => check.item(item),
                     Ok(None) => break,
                     Err(_) => return,

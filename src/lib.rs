@@ -81,6 +81,7 @@
 pub mod config;
 mod conn;
 mod connection_id;
+mod deflate;
 pub mod demo;
 mod frame;
 #[doc(hidden)]

@@ -1,7 +1,8 @@
 //! RFC 6455 conformance: Autobahn|Testsuite's fuzzing client (`wstest`, via
 //! `../shared/tools/autobahn/run.sh`, found beside the repository) against the real binary with
 //! its default limits, offering the `echo` subprotocol. Cases 1-7, 9 and 10 (12.*/13.*,
-//! permessage-deflate, are excluded). Passes when run.sh exits 0 (no case FAILED); prints
+//! permessage-deflate, run in `tests/autobahn_deflate.rs`); permessage-deflate is on by
+//! default but wstest offers it only in 12/13. Passes when run.sh exits 0 (no case FAILED); prints
 //! run.sh's summary line and the report's path.
 //!
 //! Needs run.sh and its wstest (`AUTOBAHN_PREFIX`, default /opt/py27, made by setup.sh).

@@ -1,9 +1,10 @@
 //! The real binary serving `www/index.html` to headless Chromium, driven by
 //! `tests/clients/browser_page.mjs` (node + playwright-core, Debian's `/usr/bin/chromium`):
 //! the page's WebSocket opens (status turns green), "Hello, world!" + Enter comes back as
-//! "!dlrow ,olleH", Reconnect works. A screenshot is saved under the target dir and its path
-//! printed. Then SIGTERM must end the server with exit status 0. The same over `https://`
-//! and `wss://` with the TLS build.
+//! "!dlrow ,olleH", Reconnect works, the page shows permessage-deflate as negotiated
+//! (`ws.extensions`) and a 3000-character message compressed both ways comes back reversed. A
+//! screenshot is saved under the target dir and its path printed. Then SIGTERM must end the
+//! server with exit status 0. The same over `https://` and `wss://` with the TLS build.
 //!
 //! Needs `node`, `npm ci` in tests/clients (node_modules/playwright-core) and Chromium
 //! (`CHROMIUM`, default /usr/bin/chromium). Without them the test prints `SKIPPED`, or fails

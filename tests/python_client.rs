@@ -1,7 +1,8 @@
 //! The real binary against an independent client: `tests/clients/ws_roundtrip.py` (Python
 //! `websockets`, sync client) checks the `dumb-increment-protocol` reversal (ASCII, grapheme
-//! clusters, trailing newline, binary, 1 MiB), the default protocol, `echo`, and the 400 for an
-//! unknown subprotocol; then the same over `wss://` with an `ssl` context trusting the test CA.
+//! clusters, trailing newline, binary, 1 MiB), the default protocol, `echo`, the 400 for an
+//! unknown subprotocol, and permessage-deflate (websockets' default offer: text and binary of
+//! 20 B to 1 MiB); then the same over `wss://` with an `ssl` context trusting the test CA.
 //! Then SIGTERM must end the server with exit status 0.
 //!
 //! Python: `WSLOOP_PYTHON` (default `python3`); it needs `websockets` (>= 13). Without it the

@@ -36,6 +36,10 @@ OPTIONS
   --size S             payload bytes per message [20]
   --depth P            messages in flight per connection (pipeline) [16]
   --binary             send binary messages (default: text, printable ASCII)
+  --json               payload is chat-like JSON text (compresses like real traffic)
+  --deflate            offer permessage-deflate and require it: messages go compressed
+                       (RSV1), compressed replies are inflated and checked; RESULT adds
+                       the bytes each message took on the wire
   --expect KIND        'reverse' (reply is the payload reversed), 'echo', or 'length'
                        (only type and size are checked: for the floor server) [reverse]
   --duration SECS      measured time [5]
@@ -71,6 +75,8 @@ pub struct Options {
     pub size: usize,
     pub depth: usize,
     pub binary: bool,
+    pub json: bool,
+    pub deflate: bool,
     pub echo: bool,
     pub length_only: bool,
     pub duration: Duration,
@@ -92,6 +98,8 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
     let mut size = 20;
     let mut depth = 16;
     let mut binary = false;
+    let mut json = false;
+    let mut deflate = false;
     let mut echo = false;
     let mut length_only = false;
     let mut duration = 5.0;
@@ -134,6 +142,8 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
             "--size" => size = num(&flag, value()?)?,
             "--depth" => depth = num(&flag, value()?)?,
             "--binary" => binary = true,
+            "--json" => json = true,
+            "--deflate" => deflate = true,
             "--expect" => match value()?.as_str() {
                 "reverse" => (echo, length_only) = (false, false),
                 "echo" => (echo, length_only) = (true, false),
@@ -181,6 +191,8 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
         size,
         depth,
         binary,
+        json,
+        deflate,
         echo,
         length_only,
         duration: secs("--duration", duration)?,
@@ -286,6 +298,8 @@ fn traffic(opts: &Arc<Options>) -> bool {
         .filter(|_| rate > 0.0)
         .map(|t| t as f64 * 10_000.0 / (rate * secs));
     let show = |v: Option<f64>, digits: usize| v.map_or("?".into(), |v| format!("{v:.digits$}"));
+    let wire_in_per_msg =
+        (total.messages > 0).then(|| total.wire_in as f64 / total.messages as f64);
     let mode = match opts.mode {
         Mode::PingPong => "pingpong",
         Mode::Pipeline => "pipeline",
@@ -325,6 +339,12 @@ fn traffic(opts: &Arc<Options>) -> bool {
             show(server_us_per_op, 2)
         );
         println!(
+            "  wire bytes per message (payload {} B): sent {}  received {}",
+            opts.size,
+            total.wire_out_per_msg,
+            show(wire_in_per_msg, 0)
+        );
+        println!(
             "  verified {}  mismatches {}  errors {}",
             total.verified, total.mismatches, total.errors
         );
@@ -332,7 +352,8 @@ fn traffic(opts: &Arc<Options>) -> bool {
     println!(
         "RESULT mode={mode} conns={} depth={} size={} binary={} rate={rate:.0} \
          p50_us={:.1} p99_us={:.1} p999_us={:.1} client_cpu_pct={} server_cpu_pct={} \
-         server_us_per_op={} verified={} mismatches={} errors={}",
+         server_us_per_op={} wire_out_per_msg={} wire_in_per_msg={} deflate={} verified={} \
+         mismatches={} errors={}",
         opts.conns,
         if opts.mode == Mode::Connect {
             0
@@ -347,6 +368,9 @@ fn traffic(opts: &Arc<Options>) -> bool {
         show(cpu_self, 0),
         show(cpu_server, 0),
         show(server_us_per_op, 2),
+        total.wire_out_per_msg,
+        show(wire_in_per_msg, 0),
+        opts.deflate,
         total.verified,
         total.mismatches,
         total.errors
@@ -441,5 +465,6 @@ fn self_test() {
     hist::self_test::buckets_are_contiguous_and_tight();
     hist::self_test::quantiles();
     ws::self_test::byte_by_byte_and_fragmented();
-    println!("self-test: 4 passed, 0 failed");
+    ws::self_test::compressed_replies_are_inflated_and_checked();
+    println!("self-test: 5 passed, 0 failed");
 }

@@ -1,7 +1,7 @@
 //! One client thread: a mio `Poll`, a slab of connections, and the phases of a run.
 
 use crate::hist::Histogram;
-use crate::ws::{self, Parser, Seen};
+use crate::ws::{self, Inflating, Parser, Seen};
 use crate::{Mode, Options};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
@@ -33,6 +33,10 @@ pub struct Report {
     /// CPU time (clock ticks) over the measured window: this process, the server.
     pub cpu_self: Option<u64>,
     pub cpu_server: Option<u64>,
+    /// Data frame payload bytes the server sent inside the measured window.
+    pub wire_in: u64,
+    /// Payload bytes of each message frame we send (compressed with --deflate).
+    pub wire_out_per_msg: u64,
 }
 
 impl Report {
@@ -45,6 +49,8 @@ impl Report {
         self.elapsed = self.elapsed.max(other.elapsed);
         self.cpu_self = self.cpu_self.or(other.cpu_self);
         self.cpu_server = self.cpu_server.or(other.cpu_server);
+        self.wire_in += other.wire_in;
+        self.wire_out_per_msg = self.wire_out_per_msg.max(other.wire_out_per_msg);
     }
 }
 
@@ -79,6 +85,8 @@ struct Ctx {
     frame_len: usize,
     close: Vec<u8>,
     expected: Vec<u8>,
+    /// Offer permessage-deflate and require it.
+    deflate: bool,
     opcode: u8,
     mode: Mode,
     depth: usize,
@@ -124,6 +132,40 @@ pub fn cpu_ticks(who: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// Chat-like JSON (`--json`): compresses like real traffic, neither random nor uniform, and
+/// no palindrome.
+fn json_payload(size: usize) -> Vec<u8> {
+    const USERS: [&str; 6] = ["alice", "bob", "carol", "dave", "erin", "frank"];
+    const WORDS: [&str; 16] = [
+        "hello", "the", "build", "is", "green", "again", "meeting", "at", "noon", "see", "you",
+        "there", "thanks", "shipped", "today", "ok",
+    ];
+    let mut x: u32 = 0x9e37_79b9;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    };
+    let mut out = String::with_capacity(size + 200);
+    let mut id = 40_000;
+    while out.len() < size {
+        let words = 3 + next() as usize % 10;
+        let text: Vec<&str> = (0..words)
+            .map(|_| WORDS[next() as usize % WORDS.len()])
+            .collect();
+        out += &format!(
+            "{{\"id\":{id},\"ts\":{},\"room\":\"general\",\"user\":\"{}\",\"text\":\"{}\"}}\n",
+            1_767_225_600_000u64 + u64::from(next() % 100_000),
+            USERS[next() as usize % USERS.len()],
+            text.join(" ")
+        );
+        id += 1;
+    }
+    out.truncate(size);
+    out.into_bytes()
+}
+
 /// Printable ASCII that is no palindrome, so a reversal is really checked.
 fn payload(size: usize) -> Vec<u8> {
     let mut x: u32 = 0x9e37_79b9;
@@ -146,14 +188,30 @@ fn note_error(report: &mut Report, what: &str) {
 
 impl Worker {
     pub fn new(opts: &Options) -> Result<Worker, String> {
-        let body = payload(opts.size);
+        let body = if opts.json {
+            json_payload(opts.size)
+        } else {
+            payload(opts.size)
+        };
         let expected = if opts.echo {
             body.clone()
         } else {
             body.iter().rev().copied().collect()
         };
         let opcode = if opts.binary { 2 } else { 1 };
-        let frame = ws::client_frame(opcode, &body);
+        let frame = if opts.deflate {
+            ws::compressed_client_frame(opcode, &body)
+        } else {
+            ws::client_frame(opcode, &body)
+        };
+        let header = 2
+            + 4
+            + match frame[1] & 0x7f {
+                126 => 2,
+                127 => 8,
+                _ => 0,
+            };
+        let wire_out_per_msg = (frame.len() - header) as u64;
         let copies = opts.depth.min(TRAIN_BYTES / frame.len()).max(1);
         let train = frame.repeat(copies);
         let depth = if opts.mode == Mode::PingPong {
@@ -168,7 +226,13 @@ impl Worker {
             conns: Slab::new(),
             rbuf: vec![0; READ_BUF],
             ctx: Ctx {
-                request: ws::upgrade_request(&opts.host, &opts.path, opts.protocol.as_deref()),
+                request: ws::upgrade_request(
+                    &opts.host,
+                    &opts.path,
+                    opts.protocol.as_deref(),
+                    opts.deflate,
+                ),
+                deflate: opts.deflate,
                 frame_len: frame.len(),
                 train,
                 close: ws::close_frame(),
@@ -179,7 +243,10 @@ impl Worker {
                 length_only: opts.length_only,
                 recording: false,
                 sending: false,
-                report: Report::default(),
+                report: Report {
+                    wire_out_per_msg,
+                    ..Report::default()
+                },
                 opening: 0,
                 to_open: 0,
                 concurrency: opts.concurrency,
@@ -197,7 +264,11 @@ impl Worker {
     }
 
     pub fn report(&mut self) -> Report {
-        std::mem::take(&mut self.ctx.report)
+        let wire_out_per_msg = self.ctx.report.wire_out_per_msg;
+        let mut report = std::mem::take(&mut self.ctx.report);
+        self.ctx.report.wire_out_per_msg = wire_out_per_msg;
+        report.wire_out_per_msg = wire_out_per_msg;
+        report
     }
 
     /// Start connections while fewer than `concurrency` are mid-handshake.
@@ -511,6 +582,12 @@ fn step(
                     continue;
                 };
                 let rest = conn.head.split_off(end);
+                if ctx.deflate {
+                    let Some(takeover) = ws::deflate_agreed(&conn.head) else {
+                        return Err("the server did not agree to permessage-deflate".into());
+                    };
+                    conn.parser.inflating = Some(Inflating::new(takeover));
+                }
                 conn.head = Vec::new();
                 conn.phase = Phase::Open;
                 ctx.opening -= 1;
@@ -556,6 +633,8 @@ fn consume(conn: &mut Conn, ctx: &mut Ctx, data: &[u8]) -> Result<(), String> {
         phase,
         ..
     } = conn;
+    let wire_before = parser.wire_bytes;
+    let recording = ctx.recording;
     let result = parser.feed(data, &ctx.expected, ctx.opcode, &mut |seen| match seen {
         Seen::Message(ok) => {
             let Some(sent) = stamps.pop_front() else {
@@ -581,6 +660,9 @@ fn consume(conn: &mut Conn, ctx: &mut Ctx, data: &[u8]) -> Result<(), String> {
         }
         Seen::Close => closed = true,
     });
+    if recording {
+        ctx.report.wire_in += parser.wire_bytes - wire_before;
+    }
     result.map_err(|e| format!("bad server frame: {e}"))?;
     if closed {
         if *phase == Phase::Closing {

@@ -1,6 +1,9 @@
 //! Client-side WebSocket wire bits: the upgrade request, pre-built masked frames, and a
 //! streaming parser for server frames that checks each payload against the expected reply
-//! without buffering it.
+//! without buffering it. With permessage-deflate (`--deflate`), client frames are compressed
+//! once up front, and a compressed reply is gathered, inflated and compared whole.
+
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 
 /// The RFC 6455 sample key and its accept value, so no SHA-1 is needed per connection.
 pub const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -9,13 +12,22 @@ pub const ACCEPT: &[u8] = b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 /// A fixed masking key: servers must unmask whatever key we use.
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
-pub fn upgrade_request(host: &str, path: &str, protocol: Option<&str>) -> Vec<u8> {
+/// The permessage-deflate offer `--deflate` sends (a browser's).
+const DEFLATE_OFFER: &str = "permessage-deflate; client_max_window_bits";
+
+/// The sync-flush tail RFC 7692 removes from every compressed message.
+const TAIL: [u8; 4] = [0, 0, 0xff, 0xff];
+
+pub fn upgrade_request(host: &str, path: &str, protocol: Option<&str>, deflate: bool) -> Vec<u8> {
     let mut req = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n"
     );
     if let Some(protocol) = protocol {
         req.push_str(&format!("Sec-WebSocket-Protocol: {protocol}\r\n"));
+    }
+    if deflate {
+        req.push_str(&format!("Sec-WebSocket-Extensions: {DEFLATE_OFFER}\r\n"));
     }
     req.push_str("\r\n");
     req.into_bytes()
@@ -37,6 +49,27 @@ pub fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
     }
     frame.extend_from_slice(&MASK);
     frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
+    frame
+}
+
+/// One masked client frame with FIN and RSV1 set: `payload` compressed as one
+/// permessage-deflate message (RFC 7692 §7.2.1).
+pub fn compressed_client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut compress = Compress::new_with_window_bits(Compression::new(6), false, 15);
+    let mut out = Vec::with_capacity(payload.len() + 64);
+    loop {
+        out.reserve(payload.len() / 2 + 64);
+        let consumed = compress.total_in() as usize;
+        compress
+            .compress_vec(&payload[consumed..], &mut out, FlushCompress::Sync)
+            .expect("compress");
+        if compress.total_in() == payload.len() as u64 && out.len() < out.capacity() {
+            break;
+        }
+    }
+    out.truncate(out.len() - TAIL.len());
+    let mut frame = client_frame(opcode, &out);
+    frame[0] |= 0x40;
     frame
 }
 
@@ -67,6 +100,69 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<usize>, String> {
     Ok(Some(end + 4))
 }
 
+/// What a 101 head agreed about permessage-deflate: `None` if nothing, else whether the
+/// server keeps its compression context from message to message.
+pub fn deflate_agreed(head: &[u8]) -> Option<bool> {
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("sec-websocket-extensions:"))?;
+    line.contains("permessage-deflate")
+        .then(|| !line.contains("server_no_context_takeover"))
+}
+
+/// Inflating compressed replies: the message gathered, its inflated bytes, the window.
+pub struct Inflating {
+    inflater: Decompress,
+    /// The server keeps its window: so must we.
+    pub takeover: bool,
+    gathered: Vec<u8>,
+    out: Vec<u8>,
+}
+
+impl Inflating {
+    pub fn new(takeover: bool) -> Inflating {
+        Inflating {
+            inflater: Decompress::new_with_window_bits(false, 15),
+            takeover,
+            gathered: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// The gathered message, inflated; `None` if it is not valid deflate data.
+    fn finish(&mut self, expected_len: usize) -> Option<&[u8]> {
+        self.gathered.extend_from_slice(&TAIL);
+        self.out.clear();
+        self.out.reserve(expected_len + 64);
+        let start_in = self.inflater.total_in();
+        loop {
+            let consumed = (self.inflater.total_in() - start_in) as usize;
+            let before = self.out.len();
+            self.inflater
+                .decompress_vec(
+                    &self.gathered[consumed..],
+                    &mut self.out,
+                    FlushDecompress::Sync,
+                )
+                .ok()?;
+            let consumed = (self.inflater.total_in() - start_in) as usize;
+            if consumed == self.gathered.len() && self.out.len() < self.out.capacity() {
+                break;
+            }
+            if self.out.len() == before && consumed == self.gathered.len() {
+                break;
+            }
+            self.out.reserve(self.out.capacity().max(4096));
+        }
+        self.gathered.clear();
+        if !self.takeover {
+            self.inflater.reset(false);
+        }
+        Some(&self.out)
+    }
+}
+
 /// What the parser saw complete.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Seen {
@@ -93,6 +189,12 @@ pub struct Parser {
     /// Bytes of the current message checked so far.
     pos: usize,
     bad: bool,
+    /// Set when permessage-deflate was agreed.
+    pub inflating: Option<Inflating>,
+    /// The current message is compressed (RSV1 on its first frame).
+    compressed: bool,
+    /// Data frame payload bytes received (what the wire carried).
+    pub wire_bytes: u64,
 }
 
 impl Parser {
@@ -142,7 +244,11 @@ impl Parser {
                 break;
             }
             let take = (self.remaining.min(data.len() as u64)) as usize;
-            if self.opcode < 8 {
+            if self.opcode < 8 && self.compressed {
+                if let Some(inflating) = self.inflating.as_mut() {
+                    inflating.gathered.extend_from_slice(&data[..take]);
+                }
+            } else if self.opcode < 8 {
                 let end = self.pos + take;
                 if !self.bad
                     && (end > expected.len()
@@ -172,7 +278,8 @@ impl Parser {
         if b1 & 0x80 != 0 {
             return Err("server frame is masked");
         }
-        if b0 & 0x70 != 0 {
+        let rsv1 = b0 & 0x40 != 0;
+        if b0 & 0x30 != 0 || rsv1 && (self.inflating.is_none() || !matches!(b0 & 0x0f, 1 | 2)) {
             return Err("reserved bits set");
         }
         self.fin = b0 & 0x80 != 0;
@@ -191,11 +298,15 @@ impl Parser {
                 self.in_message = true;
                 self.pos = 0;
                 self.bad = self.opcode != opcode;
+                self.compressed = rsv1;
             }
             8..=10 => {}
             _ => return Err("unknown opcode"),
         }
         self.in_frame = true;
+        if self.opcode < 8 {
+            self.wire_bytes += self.remaining;
+        }
         if self.remaining == 0 {
             self.end_frame(expected, seen);
         }
@@ -207,6 +318,18 @@ impl Parser {
         match self.opcode {
             8 => seen(Seen::Close),
             9 | 10 => {}
+            _ if self.fin && self.compressed => {
+                self.in_message = false;
+                self.compressed = false;
+                let inflated = self
+                    .inflating
+                    .as_mut()
+                    .and_then(|inflating| inflating.finish(expected.len()));
+                let ok = inflated.is_some_and(|inflated| {
+                    inflated.len() == expected.len() && (self.length_only || inflated == expected)
+                });
+                seen(Seen::Message(!self.bad && ok));
+            }
             _ if self.fin => {
                 self.in_message = false;
                 seen(Seen::Message(!self.bad && self.pos == expected.len()));
@@ -272,5 +395,52 @@ pub mod self_test {
                 );
             }
         }
+    }
+
+    pub fn compressed_replies_are_inflated_and_checked() {
+        let expected = b"{\"text\":\"hello hello hello\"}".repeat(40);
+        // A compressed server frame is a client frame without the mask.
+        let client = compressed_client_frame(2, &expected);
+        let header = if client[1] & 0x7f == 126 { 4 } else { 2 };
+        let mut payload = client[header + 4..].to_vec();
+        for (i, b) in payload.iter_mut().enumerate() {
+            *b ^= MASK[i % 4];
+        }
+        let mut frame = server_frame(2, true, &payload);
+        frame[0] |= 0x40;
+        let mut wire = frame.clone();
+        wire.extend(server_frame(2, true, &expected));
+        for chunk in [1, 5, 4096] {
+            let mut parser = Parser {
+                inflating: Some(Inflating::new(false)),
+                ..Parser::default()
+            };
+            let mut seen = Vec::new();
+            for piece in wire.chunks(chunk).chain([&frame[..]]) {
+                parser
+                    .feed(piece, &expected, 2, &mut |s| seen.push(s))
+                    .unwrap();
+            }
+            assert_eq!(
+                seen,
+                [
+                    Seen::Message(true),
+                    Seen::Message(true),
+                    Seen::Message(true)
+                ]
+            );
+            let mut wrong = expected.clone();
+            wrong[0] ^= 1;
+            let mut seen = Vec::new();
+            parser
+                .feed(&frame, &wrong, 2, &mut |s| seen.push(s))
+                .unwrap();
+            assert_eq!(seen, [Seen::Message(false)], "chunk {chunk}");
+        }
+        let mut plain = Parser::default();
+        assert!(
+            plain.feed(&frame, &expected, 2, &mut |_| {}).is_err(),
+            "RSV1 unasked"
+        );
     }
 }

@@ -77,7 +77,7 @@ fn ask_http_entry(
     env: &mut Env<'_>,
 ) -> Option<Response> {
     let mut requests = SessionRequests::default();
-    let lent = lend(false, &mut requests, wire, ident, env);
+    let lent = lend(false, &mut requests, wire, ident, None, env);
     let mut cx = Context::for_connection(lent.link, HTTP_ENTRY, lent.loop_requests, lent.now);
     let outcome = lent
         .table

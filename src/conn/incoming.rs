@@ -2,8 +2,9 @@
 //! pass, each read is handed to the connection's [`FrameReader`] as a [`Chunk`], and what the
 //! reader could not use yet is kept by it when the pass ends.
 
-use super::frame_reader::{Chunk, FrameReader, Item, Limits, Violation};
+use super::frame_reader::{Chunk, FrameReader, Inflating, Item, Limits, Violation};
 use super::{Env, Wire};
+use crate::deflate::Params;
 use crate::net::{would_block, ReadBudget, ReadState};
 use bytes::Bytes;
 
@@ -33,18 +34,30 @@ impl ReadPass {
         }
     }
 
-    /// The next item, reading from the socket within the budget as needed.
+    /// The next item, reading from the socket within the budget as needed; compressed
+    /// messages are inflated as `deflate` agreed, with the loop's shared codec.
     pub fn next(
         &mut self,
         reader: &mut FrameReader,
         whole_messages: bool,
+        deflate: Params,
         wire: &Wire,
-        env: &Env<'_>,
+        env: &mut Env<'_>,
     ) -> Result<Item, ReadError> {
         let limits = Limits::of(env.config);
         loop {
             let room = env.incoming_room();
-            match reader.next(&mut self.chunk, whole_messages, limits, room) {
+            let mut inflating = Inflating {
+                params: deflate,
+                shared: &mut *env.deflate,
+            };
+            match reader.next(
+                &mut self.chunk,
+                whole_messages,
+                limits,
+                room,
+                &mut inflating,
+            ) {
                 Ok(Some(item)) => return Ok(item),
                 Ok(None) => {}
                 Err(violation) => return Err(ReadError::Violation(violation)),

@@ -24,18 +24,19 @@ pub(crate) use phase::{Phase, PhaseKind};
 
 use crate::config::Config;
 use crate::connection_id::ConnectionId;
+use crate::deflate::{Params, SharedDeflate};
 use crate::http::file_cache::FileCache;
 use crate::net::{self, ReadBudget, ReadState};
 use crate::out_queue::OutQueue;
 use crate::protocol::{
-    ConnectionLink, LoopRequests, Message, ProtocolIndex, ProtocolTable, SendError, Sent,
-    SessionRequests,
+    Compressing, ConnectionLink, LoopRequests, Message, ProtocolIndex, ProtocolTable, SendError,
+    Sent, SessionRequests,
 };
 use crate::stats::Stats;
 use crate::tick::Tick;
 use crate::transport::Transport;
 use bytes::BytesMut;
-use frame_reader::IncomingRoom;
+use frame_reader::{FrameReader, IncomingRoom};
 use log::debug;
 use std::io;
 use std::time::Instant;
@@ -81,6 +82,8 @@ pub(crate) struct Env<'a> {
     pub scratch: &'a mut BytesMut,
     /// The server's message arena: small payloads are copied into it (see `frame_reader`).
     pub arena: &'a mut BytesMut,
+    /// The loop's shared permessage-deflate compressors and decompressor.
+    pub deflate: &'a mut SharedDeflate,
     pub config: &'a Config,
     /// Static files, if the server serves any.
     pub files: Option<&'a mut FileCache>,
@@ -399,11 +402,14 @@ pub(super) struct Lent<'a> {
 }
 
 /// Lend the connection to a callback: split `env` into what the link holds and the rest.
+/// `compress`: the connection's agreed deflate parameters and the reader that keeps its own
+/// contexts (a WebSocket), or `None` (HTTP).
 pub(super) fn lend<'a>(
     open: bool,
     requests: &'a mut SessionRequests,
     wire: &'a mut Wire,
     ident: Ident,
+    compress: Option<(Params, &'a mut FrameReader)>,
     env: &'a mut Env<'_>,
 ) -> Lent<'a> {
     let held_by_transport = wire.transport.pending_output();
@@ -424,6 +430,8 @@ pub(super) fn lend<'a>(
             .outgoing_soft_limit
             .saturating_sub(held_by_transport),
         sent: &mut env.stats.sent,
+        deflate: compress
+            .and_then(|(params, reader)| compressing(params, reader, env.deflate, env.config)),
     };
     Lent {
         link,
@@ -431,6 +439,21 @@ pub(super) fn lend<'a>(
         table: env.table,
         now: env.now,
     }
+}
+
+/// What the link needs to compress this connection's messages, if it agreed deflate.
+fn compressing<'a>(
+    params: Params,
+    reader: &'a mut FrameReader,
+    shared: &'a mut SharedDeflate,
+    config: &Config,
+) -> Option<Compressing<'a>> {
+    params.is_on().then_some(Compressing {
+        params,
+        shared,
+        reader,
+        min_bytes: config.deflate_min_bytes,
+    })
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
-//! READING_HEAD => OPEN: pick the subprotocol, let it filter the request, answer 101 and hand
-//! the bytes that came after the head to tungstenite so no early frame is lost.
+//! READING_HEAD => OPEN: pick the subprotocol, let it filter the request, negotiate
+//! permessage-deflate, answer 101 and hand the bytes that came after the head to the frame
+//! reader so no early frame is lost.
 
 use super::http_request::{respond_and_close, respond_error};
 use super::websocket::WsSession;
 use super::{Env, Ident, Phase, Wire};
-use crate::http::upgrade::{accept_response, choose_protocol, UpgradeRequest};
+use crate::deflate::Params;
+use crate::http::extensions::{negotiate_deflate, DeflateAgreement};
+use crate::http::upgrade::{accept_response_with_extensions, choose_protocol, UpgradeRequest};
 use crate::http::Request;
 use crate::protocol::{Outcome, ProtocolIndex};
 use log::info;
@@ -56,16 +59,45 @@ pub(crate) fn open(
     }
     // Echo the protocol only if the client offered one (RFC 6455 §4.2.2).
     let echoed = (!ask.offered_protocols.is_empty()).then(|| env.table.name(index));
-    accept_response(&ask.key, echoed, wire.out.buffer());
+    let deflate = deflate_agreement(&request, index, env);
+    let extensions = deflate.as_ref().map(DeflateAgreement::response);
+    accept_response_with_extensions(&ask.key, echoed, extensions.as_deref(), wire.out.buffer());
+    ws.set_deflate(deflate.as_ref().map_or(Params::OFF, Params::agreed));
     if log::log_enabled!(log::Level::Info) {
         // The peer's address is asked of the kernel, not kept in every connection.
         let peer = wire.transport.peer_addr().map(|peer| peer.to_string());
         let peer = peer.as_deref().unwrap_or("?");
-        info!("{ident} {peer} connected ({})", env.table.name(index));
+        let compressed = if deflate.is_some() {
+            ", permessage-deflate"
+        } else {
+            ""
+        };
+        info!(
+            "{ident} {peer} connected ({}{compressed})",
+            env.table.name(index)
+        );
     }
     env.stats.session_opened(index);
     ws.established(wire, ident, env);
     Phase::Open(ws)
+}
+
+/// permessage-deflate for this upgrade: the server offers it (`Config::deflate`), the
+/// protocol accepts it (`Protocol::compresses`) and one of the client's offers is acceptable.
+fn deflate_agreement(
+    request: &Request,
+    index: ProtocolIndex,
+    env: &Env<'_>,
+) -> Option<DeflateAgreement> {
+    let policy = Params::policy(env.config.deflate, env.config.deflate_window_bits)?;
+    if !env.table.compresses(index) {
+        return None;
+    }
+    let offers = request
+        .headers()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
+        .map(|(_, value)| value);
+    negotiate_deflate(offers, policy)
 }
 
 /// With an allow-list configured, the request must carry exactly one `Origin`, and it must

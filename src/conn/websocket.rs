@@ -7,6 +7,7 @@ use super::closing::Closing;
 use super::frame_reader::{FrameReader, Item, Violation};
 use super::incoming::{ReadError, ReadPass};
 use super::{lend, Env, Ident, Phase, Wire};
+use crate::deflate::Params;
 use crate::frame::{close_payload, OP_CLOSE, OP_PING, OP_PONG};
 use crate::http::Request;
 use crate::protocol::{
@@ -23,8 +24,10 @@ use tungstenite::protocol::frame::CloseFrame;
 const PING_PAYLOAD: &[u8] = b"wsloop";
 
 /// An open WebSocket: the protocol it speaks, that protocol's typed session (erased here,
-/// restored by the protocol table), the frame reader and the liveness clock. Lives inline in
-/// the connection's slab entry, so it is kept small: no buffer unless bytes are in flight.
+/// restored by the protocol table), the frame reader, the liveness clock and the
+/// permessage-deflate parameters it agreed. Lives inline in the connection's slab entry, so
+/// it is kept small: no buffer unless bytes are in flight, deflate in one byte (a takeover
+/// connection's contexts live in the reader's box).
 pub(crate) struct WsSession {
     session: Box<dyn Any>,
     reader: FrameReader,
@@ -32,8 +35,29 @@ pub(crate) struct WsSession {
     /// Dead-peer detection: when to ping (or, with a ping outstanding, when to give up).
     liveness_due: Tick,
     protocol: u16,
-    streams_fragments: bool,
-    ping_outstanding: bool,
+    flags: Flags,
+    deflate: Params,
+}
+
+/// Two booleans of an open WebSocket in one byte (the slab entry has no room for more).
+#[derive(Clone, Copy, Default)]
+struct Flags(u8);
+
+impl Flags {
+    const STREAMS_FRAGMENTS: u8 = 1;
+    const PING_OUTSTANDING: u8 = 2;
+
+    fn get(self, flag: u8) -> bool {
+        self.0 & flag != 0
+    }
+
+    fn set(&mut self, flag: u8, on: bool) {
+        if on {
+            self.0 |= flag;
+        } else {
+            self.0 &= !flag;
+        }
+    }
 }
 
 /// How a read pass ended.
@@ -56,15 +80,22 @@ impl WsSession {
         leftover: &[u8],
         env: &Env<'_>,
     ) -> Self {
+        let mut flags = Flags::default();
+        flags.set(Flags::STREAMS_FRAGMENTS, streams_fragments);
         WsSession {
             session,
             reader: FrameReader::new(leftover),
             requests: SessionRequests::default(),
             liveness_due: env.tick.after(env.config.ping_interval),
             protocol: protocol as u16,
-            streams_fragments,
-            ping_outstanding: false,
+            flags,
+            deflate: Params::OFF,
         }
+    }
+
+    /// permessage-deflate was agreed in the handshake with these parameters.
+    pub fn set_deflate(&mut self, params: Params) {
+        self.deflate = params;
     }
 
     pub fn protocol(&self) -> ProtocolIndex {
@@ -161,7 +192,7 @@ impl WsSession {
             self.deliver(Event::Timer, wire, id, env);
         }
         if self.liveness_due.is_reached(env.tick) {
-            if self.ping_outstanding {
+            if self.flags.get(Flags::PING_OUTSTANDING) {
                 info!(
                     "{id} no answer to a ping within {:?}: dropping",
                     env.config.pong_timeout
@@ -169,7 +200,7 @@ impl WsSession {
                 return self.finish(None, wire, id, env);
             }
             wire.out.push_frame(OP_PING, true, PING_PAYLOAD);
-            self.ping_outstanding = true;
+            self.flags.set(Flags::PING_OUTSTANDING, true);
             self.liveness_due = env.tick.after(env.config.pong_timeout);
         }
         self.close_if_requested(wire, id, env)
@@ -199,9 +230,9 @@ impl WsSession {
     /// to close or to pause.
     fn read_messages(&mut self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> ReadEnd {
         let mut pass = ReadPass::begin(wire, env);
-        let whole_messages = !self.streams_fragments;
+        let whole_messages = !self.flags.get(Flags::STREAMS_FRAGMENTS);
         let mut end = loop {
-            let event = match pass.next(&mut self.reader, whole_messages, wire, env) {
+            let event = match pass.next(&mut self.reader, whole_messages, self.deflate, wire, env) {
                 Ok(Item::Message(message)) => {
                     env.stats.received.count(message.len());
                     Event::Receive(message)
@@ -234,7 +265,7 @@ impl WsSession {
         if state.received {
             // Any traffic proves the peer alive (libwebsockets' "validity").
             self.liveness_due = env.tick.after(env.config.ping_interval);
-            self.ping_outstanding = false;
+            self.flags.set(Flags::PING_OUTSTANDING, false);
         }
         end
     }
@@ -301,9 +332,14 @@ impl WsSession {
     /// CLOSING reads through this until the handshake completes; true when it did (the
     /// peer's close arrived, or the connection ended). Data after our close is dropped; pings
     /// are not answered (our close frame is already out).
-    pub fn read_close_reply(&mut self, pass: &mut ReadPass, wire: &Wire, env: &Env<'_>) -> bool {
+    pub fn read_close_reply(
+        &mut self,
+        pass: &mut ReadPass,
+        wire: &Wire,
+        env: &mut Env<'_>,
+    ) -> bool {
         loop {
-            match pass.next(&mut self.reader, true, wire, env) {
+            match pass.next(&mut self.reader, true, self.deflate, wire, env) {
                 Ok(Item::Close(_)) | Err(ReadError::Gone(_) | ReadError::Violation(_)) => {
                     return true
                 }
@@ -337,9 +373,10 @@ impl WsSession {
         id: Ident,
         env: &mut Env<'_>,
     ) -> Result<Sent, SendError> {
-        lend(true, &mut self.requests, wire, id, env)
+        let compress = Some((self.deflate, &mut self.reader));
+        lend(true, &mut self.requests, wire, id, compress, env)
             .link
-            .send_message(&message)
+            .send_message(&message, true)
     }
 
     /// Run the protocol's callback; `may_send` lets it send (not before 101, not after Closed).
@@ -352,7 +389,8 @@ impl WsSession {
         env: &mut Env<'_>,
     ) -> Outcome {
         let protocol = self.protocol();
-        let lent = lend(may_send, &mut self.requests, wire, id, env);
+        let compress = Some((self.deflate, &mut self.reader));
+        let lent = lend(may_send, &mut self.requests, wire, id, compress, env);
         let mut cx = Context::for_connection(lent.link, protocol, lent.loop_requests, lent.now);
         let filtering = matches!(event, Event::Filter(_));
         let outcome = lent

@@ -1,5 +1,7 @@
-//! HTTP/1.1: request heads, responses, static files, MIME types and the WebSocket upgrade.
+//! HTTP/1.1: request heads, responses, static files, MIME types, the WebSocket upgrade and
+//! its extension negotiation.
 
+pub mod extensions;
 pub mod file_cache;
 pub mod mime;
 pub mod request;

@@ -106,6 +106,17 @@ pub fn choose_protocol(offered: &[String], known: impl Fn(&str) -> bool) -> Opti
 /// `Sec-WebSocket-Protocol`. A `protocol` that is not a valid token is omitted (and logged)
 /// rather than written, so it can never inject header lines.
 pub fn accept_response(key: &str, protocol: Option<&str>, out: &mut Vec<u8>) {
+    accept_response_with_extensions(key, protocol, None, out);
+}
+
+/// [`accept_response`] plus `Sec-WebSocket-Extensions: extensions` when it is `Some` (a
+/// value from `extensions::DeflateAgreement::response`; one with a line break is omitted).
+pub fn accept_response_with_extensions(
+    key: &str,
+    protocol: Option<&str>,
+    extensions: Option<&str>,
+    out: &mut Vec<u8>,
+) {
     let accept = derive_accept_key(key.trim().as_bytes());
     out.extend_from_slice(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
@@ -121,6 +132,11 @@ pub fn accept_response(key: &str, protocol: Option<&str>, out: &mut Vec<u8>) {
         }
         Some(_) => log::warn!("not echoing a subprotocol that is not a valid token"),
         None => {}
+    }
+    if let Some(value) = extensions.filter(|value| !value.contains(['\r', '\n'])) {
+        out.extend_from_slice(b"Sec-WebSocket-Extensions: ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"Server: wsloop\r\n\r\n");
 }
@@ -241,6 +257,19 @@ mod tests {
         let mut out = Vec::new();
         accept_response(RFC_KEY, Some("x\r\nSet-Cookie: a=b"), &mut out);
         assert!(!out.windows(10).any(|w| w == b"Set-Cookie"));
+    }
+
+    #[test]
+    fn accept_response_with_an_extension() {
+        let mut out = Vec::new();
+        accept_response_with_extensions(RFC_KEY, None, Some("permessage-deflate"), &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with(
+            "\r\nSec-WebSocket-Extensions: permessage-deflate\r\nServer: wsloop\r\n\r\n"
+        ));
+        let mut out = Vec::new();
+        accept_response_with_extensions(RFC_KEY, None, Some("a\r\nX: y"), &mut out);
+        assert!(!String::from_utf8(out).unwrap().contains("X: y"));
     }
 
     #[test]

@@ -84,16 +84,29 @@ impl<'a> Context<'a> {
     /// batches every message of one tick into as few writes as it can). [`Sent::Congested`]
     /// says the peer is falling behind; past `max_outgoing_bytes` the send fails with
     /// [`SendError::QueueFull`] and the connection is closed with 1008.
+    ///
+    /// With permessage-deflate agreed, a message of at least `deflate_min_bytes` is
+    /// compressed (a broadcast once for every recipient that agreed the same parameters).
     pub fn send(&mut self, message: impl Into<Message>) -> Result<Sent, SendError> {
         self.link
             .as_mut()
             .ok_or(SendError::NoConnection)?
-            .send_message(&message.into())
+            .send_message(&message.into(), true)
+    }
+
+    /// [`send`](Context::send) this one message uncompressed even where permessage-deflate
+    /// was agreed (e.g. data already compressed, or a secret next to attacker-chosen text in
+    /// the same message: compression lets its length leak it).
+    pub fn send_uncompressed(&mut self, message: impl Into<Message>) -> Result<Sent, SendError> {
+        self.link
+            .as_mut()
+            .ok_or(SendError::NoConnection)?
+            .send_message(&message.into(), false)
     }
 
     /// Send one fragment of a message (RFC 6455 §5.4), for protocols that stream: the first
     /// fragment opens the message, continuations follow, `last` ends it. No whole message may
-    /// be sent in between ([`SendError::FragmentOrder`]).
+    /// be sent in between ([`SendError::FragmentOrder`]). Fragments are never compressed.
     pub fn send_fragment(&mut self, fragment: Fragment) -> Result<Sent, SendError> {
         self.link
             .as_mut()
@@ -105,7 +118,7 @@ impl<'a> Context<'a> {
         self.link
             .as_mut()
             .ok_or(SendError::NoConnection)?
-            .send_data(OP_TEXT, text.as_ref().as_bytes())
+            .send_data(OP_TEXT, text.as_ref().as_bytes(), true)
     }
 
     /// Queue a binary message, framed straight from `data`.
@@ -113,7 +126,7 @@ impl<'a> Context<'a> {
         self.link
             .as_mut()
             .ok_or(SendError::NoConnection)?
-            .send_data(OP_BINARY, data.as_ref())
+            .send_data(OP_BINARY, data.as_ref(), true)
     }
 
     /// Stop reading from this connection (libwebsockets' rx flow control): nothing more is

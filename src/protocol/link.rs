@@ -1,8 +1,13 @@
 //! A connection as the loop lends it to callbacks, and the rules for queuing frames on it:
-//! only on an open WebSocket, fragments in order, never past the outgoing cap.
+//! only on an open WebSocket, fragments in order, never past the outgoing cap; with
+//! permessage-deflate agreed, whole messages of at least `deflate_min_bytes` are compressed
+//! (RSV1 set) unless sent with `send_uncompressed`. Fragments go out as they are: the size of
+//! a fragmented message is not known when its first frame leaves.
 
 use super::Message;
+use crate::conn::frame_reader::FrameReader;
 use crate::connection_id::ConnectionId;
+use crate::deflate::{Params, SharedDeflate, RSV1};
 use crate::frame::{MAX_SERVER_HEADER, OP_BINARY, OP_CONTINUATION, OP_TEXT};
 use crate::out_queue::OutQueue;
 use crate::stats::Traffic;
@@ -86,6 +91,32 @@ pub(crate) struct ConnectionLink<'a> {
     pub soft_limit: usize,
     /// The server's count of messages sent.
     pub sent: &'a mut Traffic,
+    /// Set when the connection agreed permessage-deflate.
+    pub deflate: Option<Compressing<'a>>,
+}
+
+/// What compressing one connection's messages takes, lent for one callback.
+pub(crate) struct Compressing<'a> {
+    pub params: Params,
+    /// The loop's shared compressor (and its cache of recent messages).
+    pub shared: &'a mut SharedDeflate,
+    /// Where a takeover connection keeps its own compressor (the reader's box).
+    pub reader: &'a mut FrameReader,
+    /// Shorter messages go out uncompressed.
+    pub min_bytes: usize,
+}
+
+impl Compressing<'_> {
+    /// `payload` compressed, or `None` to send it as it is.
+    fn compress(&mut self, payload: &[u8]) -> Option<&[u8]> {
+        if payload.len() < self.min_bytes {
+            return None;
+        }
+        let params = self.params;
+        let own =
+            (!params.shares_compressor()).then(|| self.reader.own_contexts().deflater(params));
+        self.shared.compress(params, own, payload)
+    }
 }
 
 /// One fragment of a message: sent with [`Context::send_fragment`](super::Context::send_fragment),
@@ -104,21 +135,26 @@ pub struct Fragment {
 }
 
 impl ConnectionLink<'_> {
-    /// Queue a whole message.
-    pub fn send_message(&mut self, message: &Message) -> Result<Sent, SendError> {
+    /// Queue a whole message; `compress` allows permessage-deflate for it.
+    pub fn send_message(&mut self, message: &Message, compress: bool) -> Result<Sent, SendError> {
         match message {
-            Message::Text(text) => self.send_data(OP_TEXT, text.as_bytes()),
-            Message::Binary(data) => self.send_data(OP_BINARY, data),
+            Message::Text(text) => self.send_data(OP_TEXT, text.as_bytes(), compress),
+            Message::Binary(data) => self.send_data(OP_BINARY, data, compress),
         }
     }
 
     /// Queue a whole message from a slice (nothing is allocated in steady state).
-    pub fn send_data(&mut self, opcode: u8, payload: &[u8]) -> Result<Sent, SendError> {
+    pub fn send_data(
+        &mut self,
+        opcode: u8,
+        payload: &[u8],
+        compress: bool,
+    ) -> Result<Sent, SendError> {
         self.check_open()?;
         if self.requests.sending_fragments {
             return Err(SendError::FragmentOrder);
         }
-        self.queue(opcode, true, payload)
+        self.queue(opcode, true, payload, compress)
     }
 
     /// Queue one fragment, in order.
@@ -132,7 +168,7 @@ impl ConnectionLink<'_> {
             (true, true) => OP_BINARY,
             (true, false) => OP_TEXT,
         };
-        let sent = self.queue(opcode, fragment.last, &fragment.data)?;
+        let sent = self.queue(opcode, fragment.last, &fragment.data, false)?;
         self.requests.sending_fragments = !fragment.last;
         Ok(sent)
     }
@@ -144,14 +180,28 @@ impl ConnectionLink<'_> {
         Ok(())
     }
 
-    /// Frame `payload` straight into the outgoing queue, within the cap, and report how full
-    /// the queue is.
-    fn queue(&mut self, opcode: u8, fin: bool, payload: &[u8]) -> Result<Sent, SendError> {
-        if self.out.len() + payload.len() + MAX_SERVER_HEADER > self.max_outgoing {
+    /// Frame `payload` (compressed if `compress` and deflate was agreed) straight into the
+    /// outgoing queue, within the cap, and report how full the queue is.
+    fn queue(
+        &mut self,
+        opcode: u8,
+        fin: bool,
+        payload: &[u8],
+        compress: bool,
+    ) -> Result<Sent, SendError> {
+        let compressed = match self.deflate.as_mut() {
+            Some(deflate) if compress => deflate.compress(payload),
+            _ => None,
+        };
+        let (first_byte, wire) = match compressed {
+            Some(compressed) => (opcode | RSV1, compressed),
+            None => (opcode, payload),
+        };
+        if self.out.len() + wire.len() + MAX_SERVER_HEADER > self.max_outgoing {
             self.requests.overflowed = true;
             return Err(SendError::QueueFull);
         }
-        self.out.push_frame(opcode, fin, payload);
+        self.out.push_frame(first_byte, fin, wire);
         self.sent.count(payload.len());
         Ok(if self.out.len() > self.soft_limit {
             Sent::Congested

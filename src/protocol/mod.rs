@@ -9,7 +9,7 @@ mod reason;
 mod table;
 
 pub use context::Context;
-pub(crate) use link::{ConnectionLink, SessionRequests};
+pub(crate) use link::{Compressing, ConnectionLink, SessionRequests};
 pub use link::{Fragment, SendError, Sent};
 pub use loop_requests::TimerId;
 pub(crate) use loop_requests::{LoopRequests, TimerChange};
@@ -72,6 +72,16 @@ pub trait Protocol: 'static {
     /// whole UTF-8 characters only. Default: whole messages.
     fn streams_fragments(&self) -> bool {
         false
+    }
+
+    /// Let this protocol's connections negotiate permessage-deflate (RFC 7692) when the
+    /// server offers it and the client asks (libwebsockets' `CONFIRM_EXTENSION_OKAY`).
+    /// Return false for a protocol whose messages are already compressed, or that mixes
+    /// secrets with text an attacker chooses; the 101 then carries no
+    /// `Sec-WebSocket-Extensions`. Default: true. One message can still go out uncompressed
+    /// with [`Context::send_uncompressed`].
+    fn compresses(&self) -> bool {
+        true
     }
 }
 

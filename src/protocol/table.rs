@@ -147,6 +147,10 @@ impl ProtocolTable {
         self.entries[index].streams_fragments()
     }
 
+    pub(crate) fn compresses(&self, index: ProtocolIndex) -> bool {
+        self.entries[index].compresses()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
@@ -250,6 +254,7 @@ impl Event<'_> {
 trait ErasedProtocol {
     fn name(&self) -> &str;
     fn streams_fragments(&self) -> bool;
+    fn compresses(&self) -> bool;
     fn new_session(&mut self) -> Box<dyn Any>;
     fn dispatch(
         &mut self,
@@ -266,6 +271,10 @@ impl<P: Protocol> ErasedProtocol for P {
 
     fn streams_fragments(&self) -> bool {
         Protocol::streams_fragments(self)
+    }
+
+    fn compresses(&self) -> bool {
+        Protocol::compresses(self)
     }
 
     fn new_session(&mut self) -> Box<dyn Any> {

@@ -1,9 +1,11 @@
 //! What every connection's pass borrows from the server: the protocol table, the limits, the
-//! counters, the static files, the socket read buffer, the message arena and the clock. [`Services::env`] lends
+//! counters, the static files, the socket read buffer, the message arena, the shared
+//! permessage-deflate codec and the clock. [`Services::env`] lends
 //! them to one pass as the connection's `Env`.
 
 use crate::config::Config;
 use crate::conn::Env;
+use crate::deflate::SharedDeflate;
 use crate::http::file_cache::FileCache;
 use crate::protocol::{LoopRequests, ProtocolTable};
 use crate::stats::Stats;
@@ -24,6 +26,8 @@ pub(crate) struct Services {
     scratch: BytesMut,
     /// Small received payloads are carved from it (see `conn::frame_reader`).
     arena: BytesMut,
+    /// The shared permessage-deflate codec, lent to each pass like the read buffer.
+    deflate: SharedDeflate,
     /// Connection deadlines are ticks of this clock.
     pub(super) clock: Clock,
     pub(super) shutting_down: bool,
@@ -33,6 +37,7 @@ impl Services {
     /// Services whose clock starts at `epoch` (the server passes `Instant::now()`; unit tests
     /// pass an instant they then move forward themselves).
     pub(crate) fn new(config: Config, table: ProtocolTable, epoch: Instant) -> Self {
+        let deflate = SharedDeflate::new(config.deflate_cache_bytes);
         Services {
             config,
             table,
@@ -41,6 +46,7 @@ impl Services {
             stats: Stats::new(epoch),
             scratch: BytesMut::new(),
             arena: BytesMut::new(),
+            deflate,
             clock: Clock::new(epoch),
             shutting_down: false,
         }
@@ -60,6 +66,7 @@ impl Services {
             stats: &mut self.stats,
             scratch: &mut self.scratch,
             arena: &mut self.arena,
+            deflate: &mut self.deflate,
             config: &self.config,
             files: self.files.as_mut(),
             now,

@@ -12,8 +12,9 @@
 // Checks: the page loads; #status gets class "open" (the page's
 // new WebSocket(url, 'dumb-increment-protocol') opened) and its computed color is green-ish;
 // typing "Hello, world!" + Enter in #message sends it (li.sent) and clears the box; an
-// li.received "!dlrow ,olleH" arrives; the Reconnect button opens a new connection; no
-// uncaught page errors. Exit 0 all good, 1 a check failed, 2 could not run (no browser/lib).
+// li.received "!dlrow ,olleH" arrives; the Reconnect button opens a new connection; the page
+// shows permessage-deflate as negotiated (#extensions, from ws.extensions) and a 3000-char
+// message (compressed both ways) comes back reversed; no uncaught page errors. Exit 0 all good, 1 a check failed, 2 could not run (no browser/lib).
 
 import { mkdtempSync, rmSync, existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -180,6 +181,28 @@ async function run() {
       log("reconnect: open again, 'añb' -> 'bña'");
     } catch {
       fail(`after clicking #reconnect: no open socket / no reply within ${timeout} ms`);
+    }
+
+    // 4. permessage-deflate: the page shows what was negotiated, and a message past the
+    //    server's 1 KiB minimum (compressed both ways) round-trips.
+    const extensions = (await page.locator("#extensions").textContent()) || "";
+    log(`extensions shown: ${JSON.stringify(extensions)}`);
+    if (!extensions.startsWith("permessage-deflate")) {
+      fail(`#extensions is ${JSON.stringify(extensions)}, not permessage-deflate`);
+    }
+    const long = "abc, ".repeat(600);
+    const reversed = [...long].reverse().join("");
+    await input.fill(long);
+    await input.press("Enter");
+    try {
+      await page
+        .locator("#log li.received")
+        .filter({ hasText: reversed })
+        .first()
+        .waitFor({ state: "visible", timeout });
+      log(`compressed round trip: ${long.length} chars reversed`);
+    } catch {
+      fail(`no reply to the ${long.length}-char message within ${timeout} ms`);
     }
   }
 

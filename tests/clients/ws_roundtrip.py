@@ -11,7 +11,10 @@ Checks, each on a fresh connection:
     reversed bytewise, a 1 MiB text;
   * no subprotocol offered: none selected, still reversed (the default protocol);
   * `echo` offered: selected, text and binary come back unchanged;
-  * only unknown subprotocols offered: the upgrade is refused with HTTP 400.
+  * only unknown subprotocols offered: the upgrade is refused with HTTP 400;
+  * `echo` with permessage-deflate (websockets' default offer): negotiated, text and binary
+    of 20 B to 1 MiB (JSON-like, incompressible, repetitive) come back unchanged;
+    `dumb-increment-protocol` reverses compressed messages too.
 Every wait is bounded. Prints one line per check; exits 0 when all pass, 1 on any mismatch,
 2 when the server cannot be reached or talked to at all.
 """
@@ -61,6 +64,22 @@ def big_text():
     return "".join(out), "".join(reversed(out))
 
 
+def json_like(rng, size):
+    """`size` bytes of chat-like JSON: realistic for compression, neither random nor uniform."""
+    names = ["ann", "bob", "chloé", "dmitri", "eve"]
+    words = ["hello", "the", "build", "is", "green", "again", "see", "you", "at", "noon", "ok"]
+    out = []
+    n = 0
+    while n < size:
+        line = ('{"id":%d,"user":"%s","text":"%s"},' %
+                (rng.randrange(10 ** 6), rng.choice(names),
+                 " ".join(rng.choice(words) for _ in range(rng.randrange(2, 12)))))
+        out.append(line)
+        n += len(line.encode("utf-8"))
+    data = "".join(out).encode("utf-8")[:size]
+    return data.decode("utf-8", "ignore").ljust(size, " ")[:size]
+
+
 class Runner:
     def __init__(self, url, timeout):
         self.url = url
@@ -77,18 +96,17 @@ class Runner:
         self.failures.append(name)
         print(f"FAIL  {name}: {why}", flush=True)
 
-    def open(self, stack, subprotocols):
+    def open(self, stack, subprotocols, compression=None):
         """Connect; the connection is closed (close handshake, bounded) when `stack` exits.
         Used as a context manager so it works alike across websockets versions."""
         return stack.enter_context(connect(
-
             self.url,
             subprotocols=subprotocols,
             open_timeout=self.timeout,
             close_timeout=self.timeout,
             ssl=self.ssl,
             max_size=4 * MIB,
-            compression=None,
+            compression=compression,
         ))
 
     def roundtrip(self, ws, name, sent, expected):
@@ -107,13 +125,14 @@ class Runner:
         else:
             self.ok(name)
 
-    def session(self, label, offer, want_protocol, cases):
-        """One connection: check the negotiated subprotocol, then each (name, sent, expected)."""
+    def session(self, label, offer, want_protocol, cases, compression=None):
+        """One connection: check the negotiated subprotocol (and permessage-deflate when
+        `compression` offers it), then each (name, sent, expected)."""
         t0 = time.monotonic()
         try:
             with contextlib.ExitStack() as stack:
                 try:
-                    ws = self.open(stack, offer)
+                    ws = self.open(stack, offer, compression)
                 except InvalidStatus as exc:
                     self.fail(f"{label}: connect",
                               f"upgrade refused: HTTP {exc.response.status_code}")
@@ -126,6 +145,12 @@ class Runner:
                               f"expected {want_protocol!r}, server selected {ws.subprotocol!r}")
                 else:
                     self.ok(f"{label}: subprotocol is {want_protocol!r}")
+                if compression:
+                    agreed = ws.response.headers.get("Sec-WebSocket-Extensions", "")
+                    if agreed.startswith("permessage-deflate"):
+                        self.ok(f"{label}: extensions {agreed!r}")
+                    else:
+                        self.fail(f"{label}: extensions", f"no permessage-deflate: {agreed!r}")
                 try:
                     for name, sent, expected in cases:
                         self.roundtrip(ws, f"{label}: {name}", sent, expected)
@@ -218,6 +243,24 @@ def main():
     ])
 
     r.refused("only unknown subprotocols offered", ["no-such-protocol"], 400)
+
+    rng = random.Random(7692)
+    deflate_cases = []
+    for size in [20, 1000, 1024, 4096, 65536, MIB]:
+        text = json_like(rng, size)
+        noise = rng.randbytes(size)
+        repetitive = (b"wsloop " * (size // 7 + 1))[:size]
+        deflate_cases += [
+            (f"{size} B JSON-like text", text, text),
+            (f"{size} B random binary", noise, noise),
+            (f"{size} B repetitive binary", repetitive, repetitive),
+        ]
+    r.session("echo, permessage-deflate", [ECHO], ECHO, deflate_cases, compression="deflate")
+    r.session(f"{DUMB}, permessage-deflate", [DUMB], DUMB, [
+        ("4 KiB text reversed", "ab" * 2048, "ba" * 2048),
+        ("small text reversed", "Hello, world!", "!dlrow ,olleH"),
+        ("1 MiB text reversed", big, big_reversed),
+    ], compression="deflate")
 
     total = r.passed + len(r.failures)
     if r.failures:

@@ -174,6 +174,14 @@ pub fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
     encode_frame(fin, opcode, payload, Some(MASK))
 }
 
+/// A masked client frame with RSV1 set (permessage-deflate: a compressed message's first
+/// frame).
+pub fn client_frame_rsv1(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = client_frame(fin, opcode, payload);
+    frame[0] |= 0x40;
+    frame
+}
+
 /// A masked client close frame with `code` and `reason`.
 pub fn client_close(code: u16, reason: &str) -> Vec<u8> {
     let mut payload = code.to_be_bytes().to_vec();
@@ -185,6 +193,8 @@ pub fn client_close(code: u16, reason: &str) -> Vec<u8> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawFrame {
     pub fin: bool,
+    /// RSV1: the first frame of a compressed message.
+    pub rsv1: bool,
     pub opcode: u8,
     pub masked: bool,
     pub payload: Vec<u8>,
@@ -247,6 +257,7 @@ impl RawWs {
         }
         RawFrame {
             fin,
+            rsv1: head[0] & 0x40 != 0,
             opcode,
             masked,
             payload,

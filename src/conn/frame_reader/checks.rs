@@ -1,6 +1,7 @@
 //! What the frame reader refuses, and the close code and reason it answers with: RFC 6455's
 //! rules for a client's frame header (reserved bits, masking, opcodes, control frames), the
-//! size limits checked from the header before a payload is buffered, and close payloads.
+//! size limits checked from the header before a payload is buffered, RSV1 (permessage-deflate)
+//! where RFC 7692 allows it, and close payloads.
 
 use super::Limits;
 use super::MessageState;
@@ -33,6 +34,21 @@ pub(super) const MESSAGE_TOO_BIG: Violation = Violation {
     reason: "message too big",
 };
 
+/// RSV1: the first frame of a compressed message (RFC 7692 §6).
+pub(super) const RSV1: u8 = 0b100;
+
+/// Corrupt deflate data: 1007 in a text message, 1002 in a binary one.
+pub(super) fn corrupt(binary: bool) -> Violation {
+    Violation {
+        code: if binary {
+            CloseCode::Protocol
+        } else {
+            CloseCode::Invalid
+        },
+        reason: "invalid compressed data",
+    }
+}
+
 pub(super) const SERVER_BUFFERS_FULL: Violation = Violation {
     code: CloseCode::Size,
     reason: "server incoming buffer limit reached",
@@ -42,8 +58,9 @@ pub(super) fn check_header(
     header: &Header,
     message: Option<&MessageState>,
     limits: Limits,
+    deflate: bool,
 ) -> Result<(), Violation> {
-    if header.rsv != 0 {
+    if header.rsv & !RSV1 != 0 {
         return Err(protocol_error("reserved bits set"));
     }
     if header.mask.is_none() {
@@ -56,6 +73,17 @@ pub(super) fn check_header(
         OP_CONTINUATION | OP_TEXT | OP_BINARY => {}
         OP_CLOSE | OP_PING | OP_PONG => {}
         _ => return Err(protocol_error("reserved opcode")),
+    }
+    if header.rsv & RSV1 != 0 {
+        if !deflate {
+            return Err(protocol_error("RSV1 set without permessage-deflate"));
+        }
+        if header.is_control() {
+            return Err(protocol_error("RSV1 set on a control frame"));
+        }
+        if header.opcode == OP_CONTINUATION {
+            return Err(protocol_error("RSV1 set on a continuation frame"));
+        }
     }
     if header.is_control() {
         if !header.fin {

@@ -4,6 +4,14 @@
 //! reserved bits, opcodes, control-frame size, fragment order, UTF-8 — and the frame and
 //! message size limits, from the header, before a payload is buffered.
 //!
+//! With permessage-deflate agreed (RFC 7692), RSV1 on a message's first frame marks it
+//! compressed; RSV1 anywhere else (a continuation, a control frame, or with no deflate agreed)
+//! is a protocol error. A compressed message is inflated here, into the message buffer, its
+//! output capped by `max_message_bytes` while it is produced: a message in one frame with
+//! the loop's shared decompressor (nothing held), a fragmented one, or one on a connection
+//! with context takeover, with an inflater of the connection's own ([`OwnContexts`], kept in
+//! the reader's box). Streaming protocols get the inflated fragments.
+//!
 //! Pure over bytes; the OPEN phase feeds it one read at a time as a [`Chunk`] of the server's
 //! read buffer. A frame that arrives whole in one read is unmasked in place there; a large
 //! payload is delivered as a slice of that buffer (never copied), a small one is copied into
@@ -20,11 +28,13 @@ pub(crate) use chunk::Chunk;
 
 pub(crate) use checks::Violation;
 
+use crate::deflate::{InflateError, OwnContexts, Params, SharedDeflate};
 use crate::frame::OP_TEXT;
 use crate::frame::{self, Header, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG};
 use crate::protocol::{Fragment, Message};
 use bytes::BytesMut;
-use checks::{check_header, parse_close, protocol_error, MESSAGE_TOO_BIG, SERVER_BUFFERS_FULL};
+use checks::{check_header, corrupt, parse_close, protocol_error, RSV1};
+use checks::{MESSAGE_TOO_BIG, SERVER_BUFFERS_FULL};
 use text::{whole_characters, whole_message, PartialText};
 use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::Bytes;
@@ -43,6 +53,14 @@ impl Limits {
             max_message_bytes: config.max_message_bytes,
         }
     }
+}
+
+/// How a reader inflates: the connection's agreed deflate parameters ([`Params::OFF`]: RSV1
+/// is refused) and the loop's shared codec, lent for one call.
+#[derive(Debug)]
+pub(crate) struct Inflating<'a> {
+    pub params: Params,
+    pub shared: &'a mut SharedDeflate,
 }
 
 /// Bytes the server may still hold for partial frames and messages, over all connections
@@ -74,6 +92,9 @@ pub(crate) enum Item {
 #[derive(Debug)]
 pub(super) struct MessageState {
     binary: bool,
+    /// RSV1 was set on its first frame.
+    compressed: bool,
+    /// Bytes delivered so far (inflated, for a compressed message).
     bytes: usize,
 }
 
@@ -91,11 +112,14 @@ struct Held {
     /// How far the incomplete text frame at the front of `raw` is already unmasked and
     /// checked as UTF-8, so invalid text fails at its first bad byte, not at the frame's end.
     partial_text: Option<PartialText>,
+    /// Deflate contexts of the connection's own (takeover mode, or a fragmented compressed
+    /// message under way).
+    own: OwnContexts,
 }
 
 impl Held {
     fn bytes(&self) -> usize {
-        self.raw.len() + self.assembled.len() + self.utf8_carry.len()
+        self.raw.len() + self.assembled.len() + self.utf8_carry.len() + self.own.incoming_bytes()
     }
 
     /// Unmask and check as UTF-8 what arrived of the incomplete text frame at the front of
@@ -104,8 +128,14 @@ impl Held {
         let Some(header) = Header::parse(&self.raw) else {
             return Ok(());
         };
-        let in_text = self.message.as_ref().is_some_and(|message| !message.binary);
-        let text = header.opcode == OP_TEXT || (header.opcode == OP_CONTINUATION && in_text);
+        // Compressed text is checked once inflated, not as it arrives.
+        let in_text = self
+            .message
+            .as_ref()
+            .is_some_and(|message| !message.binary && !message.compressed);
+        let plain = header.rsv & RSV1 == 0;
+        let text =
+            (header.opcode == OP_TEXT && plain) || (header.opcode == OP_CONTINUATION && in_text);
         let (Some(mask), true) = (header.mask, text) else {
             return Ok(());
         };
@@ -119,11 +149,15 @@ impl Held {
     }
 
     fn is_idle(&self) -> bool {
-        self.message.is_none() && self.raw.is_empty() && self.utf8_carry.is_empty()
+        self.message.is_none()
+            && self.raw.is_empty()
+            && self.utf8_carry.is_empty()
+            && self.own.is_empty()
     }
 }
 
-/// The input side of an open WebSocket.
+/// The input side of an open WebSocket. Its one box also keeps a takeover connection's
+/// deflate contexts, so an open WebSocket carries a single pointer for both.
 #[derive(Debug, Default)]
 pub(crate) struct FrameReader {
     held: Option<Box<Held>>,
@@ -142,6 +176,11 @@ impl FrameReader {
     /// Bytes held for partial frames and messages (what counts against the server's budget).
     pub fn held_bytes(&self) -> usize {
         self.held.as_ref().map_or(0, |held| held.bytes())
+    }
+
+    /// The connection's own deflate contexts (takeover mode), creating the box if needed.
+    pub fn own_contexts(&mut self) -> &mut OwnContexts {
+        &mut self.held_mut().own
     }
 
     /// Whole frames may be waiting in held bytes, to be read before the socket.
@@ -206,12 +245,15 @@ impl FrameReader {
         whole_messages: bool,
         limits: Limits,
         room: IncomingRoom,
+        inflating: &mut Inflating<'_>,
     ) -> Result<Option<Item>, Violation> {
+        let deflate = inflating.params.is_on();
+        let read = (whole_messages, limits, room);
         let item = loop {
             if self.has_buffered_input() {
-                match self.frame_from_held(chunk, limits, room)? {
+                match self.frame_from_held(chunk, limits, room, deflate)? {
                     Some((header, payload)) => {
-                        match self.item(header, payload, whole_messages, limits, room)? {
+                        match self.item(header, payload, read, inflating)? {
                             Some(item) => break item,
                             None => continue,
                         }
@@ -223,7 +265,7 @@ impl FrameReader {
             let Some(header) = Header::parse(chunk.rest()) else {
                 return self.keep_rest(chunk, room).map(|()| None);
             };
-            self.check(&header, limits)?;
+            self.check(&header, limits, deflate)?;
             let total = header.frame_len().ok_or(MESSAGE_TOO_BIG)?;
             if chunk.rest().len() < total {
                 self.keep_rest(chunk, room)?;
@@ -233,7 +275,7 @@ impl FrameReader {
             let at = chunk.start;
             let payload = chunk.payload(at + header.header_len..at + total);
             chunk.start += total;
-            if let Some(item) = self.item(header, payload, whole_messages, limits, room)? {
+            if let Some(item) = self.item(header, payload, read, inflating)? {
                 break item;
             }
         };
@@ -268,6 +310,7 @@ impl FrameReader {
         chunk: &mut Chunk,
         limits: Limits,
         room: IncomingRoom,
+        deflate: bool,
     ) -> Result<Option<(Header, Bytes)>, Violation> {
         loop {
             let held_bytes = self.held_bytes();
@@ -276,7 +319,7 @@ impl FrameReader {
             };
             let wanted = match Header::parse(&held.raw) {
                 Some(header) => {
-                    check_header(&header, held.message.as_ref(), limits)?;
+                    check_header(&header, held.message.as_ref(), limits, deflate)?;
                     let total = header.frame_len().ok_or(MESSAGE_TOO_BIG)?;
                     if held.raw.len() >= total {
                         let done = held.partial_text.take().map_or(0, |text| text.unmasked);
@@ -307,9 +350,9 @@ impl FrameReader {
         }
     }
 
-    fn check(&self, header: &Header, limits: Limits) -> Result<(), Violation> {
+    fn check(&self, header: &Header, limits: Limits, deflate: bool) -> Result<(), Violation> {
         let message = self.held.as_ref().and_then(|held| held.message.as_ref());
-        check_header(header, message, limits)
+        check_header(header, message, limits, deflate)
     }
 
     /// What a whole frame means; `None` for a fragment absorbed into a message delivered
@@ -318,27 +361,25 @@ impl FrameReader {
         &mut self,
         header: Header,
         payload: Bytes,
-        whole_messages: bool,
-        limits: Limits,
-        room: IncomingRoom,
+        read: (bool, Limits, IncomingRoom),
+        inflating: &mut Inflating<'_>,
     ) -> Result<Option<Item>, Violation> {
         match header.opcode {
             OP_PING => Ok(Some(Item::Ping(payload))),
             OP_PONG => Ok(Some(Item::Pong(payload))),
             OP_CLOSE => parse_close(&payload).map(|close| Some(Item::Close(close))),
-            opcode => self.data(opcode, header.fin, payload, whole_messages, limits, room),
+            _ => self.data(header, payload, read, inflating),
         }
     }
 
     fn data(
         &mut self,
-        opcode: u8,
-        fin: bool,
+        header: Header,
         payload: Bytes,
-        whole_messages: bool,
-        limits: Limits,
-        room: IncomingRoom,
+        (whole_messages, limits, room): (bool, Limits, IncomingRoom),
+        inflating: &mut Inflating<'_>,
     ) -> Result<Option<Item>, Violation> {
+        let (opcode, fin) = (header.opcode, header.fin);
         let in_message = self
             .held
             .as_ref()
@@ -351,16 +392,31 @@ impl FrameReader {
             (_, true) => return Err(protocol_error("new message inside a fragmented one")),
             (_, false) => true,
         };
-        let binary = opcode == OP_BINARY;
+        let message = self.held.as_ref().and_then(|held| held.message.as_ref());
+        let binary = message.map_or(opcode == OP_BINARY, |message| message.binary);
+        let compressed = message.map_or(header.rsv & RSV1 != 0, |message| message.compressed);
+        let payload = if compressed {
+            let so_far = message.map_or(0, |message| message.bytes);
+            let cap = limits.max_message_bytes.saturating_sub(so_far);
+            self.inflate(payload, first, fin, cap, inflating)
+                .map_err(|err| match err {
+                    InflateError::TooBig => MESSAGE_TOO_BIG,
+                    InflateError::Corrupt => corrupt(binary),
+                })?
+        } else {
+            payload
+        };
         if first && fin && whole_messages {
             // The common case: a message in one frame, validated once, never copied.
             return whole_message(payload, binary).map(Some);
         }
         let held_bytes = self.held_bytes();
         let held = self.held_mut();
-        let message = held
-            .message
-            .get_or_insert(MessageState { binary, bytes: 0 });
+        let message = held.message.get_or_insert(MessageState {
+            binary,
+            compressed,
+            bytes: 0,
+        });
         message.bytes += payload.len();
         if message.bytes > limits.max_message_bytes {
             return Err(MESSAGE_TOO_BIG);
@@ -391,6 +447,33 @@ impl FrameReader {
         }
         let parts = std::mem::take(&mut held.assembled).freeze();
         whole_message(parts, binary).map(Some)
+    }
+
+    /// One frame of a compressed message, inflated within `cap` bytes: a message in one frame
+    /// with the loop's shared decompressor when the client keeps no context, else with the
+    /// connection's own inflater (made by the message's first frame).
+    fn inflate(
+        &mut self,
+        payload: Bytes,
+        first: bool,
+        fin: bool,
+        cap: usize,
+        inflating: &mut Inflating<'_>,
+    ) -> Result<Bytes, InflateError> {
+        let params = inflating.params;
+        let mut out = Vec::new();
+        if first && fin && params.shares_inflater() {
+            let inflater = inflating.shared.inflater();
+            let result = inflater.inflate(&payload, true, &mut out, cap);
+            inflater.reset();
+            return result.map(|()| Bytes::from(out));
+        }
+        let own = self.own_contexts();
+        let result = own.inflater(params).inflate(&payload, fin, &mut out, cap);
+        if fin || result.is_err() {
+            own.end_message();
+        }
+        result.map(|()| Bytes::from(out))
     }
 
     fn held_mut(&mut self) -> &mut Held {

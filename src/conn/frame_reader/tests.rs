@@ -11,6 +11,14 @@ const LIMITS: Limits = Limits {
     max_frame_bytes: 1 << 20,
     max_message_bytes: 1 << 20,
 };
+/// No permessage-deflate agreed.
+fn off() -> Inflating<'static> {
+    Inflating {
+        params: Params::OFF,
+        shared: Box::leak(Box::new(SharedDeflate::new(0))),
+    }
+}
+
 const ROOM: IncomingRoom = IncomingRoom {
     held_by_others: 0,
     max: usize::MAX,
@@ -30,7 +38,7 @@ fn items_of(pieces: &[&[u8]], whole: bool, limits: Limits) -> Vec<Result<Item, V
     for piece in pieces {
         let mut chunk = read(&reader, piece);
         loop {
-            match reader.next(&mut chunk, whole, limits, ROOM) {
+            match reader.next(&mut chunk, whole, limits, ROOM, &mut off()) {
                 Ok(Some(item)) => out.push(Ok(item)),
                 Ok(None) => break,
                 Err(violation) => {
@@ -93,7 +101,7 @@ fn a_whole_frame_is_delivered_from_the_read_buffer_without_a_copy() {
     let mut chunk = read(reader, &frame(0x82, &[9; ZERO_COPY_MIN_BYTES]));
     let start = chunk.root.as_ptr() as usize;
     let Ok(Some(Item::Message(Message::Binary(payload)))) =
-        reader.next(&mut chunk, true, LIMITS, ROOM)
+        reader.next(&mut chunk, true, LIMITS, ROOM, &mut off())
     else {
         panic!("no message");
     };
@@ -198,12 +206,15 @@ fn a_partial_frame_holds_only_what_arrived() {
     let whole = frame(0x82, &[5; 60_000]);
     let mut reader = FrameReader::default();
     let mut chunk = read(&reader, &whole[..108]);
-    assert_eq!(reader.next(&mut chunk, true, LIMITS, ROOM), Ok(None));
+    assert_eq!(
+        reader.next(&mut chunk, true, LIMITS, ROOM, &mut off()),
+        Ok(None)
+    );
     assert_eq!(reader.held_bytes(), 108);
     let capacity = reader.held.as_ref().unwrap().raw.capacity();
     assert!(capacity < 4096, "reserved {capacity} bytes up front");
     let mut chunk = read(&reader, &whole[108..]);
-    let item = reader.next(&mut chunk, true, LIMITS, ROOM);
+    let item = reader.next(&mut chunk, true, LIMITS, ROOM, &mut off());
     assert!(matches!(item, Ok(Some(Item::Message(Message::Binary(b)))) if b.len() == 60_000));
     assert!(reader.held.is_none());
 }
@@ -216,7 +227,7 @@ fn bytes_left_when_reading_pauses_are_kept_raw_and_read_later() {
     let mut reader = FrameReader::default();
     let mut chunk = read(&reader, &bytes[..bytes.len() - 2]);
     assert_eq!(
-        reader.next(&mut chunk, true, LIMITS, ROOM),
+        reader.next(&mut chunk, true, LIMITS, ROOM, &mut off()),
         Ok(Some(text("one").unwrap()))
     );
     // The protocol paused reading here.
@@ -224,13 +235,13 @@ fn bytes_left_when_reading_pauses_are_kept_raw_and_read_later() {
     assert!(reader.has_whole_frame());
     let mut empty = Chunk::default();
     assert_eq!(
-        reader.next(&mut empty, true, LIMITS, ROOM),
+        reader.next(&mut empty, true, LIMITS, ROOM, &mut off()),
         Ok(Some(text("two").unwrap()))
     );
     assert!(!reader.has_whole_frame());
     let mut chunk = read(&reader, &bytes[bytes.len() - 2..]);
     assert_eq!(
-        reader.next(&mut chunk, true, LIMITS, ROOM),
+        reader.next(&mut chunk, true, LIMITS, ROOM, &mut off()),
         Ok(Some(text("thr").unwrap()))
     );
 }
@@ -311,17 +322,20 @@ fn the_server_wide_budget_refuses_what_would_pass_it() {
     let whole = frame(0x82, &[1; 500]);
     let mut reader = FrameReader::default();
     let mut chunk = read(&reader, &whole[..50]);
-    assert_eq!(reader.next(&mut chunk, true, LIMITS, room), Ok(None));
+    assert_eq!(
+        reader.next(&mut chunk, true, LIMITS, room, &mut off()),
+        Ok(None)
+    );
     let mut chunk = read(&reader, &whole[50..200]);
     assert_eq!(
-        reader.next(&mut chunk, true, LIMITS, room),
+        reader.next(&mut chunk, true, LIMITS, room, &mut off()),
         Err(SERVER_BUFFERS_FULL)
     );
     // A frame that arrives whole needs no room at all.
     let mut fresh = FrameReader::default();
     let mut chunk = read(&fresh, &whole);
     assert!(matches!(
-        fresh.next(&mut chunk, true, LIMITS, room),
+        fresh.next(&mut chunk, true, LIMITS, room, &mut off()),
         Ok(Some(_))
     ));
 }
