@@ -137,6 +137,21 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         "most cross-thread requests waiting for the loop"
     ),
     bytes_flag!(
+        "--max-topic-bytes",
+        max_topic_bytes,
+        "longest topic name (subscribe/publish refused beyond)"
+    ),
+    count_flag!(
+        "--max-subscriptions",
+        max_subscriptions,
+        "most topics one connection subscribes to"
+    ),
+    bytes_flag!(
+        "--max-subscriber-backlog",
+        max_subscriber_backlog,
+        "topic bytes queued for one subscriber (1008 beyond)"
+    ),
+    bytes_flag!(
         "--max-static-file-bytes",
         max_static_file_bytes,
         "largest static file served"

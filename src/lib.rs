@@ -94,6 +94,7 @@ pub mod ring;
 pub mod server;
 mod stats;
 mod tick;
+pub mod topics;
 mod transport;
 
 pub use config::Config;
@@ -103,6 +104,7 @@ pub use protocol::{
     Sent, TimerId,
 };
 pub use server::{HandleError, Server, ServerHandle};
+pub use topics::{Publication, TopicError};
 /// Close codes (RFC 6455 §7.4), as tungstenite names them.
 pub use tungstenite::protocol::frame::coding::CloseCode;
 /// Shared byte buffers used for message payloads.

@@ -34,6 +34,7 @@ mod protocol_timers;
 mod run;
 mod services;
 pub(crate) mod tokens;
+mod topic_delivery;
 
 pub use handle::{HandleError, ServerHandle};
 pub(crate) use services::Services;
@@ -133,7 +134,10 @@ impl Server {
             .and_then(|()| table.validate())
             .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
         let local_addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(config.max_handle_requests));
+        let shared = Arc::new(Shared::new(
+            config.max_handle_requests,
+            config.max_topic_bytes,
+        ));
         Ok(Server {
             services: Services::new(config, table, Instant::now()),
             listener: Some(listener),
@@ -190,6 +194,16 @@ impl Server {
     /// Open connections (any phase).
     pub fn connection_count(&self) -> usize {
         self.connections.len()
+    }
+
+    /// Topics with at least one subscriber on this server's loop.
+    pub fn topic_count(&self) -> usize {
+        self.services.loop_requests.topics.topic_count()
+    }
+
+    /// Subscriptions of this server's connections, over all topics.
+    pub fn subscription_count(&self) -> usize {
+        self.services.loop_requests.topics.subscription_count()
     }
 
     /// A handle other threads can use to reach this server (see [`ServerHandle`]).
@@ -409,6 +423,7 @@ impl Server {
         };
         if conn.is_gone() {
             let mut conn = self.connections.remove(key);
+            self.services.loop_requests.topics.remove_connection(key);
             if let Some(registration) = self.registration.as_ref() {
                 net::deregister(&registration.registry, conn.transport_mut());
             }

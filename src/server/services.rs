@@ -8,6 +8,7 @@ use crate::http::file_cache::FileCache;
 use crate::protocol::{LoopRequests, ProtocolTable};
 use crate::stats::Stats;
 use crate::tick::{Clock, Tick};
+use crate::topics::Topics;
 use bytes::BytesMut;
 use std::time::Instant;
 
@@ -34,14 +35,17 @@ impl Services {
     /// pass an instant they then move forward themselves).
     pub(crate) fn new(config: Config, table: ProtocolTable, epoch: Instant) -> Self {
         Services {
-            config,
             table,
             files: None,
-            loop_requests: LoopRequests::default(),
+            loop_requests: LoopRequests::with_topics(Topics::new(
+                config.max_topic_bytes,
+                config.max_subscriptions,
+            )),
             stats: Stats::new(epoch),
             scratch: BytesMut::new(),
             arena: BytesMut::new(),
             clock: Clock::new(epoch),
+            config,
             shutting_down: false,
         }
     }
