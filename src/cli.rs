@@ -1,4 +1,4 @@
-//! The binary's command line: `--port`, `--bind`, `--www`, and one flag per [`Config`] limit
+//! The binary's command line: `--port`, `--bind`, `--www`, `--threads`, and one flag per [`Config`] limit
 //! and timeout, each listed once in [`LIMIT_FLAGS`] with its help text.
 
 use std::net::{IpAddr, SocketAddr};
@@ -20,6 +20,8 @@ pub enum Command {
 pub struct Options {
     pub addr: SocketAddr,
     pub www: PathBuf,
+    /// Event loops (threads); 0: one per available CPU.
+    pub threads: usize,
     pub config: Config,
 }
 
@@ -208,6 +210,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut port: u16 = 9000;
     let mut bind: IpAddr = IpAddr::from([127, 0, 0, 1]);
     let mut www = PathBuf::from("www");
+    let mut threads = 1;
     let mut config = Config::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -236,6 +239,11 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                     .map_err(|_| "--bind: expected an IP address")?
             }
             "--www" => www = PathBuf::from(value()?),
+            "--threads" => {
+                threads = value()?
+                    .parse()
+                    .map_err(|_| "--threads: expected a whole number (0: one per CPU)")?
+            }
             "--allow-origin" => config.allowed_origins.push(value()?),
             "--status" => config.status_endpoints = true,
             _ => match LIMIT_FLAGS.iter().find(|limit| limit.name == flag) {
@@ -252,6 +260,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     Ok(Command::Serve(Box::new(Options {
         addr: SocketAddr::new(bind, port),
         www,
+        threads,
         config,
     })))
 }
@@ -265,6 +274,8 @@ pub fn help() -> String {
          \x20 --port N        port to listen on (default 9000; 0 picks a free one)\n\
          \x20 --bind ADDR     address to listen on (default 127.0.0.1; 0.0.0.0 to deploy)\n\
          \x20 --www DIR       static files to serve (default ./www)\n\
+         \x20 --threads N     event loops, one thread each, on one port (default 1; 0: one\n\
+         \x20                 per CPU); topics keep one order per topic across them\n\
          \x20 --allow-origin O  accept WebSocket upgrades only with Origin O (repeatable;\n\
          \x20                   default: any origin)\n\
          \x20 --status        serve /status (JSON) and /metrics (Prometheus)\n\

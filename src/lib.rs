@@ -103,8 +103,8 @@ pub use protocol::{
     Context, Fragment, HttpOnly, Message, Outcome, Protocol, ProtocolTable, Reason, SendError,
     Sent, TimerId,
 };
-pub use server::{HandleError, Server, ServerHandle};
-pub use topics::{Publication, TopicError};
+pub use server::{HandleError, Loops, Server, ServerHandle};
+pub use topics::{Bus, LocalBus, Publication, TopicError};
 /// Close codes (RFC 6455 §7.4), as tungstenite names them.
 pub use tungstenite::protocol::frame::coding::CloseCode;
 /// Shared byte buffers used for message payloads.

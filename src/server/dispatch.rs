@@ -99,6 +99,7 @@ impl Server {
                 self.deliver_publications();
             }
             Command::Shutdown => self.begin_shutdown(),
+            Command::ShutdownNow => self.shutdown_now(),
         }
     }
 

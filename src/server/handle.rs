@@ -17,6 +17,7 @@ pub(crate) enum Command {
     Broadcast(String, Message),
     Publish(Publication),
     Shutdown,
+    ShutdownNow,
 }
 
 /// The state a [`ServerHandle`] shares with its server.
@@ -44,6 +45,13 @@ impl Shared {
 
     pub fn set_waker(&self, waker: Arc<Waker>) {
         *self.waker.lock().unwrap_or_else(PoisonError::into_inner) = Some(waker);
+    }
+
+    pub fn waker(&self) -> Option<Arc<Waker>> {
+        self.waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn take_commands(&self) -> Vec<Command> {
@@ -131,6 +139,11 @@ impl ServerHandle {
     /// Begin a graceful shutdown, as SIGTERM does.
     pub fn shutdown(&self) -> Result<(), HandleError> {
         self.push(Command::Shutdown)
+    }
+
+    /// Drop every connection now, as a second SIGTERM does.
+    pub fn shutdown_now(&self) -> Result<(), HandleError> {
+        self.push(Command::ShutdownNow)
     }
 
     fn push(&self, command: Command) -> Result<(), HandleError> {

@@ -30,6 +30,7 @@ mod accept;
 mod deadlines;
 mod dispatch;
 mod handle;
+mod loops;
 mod protocol_timers;
 mod run;
 mod services;
@@ -37,6 +38,7 @@ pub(crate) mod tokens;
 mod topic_delivery;
 
 pub use handle::{HandleError, ServerHandle};
+pub use loops::Loops;
 pub(crate) use services::Services;
 
 use crate::config::Config;
@@ -57,6 +59,7 @@ use slab::Slab;
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokens::{Target, TokenRange};
@@ -79,6 +82,10 @@ pub struct Server {
     next_id: u64,
     /// Set by [`Server::begin_shutdown`]: when the remaining connections are dropped.
     shutdown_deadline: Option<Instant>,
+    /// The bus to other loops, if any ([`Server::join_bus`]).
+    bus: Option<topic_delivery::BusLink>,
+    /// Connections of every loop of the process, when loops share `max_connections`.
+    process_connections: Option<Arc<AtomicUsize>>,
 }
 
 /// Where it listens, what it speaks and how busy it is (the limits: [`Server::config`]).
@@ -151,6 +158,8 @@ impl Server {
             accept: AcceptState::default(),
             next_id: 0,
             shutdown_deadline: None,
+            bus: None,
+            process_connections: None,
         })
     }
 
@@ -216,6 +225,28 @@ impl Server {
     /// [`Server::handle_timeouts`] as after any poll.
     pub fn set_waker(&mut self, waker: Arc<Waker>) {
         self.shared.set_waker(waker);
+    }
+
+    /// Deliver topics through `bus`, with every other loop on it, in one order per topic
+    /// (see [`Bus`](crate::Bus)). Call after [`Server::set_waker`]: the bus wakes the loop
+    /// when publications wait for it.
+    pub fn join_bus(&mut self, bus: Arc<dyn crate::Bus>) -> io::Result<()> {
+        let waker = self.shared.waker().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "join_bus needs set_waker first",
+            )
+        })?;
+        let id = bus.join(waker);
+        self.bus = Some(topic_delivery::BusLink::new(bus, id));
+        Ok(())
+    }
+
+    /// Count connections in `counter` together with other loops: `max_connections` then
+    /// applies to their sum.
+    pub fn share_connection_count(&mut self, counter: Arc<AtomicUsize>) {
+        counter.fetch_add(self.connections.len(), Ordering::Relaxed);
+        self.process_connections = Some(counter);
     }
 
     /// Register with the host's `registry`. The server uses the tokens
@@ -332,6 +363,9 @@ impl Server {
         for command in self.shared.take_commands() {
             self.run_command(command, now);
         }
+        if self.bus.is_some() {
+            self.deliver_publications();
+        }
         for key in std::mem::take(&mut self.pending) {
             if let Some(conn) = self.connections.get_mut(key) {
                 conn.dequeue();
@@ -424,6 +458,9 @@ impl Server {
         if conn.is_gone() {
             let mut conn = self.connections.remove(key);
             self.services.loop_requests.topics.remove_connection(key);
+            if let Some(counter) = &self.process_connections {
+                counter.fetch_sub(1, Ordering::Relaxed);
+            }
             if let Some(registration) = self.registration.as_ref() {
                 net::deregister(&registration.registry, conn.transport_mut());
             }
@@ -460,6 +497,9 @@ impl Drop for Server {
         self.abort_all(Instant::now());
         let _ = self.broadcast_protocol_event(|| ProtocolEvent::Destroy);
         self.shared.stop();
+        if let Some(link) = self.bus.take() {
+            link.bus.leave(link.id);
+        }
     }
 }
 

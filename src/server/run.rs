@@ -1,9 +1,11 @@
 //! The standalone loop: wsloop's own `Poll`, SIGINT/SIGTERM as events, and the same public
-//! calls an embedding application makes.
+//! calls an embedding application makes. With several loops (`Loops`) the first one runs
+//! here and passes signals on to the others, which run [`Server::serve`] without signals.
 
 use super::tokens::standalone;
-use super::Server;
+use super::{Server, ServerHandle};
 use crate::net::interrupted;
+use crate::topics::Bus;
 use log::info;
 use mio::{Events, Interest, Poll, Waker};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -24,12 +26,26 @@ impl Server {
     /// [`Server::run`], calling `on_ready` once the signal handlers are in place and just
     /// before serving: the moment to tell a supervisor the server is up (a SIGTERM from then
     /// on is a graceful shutdown, never the default action that kills the process).
-    pub fn run_with(mut self, on_ready: impl FnOnce(&Server)) -> io::Result<()> {
+    pub fn run_with(self, on_ready: impl FnOnce(&Server)) -> io::Result<()> {
+        self.run_first_of(Vec::new(), None, on_ready)
+    }
+
+    /// [`Server::run_with`] as the first of several loops: signals are passed on to `peers`,
+    /// and topics go through `bus`.
+    pub(super) fn run_first_of(
+        mut self,
+        peers: Vec<ServerHandle>,
+        bus: Option<Arc<dyn Bus>>,
+        on_ready: impl FnOnce(&Server),
+    ) -> io::Result<()> {
         let mut poll = Poll::new()?;
         let mut signals = Signals::new([SIGINT, SIGTERM])?;
         poll.registry()
             .register(&mut signals, standalone::SIGNALS, Interest::READABLE)?;
         self.set_waker(Arc::new(Waker::new(poll.registry(), standalone::WAKER)?));
+        if let Some(bus) = bus {
+            self.join_bus(bus)?;
+        }
         self.register(poll.registry(), standalone::SERVER_BASE)?;
         on_ready(&self);
         let mut events = Events::with_capacity(EVENTS_PER_POLL);
@@ -44,7 +60,7 @@ impl Server {
                 match event.token() {
                     standalone::SIGNALS => {
                         for signal in signals.pending() {
-                            self.on_signal(signal);
+                            self.on_signal(signal, &peers);
                         }
                     }
                     // Handle requests are picked up by handle_timeouts below.
@@ -58,7 +74,28 @@ impl Server {
         Ok(())
     }
 
-    fn on_signal(&mut self, signal: i32) {
+    /// Run a loop that another loop signals (see `Loops`): `poll` is the one this server
+    /// was registered in, with its waker on `standalone::WAKER`.
+    pub(super) fn serve(mut self, mut poll: Poll) -> io::Result<()> {
+        let mut events = Events::with_capacity(EVENTS_PER_POLL);
+        while !self.is_finished() {
+            if let Err(err) = poll.poll(&mut events, self.timeout()) {
+                if interrupted(&err) {
+                    continue;
+                }
+                return Err(err);
+            }
+            for event in events.iter() {
+                if self.owns_token(event.token()) {
+                    self.handle_event(event);
+                }
+            }
+            self.handle_timeouts();
+        }
+        Ok(())
+    }
+
+    fn on_signal(&mut self, signal: i32, peers: &[ServerHandle]) {
         let name = if signal == SIGINT {
             "SIGINT"
         } else {
@@ -66,9 +103,15 @@ impl Server {
         };
         if self.shutdown_deadline.is_some() {
             info!("{name} again: dropping every connection now");
+            for peer in peers {
+                let _ = peer.shutdown_now();
+            }
             self.shutdown_now();
         } else {
             info!("{name}: shutting down");
+            for peer in peers {
+                let _ = peer.shutdown();
+            }
             self.begin_shutdown();
         }
     }

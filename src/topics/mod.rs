@@ -3,12 +3,15 @@
 //! published to a topic reaches every subscriber, framed once: each subscriber's outgoing
 //! queue holds a reference to the one frame ([`Publication`]).
 //!
-//! Each loop keeps its own [`registry`](Topics) of who subscribes to what; a
-//! [`Bus`](crate::Bus) carries publications between loops in one order per topic.
+//! Each loop keeps its own registry of who subscribes to what; a [`Bus`] carries
+//! publications between loops in one order per topic (its docs say how the order is made
+//! and what it costs).
 
+mod bus;
 mod publication;
 mod registry;
 
+pub use bus::{Bus, LocalBus, LoopId};
 pub use publication::Publication;
 pub(crate) use registry::Topics;
 
