@@ -1,6 +1,6 @@
-//! The binary's command line: `--port`, `--bind`, `--www`, `--tls-cert`/`--tls-key`, and one
-//! flag per [`Config`] limit and timeout, each listed once in [`LIMIT_FLAGS`] with its help
-//! text.
+//! The binary's command line: `--port`, `--bind`, `--www`, `--threads`, `--tls-cert`/
+//! `--tls-key`, and one flag per [`Config`] limit and timeout, each listed once in
+//! [`LIMIT_FLAGS`] with its help text.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -21,6 +21,8 @@ pub enum Command {
 pub struct Options {
     pub addr: SocketAddr,
     pub www: PathBuf,
+    /// Event loops (threads); 0: one per available CPU.
+    pub threads: usize,
     pub config: Config,
     /// `--tls-cert` and `--tls-key`: serve https:// and wss:// with them.
     pub tls: Option<TlsFiles>,
@@ -148,6 +150,21 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         "most cross-thread requests waiting for the loop"
     ),
     bytes_flag!(
+        "--max-topic-bytes",
+        max_topic_bytes,
+        "longest topic name (subscribe/publish refused beyond)"
+    ),
+    count_flag!(
+        "--max-subscriptions",
+        max_subscriptions,
+        "most topics one connection subscribes to"
+    ),
+    bytes_flag!(
+        "--max-subscriber-backlog",
+        max_subscriber_backlog,
+        "topic bytes queued for one subscriber (1008 beyond)"
+    ),
+    bytes_flag!(
         "--max-static-file-bytes",
         max_static_file_bytes,
         "largest static file served"
@@ -228,6 +245,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut port: u16 = 9000;
     let mut bind: IpAddr = IpAddr::from([127, 0, 0, 1]);
     let mut www = PathBuf::from("www");
+    let mut threads = 1;
     let mut config = Config::default();
     let (mut tls_cert, mut tls_key) = (None, None);
     let mut args = args.into_iter();
@@ -259,6 +277,11 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--www" => www = PathBuf::from(value()?),
             "--tls-cert" => tls_cert = Some(PathBuf::from(value()?)),
             "--tls-key" => tls_key = Some(PathBuf::from(value()?)),
+            "--threads" => {
+                threads = value()?
+                    .parse()
+                    .map_err(|_| "--threads: expected a whole number (0: one per CPU)")?
+            }
             "--allow-origin" => config.allowed_origins.push(value()?),
             "--status" => config.status_endpoints = true,
             _ => match LIMIT_FLAGS.iter().find(|limit| limit.name == flag) {
@@ -286,6 +309,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     Ok(Command::Serve(Box::new(Options {
         addr: SocketAddr::new(bind, port),
         www,
+        threads,
         config,
         tls,
     })))
@@ -303,6 +327,8 @@ pub fn help() -> String {
          \x20 --tls-cert PEM  serve https:// and wss:// with this certificate chain (with\n\
          \x20                 --tls-key PEM: its PKCS#8, PKCS#1 or SEC1 private key);\n\
          \x20                 SIGHUP reads both again\n\
+         \x20 --threads N     event loops, one thread each, on one port (default 1; 0: one\n\
+         \x20                 per CPU); topics keep one order per topic across them\n\
          \x20 --allow-origin O  accept WebSocket upgrades only with Origin O (repeatable;\n\
          \x20                   default: any origin)\n\
          \x20 --status        serve /status (JSON) and /metrics (Prometheus)\n\

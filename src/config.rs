@@ -131,6 +131,16 @@ config! {
     /// If not empty, WebSocket upgrades must carry one of these `Origin` values exactly
     /// (e.g. `https://example.com`); others get `403`. Empty allows any origin.
     allowed_origins: Vec<String> = Vec::new(), with_allowed_origins;
+    /// Longest topic name, in bytes: longer names are refused
+    /// ([`TopicError::NameTooLong`](crate::TopicError::NameTooLong)).
+    max_topic_bytes: usize = 256, with_max_topic_bytes;
+    /// Most topics one connection may subscribe to at a time; further subscriptions are
+    /// refused ([`TopicError::TooManySubscriptions`](crate::TopicError::TooManySubscriptions)).
+    max_subscriptions: usize = 64, with_max_subscriptions;
+    /// Most bytes of published topic messages waiting in one subscriber's outgoing queue.
+    /// A subscriber that falls further behind is closed with `1008` "subscriber too slow",
+    /// so publishers and other subscribers never wait for it and memory stays bounded.
+    max_subscriber_backlog: usize = 1 << 20, with_max_subscriber_backlog;
     /// Serve `/status` (JSON) and `/metrics` (Prometheus text) with connection counts,
     /// messages and bytes, closes by code and uptime. Off by default: they tell anyone who
     /// asks how busy the server is.
@@ -283,6 +293,7 @@ impl Config {
             accept_budget,
             max_connections,
             max_handle_requests,
+            max_subscriber_backlog,
         );
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(format!("{name} must be greater than 0"));

@@ -98,6 +98,7 @@ mod stats;
 mod tick;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod topics;
 mod transport;
 
 pub use config::Config;
@@ -110,7 +111,8 @@ pub use protocol::{
 /// [`Server::with_tls_config`].
 #[cfg(feature = "tls")]
 pub use rustls;
-pub use server::{HandleError, Server, ServerHandle};
+pub use server::{HandleError, Loops, Server, ServerHandle};
+pub use topics::{Bus, LocalBus, Publication, TopicError};
 /// Close codes (RFC 6455 §7.4), as tungstenite names them.
 pub use tungstenite::protocol::frame::coding::CloseCode;
 /// Shared byte buffers used for message payloads.

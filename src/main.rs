@@ -38,6 +38,9 @@ fn main() -> ExitCode {
         }
     }));
 
+    if options.threads != 1 {
+        return run_loops(*options);
+    }
     let server = wsloop::Server::bind(options.addr, options.config, wsloop::demo::table())
         .map_err(|err| format!("cannot listen on {}: {err}", options.addr))
         .and_then(|server| {
@@ -90,5 +93,32 @@ fn serves_tls(server: &wsloop::Server) -> bool {
     {
         let _ = server;
         false
+    }
+}
+
+/// `--threads N` (N != 1): N loops on one port, each with its own demo table.
+fn run_loops(options: cli::Options) -> ExitCode {
+    if options.tls.is_some() {
+        eprintln!("wsloop: --tls-cert with --threads other than 1 is not supported yet");
+        return ExitCode::from(2);
+    }
+    let loops = wsloop::Loops {
+        threads: options.threads,
+        addr: options.addr,
+        config: options.config,
+        www: Some(options.www),
+    };
+    let count = loops.count();
+    let announce = |addr| {
+        log::info!("{count} event loops on one port");
+        println!("listening on http://{addr}/");
+        let _ = std::io::stdout().flush();
+    };
+    match loops.run(wsloop::demo::table, announce) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("wsloop: {err}");
+            ExitCode::FAILURE
+        }
     }
 }

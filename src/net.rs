@@ -4,12 +4,12 @@
 //! readiness means every call here goes on until the kernel says `WouldBlock` (or a budget
 //! runs out) and reports which of the two happened.
 
-use crate::out_queue::OutQueue;
+use crate::out_queue::{OutQueue, MAX_IO_SLICES};
 use crate::transport::Transport;
 use bytes::{Bytes, BytesMut};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Registry, Token};
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, IoSlice, Read, Write};
 use std::net::SocketAddr;
 
 /// True for the error that means "not now": the kernel has nothing more for us.
@@ -212,12 +212,33 @@ pub(crate) fn write_some(mut stream: &Transport, data: &[u8]) -> io::Result<usiz
 /// Move the queue's bytes to the socket until it is empty or the kernel is full, then what the
 /// transport itself still holds (TLS records). Returns true when everything went out.
 pub(crate) fn flush(stream: &Transport, out: &mut OutQueue) -> io::Result<bool> {
-    if !out.is_empty() {
-        let written = write_some(stream, out.pending())?;
-        out.consume(written);
-        if !out.is_empty() {
-            return Ok(false);
-        }
+    if !flush_queue(stream, out)? {
+        return Ok(false);
     }
     stream.flush_pending()
+}
+
+/// The queue's part of [`flush`]. A queue holding shared (published) frames goes out with
+/// `writev`, so those frames are never copied.
+fn flush_queue(stream: &Transport, out: &mut OutQueue) -> io::Result<bool> {
+    if out.is_empty() {
+        return Ok(true);
+    }
+    if !out.has_shared() {
+        let written = write_some(stream, out.pending())?;
+        out.consume(written);
+        return Ok(out.is_empty());
+    }
+    while !out.is_empty() {
+        let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
+        let filled = out.io_slices(&mut slices);
+        match (&mut &*stream).write_vectored(&slices[..filled]) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => out.consume(n),
+            Err(err) if interrupted(&err) => continue,
+            Err(err) if would_block(&err) => break,
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(out.is_empty())
 }

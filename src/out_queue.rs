@@ -1,11 +1,16 @@
-//! A connection's outgoing bytes: appended by frames and responses, taken by the socket from
-//! the front without moving the rest on every partial write. An empty queue holds no memory:
-//! its buffer comes from a small per-thread pool when bytes are queued and goes back to it
-//! once the socket has taken them all, so an idle connection costs one pointer here and
-//! steady traffic allocates nothing.
+//! A connection's outgoing bytes: owned bytes appended by frames and responses, and shared
+//! segments (a published topic frame, framed once and referenced by every subscriber's
+//! queue), kept in the order they were queued and taken by the socket from the front without
+//! moving the rest on every partial write. An empty queue holds no memory: its buffer comes
+//! from a small per-thread pool when bytes are queued and goes back to it once the socket has
+//! taken them all, so an idle connection costs one pointer here and steady traffic allocates
+//! nothing.
 
 use crate::frame::encode_header;
+use bytes::Bytes;
 use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::IoSlice;
 
 /// Buffers the pool keeps per thread (one event loop per thread); more are freed.
 const POOLED_BUFFERS: usize = 64;
@@ -18,12 +23,29 @@ thread_local! {
     static POOL: RefCell<Vec<Box<Buffer>>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Most slices one [`OutQueue::io_slices`] call fills (one `writev`).
+pub(crate) const MAX_IO_SLICES: usize = 64;
+
 /// The bytes of a non-empty queue.
 #[derive(Debug, Default)]
 struct Buffer {
     bytes: Vec<u8>,
     /// Bytes at the front already written to the socket.
     sent: usize,
+    /// Shared frames in queue order, each going out just before the owned bytes from its
+    /// offset `at` in `bytes` on.
+    shared: VecDeque<Shared>,
+    /// Bytes of the front shared frame already written.
+    shared_sent: usize,
+    /// Shared bytes not yet written (what `max_subscriber_backlog` caps).
+    shared_len: usize,
+}
+
+/// A frame owned by several queues.
+#[derive(Debug)]
+struct Shared {
+    at: usize,
+    frame: Bytes,
 }
 
 /// Bytes waiting for the socket. `len()` is what a slow reader costs us.
@@ -34,9 +56,70 @@ pub(crate) struct OutQueue {
 
 impl OutQueue {
     pub fn len(&self) -> usize {
+        self.buffer.as_ref().map_or(0, |buffer| {
+            buffer.bytes.len() - buffer.sent + buffer.shared_len
+        })
+    }
+
+    /// Bytes of shared (published) frames not yet taken by the socket.
+    pub fn shared_len(&self) -> usize {
+        self.buffer.as_ref().map_or(0, |buffer| buffer.shared_len)
+    }
+
+    /// True if a shared frame is queued: the socket needs [`io_slices`](OutQueue::io_slices)
+    /// rather than [`pending`](OutQueue::pending).
+    pub fn has_shared(&self) -> bool {
         self.buffer
             .as_ref()
-            .map_or(0, |buffer| buffer.bytes.len() - buffer.sent)
+            .is_some_and(|buffer| !buffer.shared.is_empty())
+    }
+
+    /// Queue a shared frame after everything queued so far (a reference, not a copy).
+    pub fn push_shared(&mut self, frame: Bytes) {
+        self.buffer();
+        let buffer = self.buffer.as_mut().expect("just made");
+        buffer.shared_len += frame.len();
+        buffer.shared.push_back(Shared {
+            at: buffer.bytes.len(),
+            frame,
+        });
+    }
+
+    /// Forget the shared frames the socket has not begun to take (a subscriber being cut
+    /// off): they were never delivered. Owned bytes (control frames, a close) stay queued.
+    pub fn drop_unsent_shared(&mut self) {
+        let Some(buffer) = self.buffer.as_mut() else {
+            return;
+        };
+        let keep = usize::from(buffer.shared_sent > 0).min(buffer.shared.len());
+        buffer.shared.truncate(keep);
+        buffer.shared_len = buffer
+            .shared
+            .front()
+            .map_or(0, |front| front.frame.len() - buffer.shared_sent);
+    }
+
+    /// The pending bytes in order, as up to `slices.len()` slices; how many were filled.
+    pub fn io_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        let Some(buffer) = self.buffer.as_ref() else {
+            return 0;
+        };
+        let mut filled = 0;
+        let mut push = |bytes: &'a [u8]| {
+            if !bytes.is_empty() && filled < slices.len() {
+                slices[filled] = IoSlice::new(bytes);
+                filled += 1;
+            }
+        };
+        let mut owned_from = buffer.sent;
+        for (index, shared) in buffer.shared.iter().enumerate() {
+            push(&buffer.bytes[owned_from..shared.at]);
+            let skip = if index == 0 { buffer.shared_sent } else { 0 };
+            push(&shared.frame[skip..]);
+            owned_from = shared.at;
+        }
+        push(&buffer.bytes[owned_from..]);
+        filled
     }
 
     pub fn is_empty(&self) -> bool {
@@ -68,23 +151,48 @@ impl OutQueue {
         &mut buffer.bytes
     }
 
+    /// The pending bytes as one slice, for a queue without shared frames (see
+    /// [`has_shared`](OutQueue::has_shared)); with some, only the owned bytes before the first.
     pub fn pending(&self) -> &[u8] {
-        self.buffer
-            .as_ref()
-            .map_or(&[], |buffer| &buffer.bytes[buffer.sent..])
+        self.buffer.as_ref().map_or(&[], |buffer| {
+            let end = buffer.shared.front().map_or(buffer.bytes.len(), |s| s.at);
+            &buffer.bytes[buffer.sent..end]
+        })
     }
 
     /// The socket took `n` bytes from the front.
-    pub fn consume(&mut self, n: usize) {
+    pub fn consume(&mut self, mut n: usize) {
         let Some(buffer) = self.buffer.as_mut() else {
             return;
         };
+        while let Some(front) = buffer.shared.front() {
+            let owned = (front.at - buffer.sent).min(n);
+            buffer.sent += owned;
+            n -= owned;
+            if n == 0 {
+                break;
+            }
+            let rest = front.frame.len() - buffer.shared_sent;
+            let taken = rest.min(n);
+            n -= taken;
+            buffer.shared_len -= taken;
+            if taken == rest {
+                buffer.shared.pop_front();
+                buffer.shared_sent = 0;
+            } else {
+                buffer.shared_sent += taken;
+                return;
+            }
+        }
         buffer.sent = (buffer.sent + n).min(buffer.bytes.len());
-        if buffer.sent == buffer.bytes.len() {
+        if buffer.sent == buffer.bytes.len() && buffer.shared.is_empty() {
             self.release();
         } else if buffer.sent >= POOLED_CAPACITY && buffer.sent * 2 >= buffer.bytes.len() {
             // Compact rarely: only once the dead front is large and at least half the buffer.
             buffer.bytes.drain(..buffer.sent);
+            for shared in &mut buffer.shared {
+                shared.at -= buffer.sent;
+            }
             buffer.sent = 0;
         }
     }
@@ -105,6 +213,9 @@ impl OutQueue {
         }
         buffer.bytes.clear();
         buffer.sent = 0;
+        buffer.shared.clear();
+        buffer.shared_sent = 0;
+        buffer.shared_len = 0;
         POOL.with_borrow_mut(|pool| {
             if pool.len() < POOLED_BUFFERS {
                 pool.push(buffer);
@@ -158,6 +269,71 @@ mod tests {
         queue.buffer();
         queue.release_if_empty();
         assert_eq!(queue.capacity(), 0);
+    }
+
+    /// Everything pending, in order, as the socket would see it.
+    fn flat(queue: &OutQueue) -> Vec<u8> {
+        let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
+        let n = queue.io_slices(&mut slices);
+        slices[..n].iter().flat_map(|s| s.iter().copied()).collect()
+    }
+
+    #[test]
+    fn shared_frames_keep_their_place_among_owned_bytes() {
+        let frame = Bytes::from_static(b"[shared]");
+        let mut queue = OutQueue::default();
+        queue.buffer().extend_from_slice(b"ab");
+        queue.push_shared(frame.clone());
+        queue.push_shared(frame.clone());
+        queue.buffer().extend_from_slice(b"cd");
+        queue.push_shared(frame.clone());
+        assert_eq!(flat(&queue), b"ab[shared][shared]cd[shared]");
+        assert_eq!(queue.len(), 2 + 8 + 8 + 2 + 8);
+        assert_eq!(queue.shared_len(), 24);
+        assert!(queue.has_shared());
+        // Cut through owned bytes, into a shared frame, and out of it again.
+        for (take, rest) in [
+            (1, &b"b[shared][shared]cd[shared]"[..]),
+            (4, b"ared][shared]cd[shared]"),
+            (14, b"d[shared]"),
+            (3, b"hared]"),
+        ] {
+            queue.consume(take);
+            assert_eq!(flat(&queue), rest);
+            assert_eq!(queue.len(), rest.len());
+        }
+        queue.consume(6);
+        assert!(queue.is_empty() && !queue.has_shared());
+        assert_eq!(queue.capacity(), 0, "a drained queue gives its buffer back");
+    }
+
+    #[test]
+    fn a_cut_off_subscriber_keeps_only_what_the_socket_began() {
+        let mut queue = OutQueue::default();
+        queue.push_shared(Bytes::from_static(b"12345"));
+        queue.buffer().extend_from_slice(b"!");
+        queue.push_shared(Bytes::from_static(b"678"));
+        queue.buffer().extend_from_slice(b"?");
+        queue.consume(2);
+        queue.drop_unsent_shared();
+        assert_eq!(flat(&queue), b"345!?");
+        assert_eq!(queue.shared_len(), 3);
+        queue.consume(3);
+        queue.drop_unsent_shared();
+        assert_eq!(flat(&queue), b"!?");
+        assert_eq!(queue.shared_len(), 0);
+    }
+
+    #[test]
+    fn compaction_moves_shared_offsets_with_the_bytes() {
+        let mut queue = OutQueue::default();
+        queue
+            .buffer()
+            .extend_from_slice(&vec![1u8; POOLED_CAPACITY]);
+        queue.push_shared(Bytes::from_static(b"s"));
+        queue.buffer().extend_from_slice(b"tail");
+        queue.consume(POOLED_CAPACITY);
+        assert_eq!(flat(&queue), b"stail");
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub(crate) struct Stats {
     closes: BTreeMap<u16, u64>,
     /// HTTP responses by status.
     responses: BTreeMap<u16, u64>,
+    /// Subscribers closed for passing `max_subscriber_backlog`.
+    pub slow_subscribers: u64,
 }
 
 impl Stats {
@@ -66,6 +68,7 @@ impl Stats {
             sent: Traffic::default(),
             closes: BTreeMap::new(),
             responses: BTreeMap::new(),
+            slow_subscribers: 0,
         }
     }
 
@@ -123,7 +126,11 @@ impl Stats {
             &mut out,
             self.responses.iter().map(|(s, &n)| (s.to_string(), n)),
         );
-        out += "}}\n";
+        let _ = writeln!(
+            out,
+            "}},\"slow_subscribers_closed\":{}}}",
+            self.slow_subscribers
+        );
         out
     }
 
@@ -219,6 +226,17 @@ impl Stats {
         }
         metric(
             &mut out,
+            "wsloop_slow_subscribers_closed_total",
+            "counter",
+            "Subscribers closed with 1008 for passing max_subscriber_backlog.",
+        );
+        let _ = writeln!(
+            out,
+            "wsloop_slow_subscribers_closed_total {}",
+            self.slow_subscribers
+        );
+        metric(
+            &mut out,
             "wsloop_http_responses_total",
             "counter",
             "HTTP responses, by status.",
@@ -275,7 +293,8 @@ mod tests {
              \"connections\":{\"READING_HEAD\":1,\
              \"SERVING_FILE\":0,\"OPEN\":0,\"CLOSING\":0},\"websockets\":{\"echo\":0},\
              \"received\":{\"messages\":1,\"bytes\":5},\"sent\":{\"messages\":1,\"bytes\":5},\
-             \"closes\":{\"1000\":1},\"http_responses\":{\"200\":1}}\n"
+             \"closes\":{\"1000\":1},\"http_responses\":{\"200\":1},\
+             \"slow_subscribers_closed\":0}\n"
         );
     }
 

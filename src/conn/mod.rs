@@ -21,6 +21,7 @@ mod upgrade;
 mod websocket;
 
 pub(crate) use phase::{Phase, PhaseKind};
+pub(crate) use websocket::Delivery;
 
 use crate::config::Config;
 use crate::connection_id::ConnectionId;
@@ -34,6 +35,7 @@ use crate::protocol::{
 };
 use crate::stats::Stats;
 use crate::tick::Tick;
+use crate::topics::Publication;
 use crate::transport::Transport;
 use bytes::BytesMut;
 use frame_reader::{FrameReader, IncomingRoom};
@@ -361,6 +363,14 @@ impl Connection {
         match &mut self.phase {
             Phase::Open(ws) => ws.send(message, &mut self.wire, id, env),
             _ => Err(SendError::NotOpen),
+        }
+    }
+
+    /// Queue a published frame for this subscriber (see [`Delivery`]).
+    pub fn deliver(&mut self, publication: &Publication, config: &Config) -> Delivery {
+        match &mut self.phase {
+            Phase::Open(ws) => ws.deliver_publication(publication, &mut self.wire, config),
+            _ => Delivery::NotOpen,
         }
     }
 

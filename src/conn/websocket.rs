@@ -7,6 +7,7 @@ use super::closing::Closing;
 use super::frame_reader::{FrameReader, Item, Violation};
 use super::incoming::{ReadError, ReadPass};
 use super::{lend, Env, Ident, Phase, Wire};
+use crate::config::Config;
 use crate::deflate::Params;
 use crate::frame::{close_payload, OP_CLOSE, OP_PING, OP_PONG};
 use crate::http::Request;
@@ -14,11 +15,15 @@ use crate::protocol::{
     Context, Event, Message, Outcome, ProtocolIndex, SendError, Sent, SessionRequests,
 };
 use crate::tick::Tick;
+use crate::topics::Publication;
 use log::{debug, info, warn};
 use std::any::Any;
 use std::io;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::frame::CloseFrame;
+
+/// The close reason of a subscriber cut off by `max_subscriber_backlog`.
+pub(crate) const SLOW_SUBSCRIBER: &str = "subscriber too slow";
 
 /// The payload of the pings wsloop sends to silent peers.
 const PING_PAYLOAD: &[u8] = b"wsloop";
@@ -58,6 +63,21 @@ impl Flags {
             self.0 &= !flag;
         }
     }
+}
+
+/// What became of a publication offered to a subscriber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// In its queue: flush it.
+    Queued,
+    /// Not an open WebSocket (closing), or mid-way through sending a fragmented message
+    /// (a frame cannot go between its fragments): not delivered.
+    NotOpen,
+    /// Its undelivered topic bytes would pass `max_subscriber_backlog`: it is being closed
+    /// with 1008 and its unsent topic frames were dropped.
+    TooSlow,
+    /// Its queue would pass `max_outgoing_bytes`: it is being closed with 1008.
+    Overflowed,
 }
 
 /// How a read pass ended.
@@ -377,6 +397,30 @@ impl WsSession {
         lend(true, &mut self.requests, wire, id, compress, env)
             .link
             .send_message(&message, true)
+    }
+
+    /// Queue a published frame (shared, not copied) within the subscriber's limits.
+    pub fn deliver_publication(
+        &mut self,
+        publication: &Publication,
+        wire: &mut Wire,
+        config: &Config,
+    ) -> Delivery {
+        if self.wants_close() || self.requests.sending_fragments {
+            return Delivery::NotOpen;
+        }
+        let frame = publication.frame_bytes();
+        if wire.out.shared_len() + frame.len() > config.max_subscriber_backlog {
+            wire.out.drop_unsent_shared();
+            self.requests.close = Some(Box::new((CloseCode::Policy, SLOW_SUBSCRIBER.into())));
+            return Delivery::TooSlow;
+        }
+        if wire.out.len() + frame.len() > config.max_outgoing_bytes {
+            self.requests.overflowed = true;
+            return Delivery::Overflowed;
+        }
+        wire.out.push_shared(frame.clone());
+        Delivery::Queued
     }
 
     /// Run the protocol's callback; `may_send` lets it send (not before 101, not after Closed).

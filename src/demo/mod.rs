@@ -22,7 +22,7 @@ pub fn table() -> ProtocolTable {
         .with_protocol(Reverse::default())
         .with_protocol(Echo)
         .with_protocol(Increment)
-        .with_protocol(Mirror::default())
+        .with_protocol(Mirror)
 }
 
 /// After answering: if the client has stopped reading our answers (`sent` is Congested),

@@ -1,11 +1,12 @@
 //! The handle a callback acts through: send, ask for a writeable callback, close, set a
-//! timer, learn who the peer is. It never exposes the socket.
+//! timer, subscribe and publish to topics, learn who the peer is. It never exposes the socket.
 
 use super::link::{ConnectionLink, Fragment, SendError, Sent};
 use super::loop_requests::{LoopRequests, TimerChange, TimerId};
 use super::{Message, ProtocolIndex};
 use crate::connection_id::ConnectionId;
 use crate::frame::{OP_BINARY, OP_TEXT};
+use crate::topics::{Publication, TopicError};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -204,6 +205,49 @@ impl<'a> Context<'a> {
         self.loop_requests
             .timer_changes
             .push(TimerChange::Cancel(timer));
+    }
+
+    /// Subscribe this connection to `topic` (a name of up to `max_topic_bytes` bytes): every
+    /// message published to it from now on, on any loop, is queued for this connection, in
+    /// the topic's one order, until [`unsubscribe`](Context::unsubscribe) or the connection
+    /// closes. `Ok(false)` if it already was subscribed. A subscriber whose undelivered topic
+    /// bytes pass `max_subscriber_backlog` is closed with 1008 "subscriber too slow".
+    pub fn subscribe(&mut self, topic: impl AsRef<[u8]>) -> Result<bool, TopicError> {
+        let key = self.subscriber_key()?;
+        self.loop_requests.topics.subscribe(key, topic.as_ref())
+    }
+
+    /// End this connection's subscription to `topic`; false if it had none. Nothing published
+    /// after this call reaches it.
+    pub fn unsubscribe(&mut self, topic: impl AsRef<[u8]>) -> bool {
+        match self.subscriber_key() {
+            Ok(key) => self.loop_requests.topics.unsubscribe(key, topic.as_ref()),
+            Err(_) => false,
+        }
+    }
+
+    /// Publish `message` to every subscriber of `topic`, on every loop, this connection too if
+    /// it subscribes. It is framed once, here; delivery starts when the callback returns. A
+    /// subscriber that cannot keep up is closed (see [`subscribe`](Context::subscribe)); the
+    /// publisher is never slowed down by one.
+    pub fn publish(
+        &mut self,
+        topic: impl AsRef<[u8]>,
+        message: impl Into<Message>,
+    ) -> Result<(), TopicError> {
+        let topic = topic.as_ref();
+        self.loop_requests.topics.check_name(topic)?;
+        let publication = Publication::new(bytes::Bytes::copy_from_slice(topic), &message.into());
+        self.loop_requests.topics.publish(publication)
+    }
+
+    fn subscriber_key(&self) -> Result<usize, TopicError> {
+        let link = self.link.as_ref().ok_or(TopicError::NoConnection)?;
+        if !link.open {
+            // Not yet a WebSocket (filtering) or no longer one: nothing could be delivered.
+            return Err(TopicError::NoConnection);
+        }
+        Ok(link.id.key())
     }
 
     /// Ask for `ServerWriteable` on another connection (one this protocol learned the id of,

@@ -10,6 +10,7 @@ use crate::transport::Transport;
 use log::{debug, warn};
 use mio::net::TcpStream;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// How long to wait before accepting again after `accept` failed (e.g. out of descriptors).
@@ -90,7 +91,13 @@ impl Server {
         let Some(registration) = self.registration.as_ref() else {
             return;
         };
-        if self.connections.len() >= self.services.config.max_connections {
+        let in_process = self
+            .process_connections
+            .as_ref()
+            .map_or(self.connections.len(), |counter| {
+                counter.load(Ordering::Relaxed)
+            });
+        if in_process.max(self.connections.len()) >= self.services.config.max_connections {
             if let Some(held_back) = self.accept.refusal_log.allow(now) {
                 warn!(
                     "max_connections ({}) reached; refusing {peer} \
@@ -121,6 +128,9 @@ impl Server {
         }
         debug!("{id} accepted from {peer}");
         self.services.stats.accepted += 1;
+        if let Some(counter) = &self.process_connections {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
         self.services.stats.phase_changed(None, conn.kind());
         entry.insert(conn);
         self.settle(key, now_ms);

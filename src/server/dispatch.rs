@@ -1,6 +1,6 @@
 //! Work the loop does for callbacks and other threads rather than for sockets: protocol
 //! events and timers, loop-level requests (writeable for all or for one connection, timer
-//! changes), and `ServerHandle` commands.
+//! changes, publications), and `ServerHandle` commands.
 
 use super::handle::Command;
 use super::Server;
@@ -42,6 +42,7 @@ impl Server {
         if self.services.loop_requests.is_empty() {
             return;
         }
+        self.deliver_publications();
         for change in std::mem::take(&mut self.services.loop_requests.timer_changes) {
             self.protocol_timers.apply(change);
         }
@@ -93,9 +94,14 @@ impl Server {
                     self.send_from_outside(key, message.clone(), now);
                 }
             }
+            Command::Publish(publication) => {
+                let _ = self.services.loop_requests.topics.publish(publication);
+                self.deliver_publications();
+            }
             Command::Shutdown => self.begin_shutdown(),
             #[cfg(feature = "tls")]
             Command::ReloadTls => self.reload_tls_or_warn(),
+            Command::ShutdownNow => self.shutdown_now(),
         }
     }
 

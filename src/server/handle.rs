@@ -4,6 +4,7 @@
 
 use crate::connection_id::ConnectionId;
 use crate::protocol::Message;
+use crate::topics::Publication;
 use mio::Waker;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,10 +15,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub(crate) enum Command {
     Send(ConnectionId, Message),
     Broadcast(String, Message),
+    Publish(Publication),
     Shutdown,
     /// Read the TLS certificate and key files again (`Server::reload_tls`).
     #[cfg(feature = "tls")]
     ReloadTls,
+    ShutdownNow,
 }
 
 /// The state a [`ServerHandle`] shares with its server.
@@ -26,15 +29,18 @@ pub(crate) struct Shared {
     commands: Mutex<Vec<Command>>,
     /// `max_handle_requests`: a full queue refuses further requests.
     capacity: usize,
+    /// `max_topic_bytes`, checked before a publication is framed.
+    max_topic_bytes: usize,
     waker: Mutex<Option<Arc<Waker>>>,
     stopped: AtomicBool,
 }
 
 impl Shared {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(capacity: usize, max_topic_bytes: usize) -> Self {
         Shared {
             commands: Mutex::default(),
             capacity,
+            max_topic_bytes,
             waker: Mutex::default(),
             stopped: AtomicBool::new(false),
         }
@@ -42,6 +48,13 @@ impl Shared {
 
     pub fn set_waker(&self, waker: Arc<Waker>) {
         *self.waker.lock().unwrap_or_else(PoisonError::into_inner) = Some(waker);
+    }
+
+    pub fn waker(&self) -> Option<Arc<Waker>> {
+        self.waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn take_commands(&self) -> Vec<Command> {
@@ -62,6 +75,8 @@ pub enum HandleError {
     QueueFull,
     /// The server is gone (dropped); no request will be carried out again.
     Stopped,
+    /// A topic name longer than `max_topic_bytes`.
+    TopicNameTooLong,
 }
 
 impl fmt::Display for HandleError {
@@ -71,6 +86,7 @@ impl fmt::Display for HandleError {
                 "the server's request queue is full (max_handle_requests requests wait)"
             }
             HandleError::Stopped => "the server has stopped",
+            HandleError::TopicNameTooLong => "the topic name is longer than max_topic_bytes",
         })
     }
 }
@@ -107,6 +123,22 @@ impl ServerHandle {
         self.push(Command::Broadcast(protocol.to_owned(), message.into()))
     }
 
+    /// Publish `message` to every subscriber of `topic` (see
+    /// [`Context::publish`](crate::Context::publish)); it is framed here, on the caller's
+    /// thread. [`HandleError::TopicNameTooLong`] past `max_topic_bytes`.
+    pub fn publish(
+        &self,
+        topic: impl AsRef<[u8]>,
+        message: impl Into<Message>,
+    ) -> Result<(), HandleError> {
+        let topic = topic.as_ref();
+        if topic.len() > self.shared.max_topic_bytes {
+            return Err(HandleError::TopicNameTooLong);
+        }
+        let topic = bytes::Bytes::copy_from_slice(topic);
+        self.push(Command::Publish(Publication::new(topic, &message.into())))
+    }
+
     /// Begin a graceful shutdown, as SIGTERM does.
     pub fn shutdown(&self) -> Result<(), HandleError> {
         self.push(Command::Shutdown)
@@ -118,6 +150,11 @@ impl ServerHandle {
     #[cfg(feature = "tls")]
     pub fn reload_tls(&self) -> Result<(), HandleError> {
         self.push(Command::ReloadTls)
+    }
+
+    /// Drop every connection now, as a second SIGTERM does.
+    pub fn shutdown_now(&self) -> Result<(), HandleError> {
+        self.push(Command::ShutdownNow)
     }
 
     fn push(&self, command: Command) -> Result<(), HandleError> {
@@ -155,11 +192,15 @@ mod tests {
 
     #[test]
     fn a_full_queue_refuses_and_a_stopped_server_refuses_everything() {
-        let shared = Arc::new(Shared::new(2));
+        let shared = Arc::new(Shared::new(2, 8));
         let handle = ServerHandle::new(shared.clone());
         let id = ConnectionId::new(1, 0);
         assert_eq!(handle.send(id, "a"), Ok(()));
         assert_eq!(handle.broadcast("echo", "b"), Ok(()));
+        assert_eq!(
+            handle.publish("123456789", "x"),
+            Err(HandleError::TopicNameTooLong)
+        );
         assert_eq!(
             handle.shutdown(),
             Err(HandleError::QueueFull),

@@ -30,14 +30,17 @@ mod accept;
 mod deadlines;
 mod dispatch;
 mod handle;
+mod loops;
 mod protocol_timers;
 mod run;
 mod services;
 #[cfg(feature = "tls")]
 mod tls;
 pub(crate) mod tokens;
+mod topic_delivery;
 
 pub use handle::{HandleError, ServerHandle};
+pub use loops::Loops;
 pub(crate) use services::Services;
 
 use crate::config::Config;
@@ -58,6 +61,7 @@ use slab::Slab;
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokens::{Target, TokenRange};
@@ -83,6 +87,10 @@ pub struct Server {
     /// Set by `with_tls_files`/`with_tls_config`: every accepted socket speaks TLS.
     #[cfg(feature = "tls")]
     tls: Option<tls::TlsSetup>,
+    /// The bus to other loops, if any ([`Server::join_bus`]).
+    bus: Option<topic_delivery::BusLink>,
+    /// Connections of every loop of the process, when loops share `max_connections`.
+    process_connections: Option<Arc<AtomicUsize>>,
 }
 
 /// Where it listens, what it speaks and how busy it is (the limits: [`Server::config`]).
@@ -139,7 +147,10 @@ impl Server {
             .and_then(|()| table.validate())
             .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
         let local_addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(config.max_handle_requests));
+        let shared = Arc::new(Shared::new(
+            config.max_handle_requests,
+            config.max_topic_bytes,
+        ));
         Ok(Server {
             services: Services::new(config, table, Instant::now()),
             listener: Some(listener),
@@ -155,6 +166,8 @@ impl Server {
             shutdown_deadline: None,
             #[cfg(feature = "tls")]
             tls: None,
+            bus: None,
+            process_connections: None,
         })
     }
 
@@ -200,6 +213,16 @@ impl Server {
         self.connections.len()
     }
 
+    /// Topics with at least one subscriber on this server's loop.
+    pub fn topic_count(&self) -> usize {
+        self.services.loop_requests.topics.topic_count()
+    }
+
+    /// Subscriptions of this server's connections, over all topics.
+    pub fn subscription_count(&self) -> usize {
+        self.services.loop_requests.topics.subscription_count()
+    }
+
     /// A handle other threads can use to reach this server (see [`ServerHandle`]).
     pub fn handle(&self) -> ServerHandle {
         ServerHandle::new(self.shared.clone())
@@ -210,6 +233,28 @@ impl Server {
     /// [`Server::handle_timeouts`] as after any poll.
     pub fn set_waker(&mut self, waker: Arc<Waker>) {
         self.shared.set_waker(waker);
+    }
+
+    /// Deliver topics through `bus`, with every other loop on it, in one order per topic
+    /// (see [`Bus`](crate::Bus)). Call after [`Server::set_waker`]: the bus wakes the loop
+    /// when publications wait for it.
+    pub fn join_bus(&mut self, bus: Arc<dyn crate::Bus>) -> io::Result<()> {
+        let waker = self.shared.waker().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "join_bus needs set_waker first",
+            )
+        })?;
+        let id = bus.join(waker);
+        self.bus = Some(topic_delivery::BusLink::new(bus, id));
+        Ok(())
+    }
+
+    /// Count connections in `counter` together with other loops: `max_connections` then
+    /// applies to their sum.
+    pub fn share_connection_count(&mut self, counter: Arc<AtomicUsize>) {
+        counter.fetch_add(self.connections.len(), Ordering::Relaxed);
+        self.process_connections = Some(counter);
     }
 
     /// Register with the host's `registry`. The server uses the tokens
@@ -326,6 +371,9 @@ impl Server {
         for command in self.shared.take_commands() {
             self.run_command(command, now);
         }
+        if self.bus.is_some() {
+            self.deliver_publications();
+        }
         for key in std::mem::take(&mut self.pending) {
             if let Some(conn) = self.connections.get_mut(key) {
                 conn.dequeue();
@@ -417,6 +465,10 @@ impl Server {
         };
         if conn.is_gone() {
             let mut conn = self.connections.remove(key);
+            self.services.loop_requests.topics.remove_connection(key);
+            if let Some(counter) = &self.process_connections {
+                counter.fetch_sub(1, Ordering::Relaxed);
+            }
             if let Some(registration) = self.registration.as_ref() {
                 net::deregister(&registration.registry, conn.transport_mut());
             }
@@ -463,6 +515,9 @@ impl Drop for Server {
         self.abort_all(Instant::now());
         let _ = self.broadcast_protocol_event(|| ProtocolEvent::Destroy);
         self.shared.stop();
+        if let Some(link) = self.bus.take() {
+            link.bus.leave(link.id);
+        }
     }
 }
 

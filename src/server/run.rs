@@ -1,9 +1,12 @@
 //! The standalone loop: wsloop's own `Poll`, SIGINT/SIGTERM (and, with TLS, SIGHUP: reload
 //! the certificate) as events, and the same public calls an embedding application makes.
+//! With several loops (`Loops`) the first one runs here and passes signals on to the others,
+//! which run [`Server::serve`] without signals.
 
 use super::tokens::standalone;
-use super::Server;
+use super::{Server, ServerHandle};
 use crate::net::interrupted;
+use crate::topics::Bus;
 use log::info;
 use mio::{Events, Interest, Poll, Waker};
 #[cfg(feature = "tls")]
@@ -28,7 +31,18 @@ impl Server {
     /// [`Server::run`], calling `on_ready` once the signal handlers are in place and just
     /// before serving: the moment to tell a supervisor the server is up (a SIGTERM from then
     /// on is a graceful shutdown, never the default action that kills the process).
-    pub fn run_with(mut self, on_ready: impl FnOnce(&Server)) -> io::Result<()> {
+    pub fn run_with(self, on_ready: impl FnOnce(&Server)) -> io::Result<()> {
+        self.run_first_of(Vec::new(), None, on_ready)
+    }
+
+    /// [`Server::run_with`] as the first of several loops: signals are passed on to `peers`,
+    /// and topics go through `bus`.
+    pub(super) fn run_first_of(
+        mut self,
+        peers: Vec<ServerHandle>,
+        bus: Option<Arc<dyn Bus>>,
+        on_ready: impl FnOnce(&Server),
+    ) -> io::Result<()> {
         let mut poll = Poll::new()?;
         #[cfg(feature = "tls")]
         let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
@@ -37,6 +51,9 @@ impl Server {
         poll.registry()
             .register(&mut signals, standalone::SIGNALS, Interest::READABLE)?;
         self.set_waker(Arc::new(Waker::new(poll.registry(), standalone::WAKER)?));
+        if let Some(bus) = bus {
+            self.join_bus(bus)?;
+        }
         self.register(poll.registry(), standalone::SERVER_BASE)?;
         on_ready(&self);
         let mut events = Events::with_capacity(EVENTS_PER_POLL);
@@ -51,7 +68,7 @@ impl Server {
                 match event.token() {
                     standalone::SIGNALS => {
                         for signal in signals.pending() {
-                            self.on_signal(signal);
+                            self.on_signal(signal, &peers);
                         }
                     }
                     // Handle requests are picked up by handle_timeouts below.
@@ -65,7 +82,28 @@ impl Server {
         Ok(())
     }
 
-    fn on_signal(&mut self, signal: i32) {
+    /// Run a loop that another loop signals (see `Loops`): `poll` is the one this server
+    /// was registered in, with its waker on `standalone::WAKER`.
+    pub(super) fn serve(mut self, mut poll: Poll) -> io::Result<()> {
+        let mut events = Events::with_capacity(EVENTS_PER_POLL);
+        while !self.is_finished() {
+            if let Err(err) = poll.poll(&mut events, self.timeout()) {
+                if interrupted(&err) {
+                    continue;
+                }
+                return Err(err);
+            }
+            for event in events.iter() {
+                if self.owns_token(event.token()) {
+                    self.handle_event(event);
+                }
+            }
+            self.handle_timeouts();
+        }
+        Ok(())
+    }
+
+    fn on_signal(&mut self, signal: i32, peers: &[ServerHandle]) {
         #[cfg(feature = "tls")]
         if signal == SIGHUP {
             if self.serves_tls() {
@@ -83,9 +121,15 @@ impl Server {
         };
         if self.shutdown_deadline.is_some() {
             info!("{name} again: dropping every connection now");
+            for peer in peers {
+                let _ = peer.shutdown_now();
+            }
             self.shutdown_now();
         } else {
             info!("{name}: shutting down");
+            for peer in peers {
+                let _ = peer.shutdown();
+            }
             self.begin_shutdown();
         }
     }

@@ -10,6 +10,7 @@ use crate::http::file_cache::FileCache;
 use crate::protocol::{LoopRequests, ProtocolTable};
 use crate::stats::Stats;
 use crate::tick::{Clock, Tick};
+use crate::topics::Topics;
 use bytes::BytesMut;
 use std::time::Instant;
 
@@ -39,15 +40,18 @@ impl Services {
     pub(crate) fn new(config: Config, table: ProtocolTable, epoch: Instant) -> Self {
         let deflate = SharedDeflate::new(config.deflate_cache_bytes);
         Services {
-            config,
             table,
             files: None,
-            loop_requests: LoopRequests::default(),
+            loop_requests: LoopRequests::with_topics(Topics::new(
+                config.max_topic_bytes,
+                config.max_subscriptions,
+            )),
             stats: Stats::new(epoch),
             scratch: BytesMut::new(),
             arena: BytesMut::new(),
             deflate,
             clock: Clock::new(epoch),
+            config,
             shutting_down: false,
         }
     }

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -16,10 +16,20 @@ const SERVER_BASE: Token = Token(1);
 /// How long the loop thread gets to finish after a shutdown.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What the loop reports after each pass.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub connections: usize,
+    pub topics: usize,
+    pub subscriptions: usize,
+}
+
 /// A running in-process server. Dropping it shuts the server down (bounded wait).
 pub struct InProcess {
     pub addr: SocketAddr,
     pub handle: ServerHandle,
+    /// The server's counts after its latest loop pass.
+    pub counts: Arc<Mutex<Counts>>,
     done: mpsc::Receiver<std::io::Result<()>>,
     finished: bool,
 }
@@ -33,6 +43,8 @@ impl InProcess {
     ) -> InProcess {
         let (ready_tx, ready_rx) = mpsc::channel();
         let (done_tx, done) = mpsc::channel();
+        let counts = Arc::new(Mutex::new(Counts::default()));
+        let loop_counts = counts.clone();
         thread::Builder::new()
             .name("wsloop-inproc".into())
             .spawn(move || {
@@ -52,6 +64,11 @@ impl InProcess {
                             }
                         }
                         server.handle_timeouts();
+                        *loop_counts.lock().unwrap() = Counts {
+                            connections: server.connection_count(),
+                            topics: server.topic_count(),
+                            subscriptions: server.subscription_count(),
+                        };
                     }
                     Ok(())
                 })();
@@ -64,6 +81,7 @@ impl InProcess {
         InProcess {
             addr,
             handle,
+            counts,
             done,
             finished: false,
         }

@@ -1,0 +1,151 @@
+//! `--threads N`: N event loops in N threads on one port. Each loop is an ordinary
+//! [`Server`] with its own `Poll`, slab and `SO_REUSEPORT` listener (the kernel spreads new
+//! connections over them) and its own protocol table, built in its thread by a factory (so
+//! a `Protocol` need not be `Send`). They share a [`LocalBus`] for topics and one count for
+//! `max_connections`; nothing on a connection's path is shared. The first loop runs on the
+//! calling thread and handles SIGINT/SIGTERM for all of them.
+
+use super::Server;
+use crate::config::Config;
+use crate::protocol::ProtocolTable;
+use crate::topics::{Bus, LocalBus};
+use mio::net::TcpListener;
+use socket2::{Domain, Protocol as IpProtocol, Socket, Type};
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{mpsc, Arc};
+use std::thread;
+
+/// Connections waiting to be accepted, per listener.
+const LISTEN_BACKLOG: i32 = 1024;
+
+/// N loops serving one address (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Loops {
+    /// Loops to run; 0 means one per available CPU.
+    pub threads: usize,
+    /// Where to listen (port 0 picks one port for all loops).
+    pub addr: SocketAddr,
+    /// The limits of every loop; `max_connections` is for all of them together.
+    pub config: Config,
+    /// Serve static files from here, if set.
+    pub www: Option<PathBuf>,
+}
+
+/// Everything one loop's thread needs to start.
+struct Start {
+    listener: TcpListener,
+    config: Config,
+    www: Option<PathBuf>,
+    bus: Arc<dyn Bus>,
+    connections: Arc<AtomicUsize>,
+}
+
+impl Loops {
+    /// The number of loops `threads` stands for.
+    pub fn count(&self) -> usize {
+        match self.threads {
+            0 => thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// Serve until SIGINT/SIGTERM, then shut every loop down gracefully (as
+    /// [`Server::run`] does for one); `on_ready` gets the bound address once every loop
+    /// is listening. `make_table` builds each loop's protocols, in that loop's thread.
+    pub fn run(
+        self,
+        make_table: impl Fn() -> ProtocolTable + Send + Sync + 'static,
+        on_ready: impl FnOnce(SocketAddr),
+    ) -> io::Result<()> {
+        let count = self.count();
+        let first = reuseport_listener(self.addr)?;
+        let addr = first.local_addr()?;
+        let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let make_table = Arc::new(make_table);
+        let start = |listener| Start {
+            listener,
+            config: self.config.clone(),
+            www: self.www.clone(),
+            bus: bus.clone(),
+            connections: connections.clone(),
+        };
+        let mut peers = Vec::new();
+        let mut threads = Vec::new();
+        for index in 1..count {
+            let start = start(reuseport_listener(addr)?);
+            let make_table = make_table.clone();
+            let (ready_tx, ready_rx) = mpsc::channel();
+            let thread = thread::Builder::new()
+                .name(format!("wsloop-{index}"))
+                .spawn(move || -> io::Result<()> {
+                    let (server, poll) = match start.build(|| make_table()) {
+                        Ok(built) => built,
+                        Err(err) => {
+                            let _ = ready_tx.send(Err(io::Error::new(err.kind(), err.to_string())));
+                            return Err(err);
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(server.handle()));
+                    server.serve(poll)
+                })?;
+            let handle = ready_rx
+                .recv()
+                .map_err(|_| io::Error::other("a loop thread ended before starting"))??;
+            peers.push(handle);
+            threads.push(thread);
+        }
+        let first = start(first);
+        let server = Server::from_listener(first.listener, first.config, make_table())?;
+        let mut server = match &first.www {
+            Some(www) => server.serve_files(www)?,
+            None => server,
+        };
+        server.share_connection_count(first.connections);
+        let result = server.run_first_of(peers, Some(first.bus), |_| on_ready(addr));
+        for thread in threads {
+            thread
+                .join()
+                .map_err(|_| io::Error::other("a loop thread panicked"))??;
+        }
+        result
+    }
+}
+
+impl Start {
+    /// The server and its `Poll`, registered and on the bus.
+    fn build(self, make_table: impl FnOnce() -> ProtocolTable) -> io::Result<(Server, mio::Poll)> {
+        let server = Server::from_listener(self.listener, self.config, make_table())?;
+        let mut server = match &self.www {
+            Some(www) => server.serve_files(www)?,
+            None => server,
+        };
+        server.share_connection_count(self.connections);
+        let poll = mio::Poll::new()?;
+        server.set_waker(Arc::new(mio::Waker::new(
+            poll.registry(),
+            super::tokens::standalone::WAKER,
+        )?));
+        server.join_bus(self.bus)?;
+        server.register(poll.registry(), super::tokens::standalone::SERVER_BASE)?;
+        Ok((server, poll))
+    }
+}
+
+/// A non-blocking listener on `addr` with `SO_REUSEPORT`, so every loop can have one.
+fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM,
+        Some(IpProtocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(TcpListener::from_std(socket.into()))
+}
