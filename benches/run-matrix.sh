@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The benchmark matrix: wsloop against tokio-tungstenite, libwebsockets and a raw mio floor
-# (WebSocket), and against nginx (HTTP GET / under wrk). Builds everything in release, runs
-# every server pinned to CPU 0 and every load generator pinned to CPU 1, repeats each cell
-# (interleaving the servers, so background noise hits them alike), and prints Markdown tables
-# of medians and wsloop/peer ratios. Stops every server it started, by PID.
+# (WebSocket), and against nginx (HTTP GET / under wrk, 4 and 50 connections). Builds everything
+# in release, runs every server pinned to CPU 0 and every load generator pinned to CPU 1,
+# repeats each cell (interleaving the servers, so background noise hits them alike), and prints
+# Markdown tables of medians, server CPU per operation and wsloop/peer ratios. Stops every
+# server it started, by PID.
 #
 #   benches/run-matrix.sh            full matrix (~15 min on 2 cores)
 #   benches/run-matrix.sh --quick    smoke run (~2 min): 1 repetition, 1 s runs, 1,000 held conns
@@ -218,27 +219,34 @@ cleanup
 # ---------------------------------------------------------------------------------------------
 HTTP_SERVERS=(wsloop)
 ((HAVE_NGINX)) && HTTP_SERVERS+=(nginx)
-log "HTTP GET / with wrk -t1 -c50: ${HTTP_SERVERS[*]}"
+# Few connections (each request waits for the previous answer: latency-bound) and many
+# (events batch up per poll: throughput-bound).
+HTTP_CONNS=(4 50)
+log "HTTP GET / with wrk -t1 -c${HTTP_CONNS[*]}: ${HTTP_SERVERS[*]}"
 for name in "${HTTP_SERVERS[@]}"; do
   start_server "$name"
   PORT_OF[$name]=$SERVER_PORT
   PID_OF[$name]=$SERVER_PID
 done
 for rep in $(seq "$REPS"); do
-  for name in "${HTTP_SERVERS[@]}"; do
-    before=$(awk '{print $14 + $15}' "/proc/${PID_OF[$name]}/stat")
-    out=$(taskset -c 1 wrk -t1 -c50 -d"${DURATION}s" "http://127.0.0.1:${PORT_OF[$name]}/" 2>&1)
-    after=$(awk '{print $14 + $15}' "/proc/${PID_OF[$name]}/stat")
-    rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
-    if [[ -z $rps ]] || grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
-      log "wrk against $name reported errors:"
-      echo "$out" >&2
-      FAILED=1
-    fi
-    cpu_us=$(awk -v t=$((after - before)) -v r="${rps:-0}" -v d="$DURATION" \
-      'BEGIN { if (r > 0) printf "%.2f", t * 10000 / (r * d); else print "-" }')
-    record http "$name" "$rep" "${rps:-FAIL}" "$cpu_us" -
-    log "rep $rep http $name: ${rps:-?} req/s"
+  for conns in "${HTTP_CONNS[@]}"; do
+    for name in "${HTTP_SERVERS[@]}"; do
+      before=$(awk '{print $14 + $15}' "/proc/${PID_OF[$name]}/stat")
+      out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${DURATION}s" "http://127.0.0.1:${PORT_OF[$name]}/" 2>&1)
+      after=$(awk '{print $14 + $15}' "/proc/${PID_OF[$name]}/stat")
+      rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+      requests=$(awk '/ requests in / {print $1}' <<<"$out")
+      if [[ -z $rps ]] || grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
+        log "wrk against $name reported errors:"
+        echo "$out" >&2
+        FAILED=1
+      fi
+      # Clock ticks (1/100 s) over the requests wrk counted: microseconds per request.
+      cpu_us=$(awk -v t=$((after - before)) -v r="${requests:-0}" \
+        'BEGIN { if (r > 0) printf "%.2f", t * 10000 / r; else print "-" }')
+      record "http-c$conns" "$name" "$rep" "${rps:-FAIL}" "$cpu_us" -
+      log "rep $rep http -c$conns $name: ${rps:-?} req/s"
+    done
   done
 done
 cleanup
@@ -297,7 +305,8 @@ rows = [
     ("pingpong-1000x1KiB", "pingpong 1,000 conns x 1 KiB (msg/s)", "higher"),
     ("pingpong-1000x16KiB", "pingpong 1,000 conns x 16 KiB (msg/s)", "higher"),
     ("connect", "handshakes/s (32 in progress, each closed cleanly)", "higher"),
-    ("http", "HTTP GET / (wrk -t1 -c50, req/s)", "higher"),
+    ("http-c4", "HTTP GET /, wrk -t1 -c4 (req/s)", "higher"),
+    ("http-c50", "HTTP GET /, wrk -t1 -c50 (req/s)", "higher"),
 ]
 print(f"Medians of {reps} run(s) of {duration} s each; servers on CPU 0, load on CPU 1.\n")
 print("| benchmark | " + " | ".join(names[s] for s in servers)
@@ -312,12 +321,14 @@ print("\nRatios are wsloop / peer: above 1 is better for wsloop in throughput ro
       "size and memory rows.\n")
 print("Server CPU time per message, handshake or request (µs, median; from /proc/PID/stat "
       "over the measured window). Less sensitive to other load on the machine than the rates:\n")
-print("| benchmark | " + " | ".join(names[s] for s in servers) + " | wsloop/tokio | wsloop/lws |")
-print("|---|" + "---:|" * (len(servers) + 2))
+print("| benchmark | " + " | ".join(names[s] for s in servers)
+      + " | wsloop/tokio | wsloop/lws | wsloop/floor | wsloop/nginx |")
+print("|---|" + "---:|" * (len(servers) + 4))
 for test, label, better in rows[3:]:
     m = {s: (statistics.median(cpu[test, s]) if cpu.get((test, s)) else None) for s in servers}
     print(f"| {label.rsplit(' (', 1)[0]} | " + " | ".join(fmt(m[s]) for s in servers) + " | "
-          + " | ".join(ratio(m["wsloop"], m[p]) for p in ("tokio", "lws")) + " |")
+          + " | ".join(ratio(m["wsloop"], m[p]) for p in ("tokio", "lws", "floor", "nginx"))
+          + " |")
 floor_client = [statistics.median(client[t, "floor"]) for t, *_ in rows[3:11] if client.get((t, "floor"))]
 if floor_client:
     print(f"\nLoad generator CPU while driving the floor: {min(floor_client):.0f}–"
