@@ -6,7 +6,7 @@ use super::upgrade;
 use super::{lend, Env, Ident, Phase, Wire};
 use crate::http::request::BodyFraming;
 use crate::http::upgrade::{check_upgrade, UpgradeCheck};
-use crate::http::{Method, Request, Response};
+use crate::http::{Method, PreparedResponse, Request, Response};
 use crate::log_text::printable;
 use crate::protocol::{Context, Event, Outcome, SessionRequests};
 use log::info;
@@ -43,7 +43,7 @@ pub(crate) fn answer(
     }
     if let Some(response) = status_response(&request, env) {
         return respond(
-            response,
+            response.into(),
             Some(&request),
             request.keep_alive(),
             leftover,
@@ -75,7 +75,7 @@ fn ask_http_entry(
     wire: &mut Wire,
     ident: Ident,
     env: &mut Env<'_>,
-) -> Option<Response> {
+) -> Option<PreparedResponse> {
     let mut requests = SessionRequests::default();
     let link = lend(
         None,
@@ -90,8 +90,8 @@ fn ask_http_entry(
         .table
         .dispatch(HTTP_ENTRY, &mut cx, None, Event::Http(request))
     {
-        Outcome::Respond(response) => Some(response),
-        Outcome::Reject { status, reason } => Some(Response::error(status, reason)),
+        Outcome::Respond(response) => Some(response.into()),
+        Outcome::Reject { status, reason } => Some(Response::error(status, reason).into()),
         Outcome::Close { .. } => None,
         _ => Some(static_response(request, env)),
     }
@@ -121,19 +121,23 @@ fn status_response(request: &Request, env: &Env<'_>) -> Option<Response> {
     }
 }
 
-/// GET and HEAD of files under the www root (from memory when cached); 405 for every other
-/// method.
-fn static_response(request: &Request, env: &mut Env<'_>) -> Response {
+/// GET and HEAD of files under the www root (from memory, head and all, when cached); 405
+/// for every other method.
+fn static_response(request: &Request, env: &mut Env<'_>) -> PreparedResponse {
     match (request.method(), env.files.as_deref_mut()) {
         (Method::Get | Method::Head, Some(files)) => files.respond(request.path(), env.now),
-        (Method::Get | Method::Head, None) => Response::error(404, "no files are served here"),
-        _ => Response::error(405, "only GET and HEAD are served").with_header("Allow", "GET, HEAD"),
+        (Method::Get | Method::Head, None) => {
+            Response::error(404, "no files are served here").into()
+        }
+        _ => Response::error(405, "only GET and HEAD are served")
+            .with_header("Allow", "GET, HEAD")
+            .into(),
     }
 }
 
-/// Queue `response` for `request` and move to SERVING_FILE.
+/// Queue `response`'s head for `request` and move to SERVING_FILE, which sends the body.
 pub(crate) fn respond(
-    response: Response,
+    response: PreparedResponse,
     request: Option<&Request>,
     keep_alive: bool,
     leftover: Vec<u8>,
@@ -154,7 +158,7 @@ pub(crate) fn respond(
         None => info!("{} bad request -> {}", ident.id, response.status()),
     }
     env.stats.responded(response.status());
-    response.write_to(wire.out.buffer(), true, keep_alive, http10);
+    response.write_head(wire.out.buffer(), keep_alive, http10);
     let body = if head_only {
         Default::default()
     } else {
@@ -171,7 +175,15 @@ pub(crate) fn respond_and_close(
     ident: Ident,
     env: &mut Env<'_>,
 ) -> Phase {
-    respond(response, request, false, Vec::new(), wire, ident, env)
+    respond(
+        response.into(),
+        request,
+        false,
+        Vec::new(),
+        wire,
+        ident,
+        env,
+    )
 }
 
 /// Answer with an error status and close the connection once it is sent.
