@@ -5,7 +5,7 @@ use super::serving_file::FileSend;
 use super::upgrade;
 use super::{lend, Env, Ident, Phase, Wire};
 use crate::http::request::BodyFraming;
-use crate::http::upgrade::{check_upgrade, UpgradeCheck};
+use crate::http::upgrade::check_upgrade_key;
 use crate::http::{Method, PreparedResponse, Request, Response};
 use crate::log_text::printable;
 use crate::protocol::{Context, Event, Outcome, SessionRequests};
@@ -34,12 +34,10 @@ pub(crate) fn answer(
         Ok(_) => return respond_error(413, "request bodies are not accepted", wire, env),
         Err(_) => return respond_error(400, "invalid body framing", wire, env),
     }
-    match check_upgrade(&request) {
-        UpgradeCheck::NotUpgrade => {}
-        UpgradeCheck::Invalid(response) => {
-            return respond_and_close(response, Some(&request), wire, ident, env)
-        }
-        UpgradeCheck::Valid(ask) => return upgrade::open(request, ask, leftover, wire, ident, env),
+    match check_upgrade_key(&request) {
+        Ok(None) => {}
+        Ok(Some(key)) => return upgrade::open(&request, key, leftover, wire, ident, env),
+        Err(refusal) => return respond_and_close(refusal, Some(&request), wire, ident, env),
     }
     if let Some(response) = status_response(&request, env) {
         return respond(

@@ -194,10 +194,14 @@ impl Request {
     /// True if any of the (possibly repeated) headers `name` contains `token` in its
     /// comma-separated list, case-insensitive, whitespace-trimmed.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        let token = token.trim().as_bytes();
-        self.headers_named(name)
-            .flat_map(list_items)
-            .any(|item| item.eq_ignore_ascii_case(token))
+        let token = token.as_bytes().trim_ascii();
+        // An empty token matches nothing (list_items drops empty elements).
+        !token.is_empty()
+            && self.headers_named(name).any(|value| {
+                value
+                    .split(|&b| b == b',')
+                    .any(|item| trim_ows(item).eq_ignore_ascii_case(token))
+            })
     }
 
     /// Whether the connection may persist after this request.
@@ -219,8 +223,8 @@ impl Request {
     /// * Every `Content-Length` (repeated headers and comma lists) must be all digits and
     ///   all values must agree; otherwise `Malformed`.
     pub fn body_framing(&self) -> Result<BodyFraming, HeadError> {
-        let has_te = self.header_count("transfer-encoding") > 0;
-        let has_cl = self.header_count("content-length") > 0;
+        let has_te = self.header("transfer-encoding").is_some();
+        let has_cl = self.header("content-length").is_some();
         if has_te {
             if has_cl {
                 return Err(HeadError::Malformed(
@@ -235,6 +239,9 @@ impl Request {
                 (Some(c), None) if c.eq_ignore_ascii_case(b"chunked") => Ok(BodyFraming::Chunked),
                 _ => Err(HeadError::Malformed("unsupported Transfer-Encoding")),
             };
+        }
+        if !has_cl {
+            return Ok(BodyFraming::None);
         }
         let mut length: Option<u64> = None;
         for value in self.headers_named("content-length") {
@@ -254,7 +261,10 @@ impl Request {
     }
 
     /// Values of all headers called `name` (case-insensitive), in order.
-    fn headers_named<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a [u8]> + 'n
+    pub(crate) fn headers_named<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a [u8]> + 'n
     where
         'a: 'n,
     {
@@ -263,8 +273,11 @@ impl Request {
             .headers
             .iter()
             .filter(move |span| {
-                head.get(span.name.clone())
-                    .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+                // Most names differ in length: no bytes compared.
+                span.name.len() == name.len()
+                    && head
+                        .get(span.name.clone())
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
             })
             .map(move |span| head.get(span.value.clone()).unwrap_or_default())
     }
