@@ -506,6 +506,52 @@ mod tests {
     }
 
     #[test]
+    fn take_head_keeps_the_bytes_and_leaves_what_follows() {
+        let first = b"GET /one HTTP/1.1\r\nHost: a\r\nX-Bin: \xff\r\n\r\n";
+        let second = b"HEAD /two HTTP/1.1\r\n";
+        let mut buf = [&first[..], second].concat();
+        match take_head(&mut buf, DEFAULT_MAX_HEADERS) {
+            Ok(ParsedHead::Complete { request, head_len }) => {
+                assert_eq!(head_len, first.len());
+                assert_eq!(request.path(), "/one");
+                assert_eq!(request.header("x-bin"), Some(&b"\xff"[..]));
+                let owned = match parse_head(first, DEFAULT_MAX_HEADERS) {
+                    Ok(ParsedHead::Complete { request, .. }) => request,
+                    other => panic!("{other:?}"),
+                };
+                assert_eq!(format!("{request:?}"), format!("{owned:?}"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(buf, second);
+        // A partial head stays where it is.
+        assert!(matches!(
+            take_head(&mut buf, DEFAULT_MAX_HEADERS),
+            Ok(ParsedHead::Partial)
+        ));
+        assert_eq!(buf, second);
+    }
+
+    #[test]
+    fn more_header_slots_than_the_stack_holds() {
+        let mut head = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..DEFAULT_MAX_HEADERS + 6 {
+            head.extend_from_slice(format!("X-{i}: v{i}\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        let (req, _) = match parse_head(&head, DEFAULT_MAX_HEADERS + 6) {
+            Ok(ParsedHead::Complete { request, head_len }) => (request, head_len),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(req.headers().count(), DEFAULT_MAX_HEADERS + 6);
+        assert_eq!(req.header_str("x-69"), Some("v69"));
+        assert_eq!(
+            parse_head(&head, DEFAULT_MAX_HEADERS).unwrap_err(),
+            HeadError::TooManyHeaders
+        );
+    }
+
+    #[test]
     fn body_bytes_not_counted_in_head_len() {
         let buf = b"GET / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
         let (req, n) = parse_ok(buf);
