@@ -10,13 +10,15 @@
 #   benches/run-matrix.sh --quick    smoke run (~2 min): 1 repetition, 1 s runs, 1,000 held conns
 #
 # Options: --reps N, --duration SECS, --warmup SECS, --hold N, --out FILE (also write the
-# tables there). Needs root for apt-get (libwebsockets-dev, nginx-light, wrk) if missing.
+# tables there), --only LIST (comma-separated parts: memory, websocket, alternating, http, or
+# one WebSocket row such as connect). Needs root for apt-get (libwebsockets-dev, nginx-light,
+# wrk) if missing.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 TARGET=$CARGO_TARGET_DIR
-QUICK=0 REPS=3 DURATION=5 WARMUP=1 HOLD=10000 OUT=""
+QUICK=0 REPS=3 DURATION=5 WARMUP=1 HOLD=10000 OUT="" ONLY=""
 while (($#)); do
   case $1 in
     --quick) QUICK=1 REPS=1 DURATION=1 WARMUP=0.3 HOLD=1000 ;;
@@ -25,7 +27,8 @@ while (($#)); do
     --warmup) WARMUP=$2; shift ;;
     --hold) HOLD=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    --only) ONLY=$2; shift ;;
+    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run-matrix: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -147,6 +150,8 @@ WS_SERVERS=(wsloop tokio)
 ((HAVE_LWS)) && WS_SERVERS+=(lws)
 WS_SERVERS+=(floor)
 
+# True if --only asks for part $1 (or there is no --only).
+want() { [[ -z $ONLY || ",$ONLY," == *",$1,"* ]]; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 # CPU time of every thread of a process, in ns (schedstat: exact, where utime/stime are 10 ms
 # samples; the load generator measures the same way).
@@ -154,8 +159,8 @@ cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ns += $1} END {printf "%.0f\n
 FAILED=0
 
 # ---------------------------------------------------------------------------------------------
-log "memory: startup RSS and $HOLD idle connections, one fresh server each"
-for name in "${WS_SERVERS[@]}"; do
+want memory && log "memory: startup RSS and $HOLD idle connections, one fresh server each"
+want memory && for name in "${WS_SERVERS[@]}"; do
   start_server "$name"
   sleep 0.3
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
@@ -171,7 +176,7 @@ for name in "${WS_SERVERS[@]}"; do
   fi
   stop_server "$SERVER_PID"
 done
-if ((HAVE_NGINX)); then
+if ((HAVE_NGINX)) && want memory; then
   start_server nginx
   sleep 0.3
   record rss nginx 1 "$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")" - -
@@ -179,14 +184,7 @@ if ((HAVE_NGINX)); then
 fi
 
 # ---------------------------------------------------------------------------------------------
-log "WebSocket matrix: ${REPS} repetitions x ${DURATION}s (+${WARMUP}s warmup) per cell"
-declare -A PORT_OF PID_OF
-for name in "${WS_SERVERS[@]}"; do
-  start_server "$name"
-  PORT_OF[$name]=$SERVER_PORT
-  PID_OF[$name]=$SERVER_PID
-done
-TESTS=(
+ALL_TESTS=(
   "pipeline-100x16x1KiB|pipeline --conns 100 --depth 16 --size 1024"
   "pingpong-100x20B|pingpong --conns 100 --size 20"
   "pingpong-100x1KiB|pingpong --conns 100 --size 1024"
@@ -196,7 +194,20 @@ TESTS=(
   "pingpong-1000x16KiB|pingpong --conns 1000 --size 16384"
   "connect|connect --conns 32"
 )
-for rep in $(seq "$REPS"); do
+TESTS=()
+for test in "${ALL_TESTS[@]}"; do
+  if want websocket || want "${test%%|*}"; then TESTS+=("$test"); fi
+done
+declare -A PORT_OF PID_OF
+if ((${#TESTS[@]})) || want alternating; then
+  log "WebSocket matrix: ${REPS} repetitions x ${DURATION}s (+${WARMUP}s warmup) per cell"
+  for name in "${WS_SERVERS[@]}"; do
+    start_server "$name"
+    PORT_OF[$name]=$SERVER_PORT
+    PID_OF[$name]=$SERVER_PID
+  done
+fi
+((${#TESTS[@]})) && for rep in $(seq "$REPS"); do
   for test in "${TESTS[@]}"; do
     id=${test%%|*} args=${test#*|}
     for name in "${WS_SERVERS[@]}"; do
@@ -217,15 +228,43 @@ for rep in $(seq "$REPS"); do
     done
   done
 done
+
+# The handshake CPU criterion (wsloop within 1.05x of the floor) is a few percent: finer
+# interleaving than a 5 s cell per server, so a burst of background load lands on both.
+ROUNDS=$((REPS * 8))
+want alternating && log "handshake CPU: wsloop and floor alternated, ${ROUNDS} x 1 s each"
+declare -A ALT_NS ALT_HS
+for name in wsloop floor; do ALT_NS[$name]=0 ALT_HS[$name]=0; done
+want alternating && for _ in $(seq "$ROUNDS"); do
+  for name in wsloop floor; do
+    expect=reverse
+    [[ $name == floor ]] && expect=length
+    before=$(cpu_ns "${PID_OF[$name]}")
+    line=$(taskset -c 1 "$LOAD" connect --conns 32 --addr "127.0.0.1:${PORT_OF[$name]}" \
+      --expect "$expect" --duration 1 --warmup 0 --quiet | tail -n1) || {
+      log "FAILED: alternating connect on $name: $line"
+      FAILED=1
+    }
+    after=$(cpu_ns "${PID_OF[$name]}")
+    verified=$(field verified <<<"$line")
+    ALT_NS[$name]=$((ALT_NS[$name] + after - before))
+    ALT_HS[$name]=$((ALT_HS[$name] + ${verified:-0}))
+  done
+done
+want alternating && for name in wsloop floor; do
+  record connect-alt "$name" 1 "$(awk -v h="${ALT_HS[$name]}" -v r="$ROUNDS" 'BEGIN { printf "%.0f", h / r }')" \
+    "$(awk -v t="${ALT_NS[$name]}" -v h="${ALT_HS[$name]}" 'BEGIN { if (h > 0) printf "%.2f", t / 1000 / h; else print "-" }')" -
+done
 cleanup
 
 # ---------------------------------------------------------------------------------------------
-HTTP_SERVERS=(wsloop)
-((HAVE_NGINX)) && HTTP_SERVERS+=(nginx)
+HTTP_SERVERS=()
+want http && HTTP_SERVERS+=(wsloop)
+((HAVE_NGINX)) && want http && HTTP_SERVERS+=(nginx)
 # Few connections (each request waits for the previous answer: latency-bound) and many
 # (events batch up per poll: throughput-bound).
 HTTP_CONNS=(4 50)
-log "HTTP GET / with wrk -t1 -c${HTTP_CONNS[*]}: ${HTTP_SERVERS[*]}"
+((${#HTTP_SERVERS[@]})) && log "HTTP GET / with wrk -t1 -c${HTTP_CONNS[*]}: ${HTTP_SERVERS[*]}"
 for name in "${HTTP_SERVERS[@]}"; do
   start_server "$name"
   PORT_OF[$name]=$SERVER_PORT
@@ -307,6 +346,8 @@ rows = [
     ("pingpong-1000x1KiB", "pingpong 1,000 conns x 1 KiB (msg/s)", "higher"),
     ("pingpong-1000x16KiB", "pingpong 1,000 conns x 16 KiB (msg/s)", "higher"),
     ("connect", "handshakes/s (32 in progress, each closed cleanly)", "higher"),
+    ("connect-alt", f"handshakes/s, wsloop and floor alternated {int(reps) * 8} x 1 s (totals)",
+     "higher"),
     ("http-c4", "HTTP GET /, wrk -t1 -c4 (req/s)", "higher"),
     ("http-c50", "HTTP GET /, wrk -t1 -c50 (req/s)", "higher"),
 ]
