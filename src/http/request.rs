@@ -5,7 +5,7 @@ use std::fmt;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
-use super::token::{list_items, trim_ows};
+use super::token::{list_contains, list_items, trim_ows};
 
 /// Default cap on the number of header lines accepted in one request head.
 pub const DEFAULT_MAX_HEADERS: usize = 64;
@@ -195,13 +195,8 @@ impl Request {
     /// comma-separated list, case-insensitive, whitespace-trimmed.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
         let token = token.as_bytes().trim_ascii();
-        // An empty token matches nothing (list_items drops empty elements).
-        !token.is_empty()
-            && self.headers_named(name).any(|value| {
-                value
-                    .split(|&b| b == b',')
-                    .any(|item| trim_ows(item).eq_ignore_ascii_case(token))
-            })
+        self.headers_named(name)
+            .any(|value| list_contains(value, token))
     }
 
     /// Whether the connection may persist after this request.
@@ -280,6 +275,14 @@ impl Request {
                         .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
             })
             .map(move |span| head.get(span.value.clone()).unwrap_or_default())
+    }
+
+    /// Every header as `(name, value)` bytes, in order (no UTF-8 check of the name).
+    pub(crate) fn raw_headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.layout.headers.iter().map(|span| {
+            let part = |range: &Range<usize>| self.head.get(range.clone()).unwrap_or_default();
+            (part(&span.name), part(&span.value))
+        })
     }
 
     /// A part of the head the parser checked to be UTF-8 (the target, header names).

@@ -59,6 +59,15 @@ pub(crate) fn trim_ows(mut b: &[u8]) -> &[u8] {
     b
 }
 
+/// True if the comma-separated `value` has an element equal to `token` (ASCII
+/// case-insensitive, whitespace-trimmed); an empty `token` matches nothing.
+pub(crate) fn list_contains(value: &[u8], token: &[u8]) -> bool {
+    !token.is_empty()
+        && value
+            .split(|&b| b == b',')
+            .any(|item| trim_ows(item).eq_ignore_ascii_case(token))
+}
+
 /// Iterate over the trimmed, non-empty elements of a comma-separated header value.
 pub(crate) fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value
@@ -107,5 +116,8 @@ mod tests {
         let items: Vec<&[u8]> = list_items(b" a ,, b,\tc ,").collect();
         assert_eq!(items, vec![&b"a"[..], b"b", b"c"]);
         assert_eq!(list_items(b" , ,").count(), 0);
+        assert!(list_contains(b"keep-alive, Upgrade", b"upgrade"));
+        assert!(!list_contains(b"keep-alive, Upgrade", b"upgrad"));
+        assert!(!list_contains(b"a,,b", b""));
     }
 }

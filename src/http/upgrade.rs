@@ -4,7 +4,7 @@ use tungstenite::handshake::derive_accept_key;
 
 use super::request::{Method, Request};
 use super::response::Response;
-use super::token::{is_token, list_items, trim_ows};
+use super::token::{is_token, list_contains, list_items, trim_ows};
 
 /// The only WebSocket protocol version spoken (RFC 6455).
 const WS_VERSION: &str = "13";
@@ -61,7 +61,8 @@ pub fn check_upgrade(req: &Request) -> UpgradeCheck {
 /// `Ok(None)` for a request that asks for no upgrade, `Ok(Some(key))` for a valid one (its
 /// subprotocols are [`offered_protocols`]), `Err(refusal)` for an invalid one.
 pub(crate) fn check_upgrade_key(req: &Request) -> Result<Option<&str>, Response> {
-    if !req.has_token("upgrade", "websocket") {
+    let found = UpgradeHeaders::gather(req);
+    if !found.upgrade_websocket {
         return Ok(None);
     }
     if req.method() != &Method::Get {
@@ -72,22 +73,82 @@ pub(crate) fn check_upgrade_key(req: &Request) -> Result<Option<&str>, Response>
     if req.minor_version() < 1 {
         return Err(invalid("WebSocket upgrade requires HTTP/1.1"));
     }
-    if !req.has_token("connection", "upgrade") {
+    if !found.connection_upgrade {
         return Err(invalid("missing Connection: upgrade"));
     }
-    if sole_header(req, "sec-websocket-version").map(trim_ows) != Ok(WS_VERSION.as_bytes()) {
+    if found.version.map(trim_ows) != Sole::One(WS_VERSION.as_bytes()) {
         return Err(Response::error(426, "unsupported Sec-WebSocket-Version")
             .with_header("Sec-WebSocket-Version", WS_VERSION));
     }
-    let key = match sole_header(req, "sec-websocket-key") {
-        Ok(key) => trim_ows(key),
-        Err(NotSole::Missing) => return Err(invalid("missing Sec-WebSocket-Key")),
-        Err(NotSole::Repeated) => return Err(invalid("repeated Sec-WebSocket-Key")),
+    let key = match found.key {
+        Sole::One(key) => trim_ows(key),
+        Sole::Missing => return Err(invalid("missing Sec-WebSocket-Key")),
+        Sole::Repeated => return Err(invalid("repeated Sec-WebSocket-Key")),
     };
     // Valid base64 is ASCII, so the check leaves a `str`.
     match std::str::from_utf8(key).ok().filter(|k| is_valid_key(k)) {
         Some(key) => Ok(Some(key)),
         None => Err(invalid("invalid Sec-WebSocket-Key")),
+    }
+}
+
+/// What the upgrade checks read from the headers, gathered in one pass over them (every
+/// request is checked, and most are no upgrade at all).
+struct UpgradeHeaders<'a> {
+    /// An `Upgrade` header lists `websocket`.
+    upgrade_websocket: bool,
+    /// A `Connection` header lists `upgrade`.
+    connection_upgrade: bool,
+    version: Sole<'a>,
+    key: Sole<'a>,
+}
+
+/// The value of a header that must appear exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sole<'a> {
+    Missing,
+    One(&'a [u8]),
+    Repeated,
+}
+
+impl<'a> Sole<'a> {
+    fn add(&mut self, value: &'a [u8]) {
+        *self = match self {
+            Sole::Missing => Sole::One(value),
+            _ => Sole::Repeated,
+        };
+    }
+
+    fn map(self, f: impl FnOnce(&'a [u8]) -> &'a [u8]) -> Self {
+        match self {
+            Sole::One(value) => Sole::One(f(value)),
+            other => other,
+        }
+    }
+}
+
+impl<'a> UpgradeHeaders<'a> {
+    fn gather(req: &'a Request) -> Self {
+        let mut found = UpgradeHeaders {
+            upgrade_websocket: false,
+            connection_upgrade: false,
+            version: Sole::Missing,
+            key: Sole::Missing,
+        };
+        for (name, value) in req.raw_headers() {
+            // The length picks the one name worth comparing.
+            let is = |wanted: &str| name.eq_ignore_ascii_case(wanted.as_bytes());
+            match name.len() {
+                7 if is("upgrade") => found.upgrade_websocket |= list_contains(value, b"websocket"),
+                10 if is("connection") => {
+                    found.connection_upgrade |= list_contains(value, b"upgrade");
+                }
+                17 if is("sec-websocket-key") => found.key.add(value),
+                21 if is("sec-websocket-version") => found.version.add(value),
+                _ => {}
+            }
+        }
+        found
     }
 }
 
@@ -98,23 +159,6 @@ pub(crate) fn offered_protocols(req: &Request) -> impl Iterator<Item = &str> {
         .flat_map(list_items)
         .filter_map(|item| std::str::from_utf8(item).ok())
         .filter(|item| is_token(item))
-}
-
-/// Why [`sole_header`] found no single value.
-#[derive(Debug, PartialEq, Eq)]
-enum NotSole {
-    Missing,
-    Repeated,
-}
-
-/// The value of the one header called `name`, in one pass over the headers.
-fn sole_header<'a>(req: &'a Request, name: &str) -> Result<&'a [u8], NotSole> {
-    let mut values = req.headers_named(name);
-    match (values.next(), values.next()) {
-        (Some(value), None) => Ok(value),
-        (None, _) => Err(NotSole::Missing),
-        (Some(_), Some(_)) => Err(NotSole::Repeated),
-    }
 }
 
 /// A 400 refusal of an upgrade request.
@@ -305,6 +349,22 @@ mod tests {
                 "connection: keep-alive, UPGRADE",
                 "sec-websocket-key:  dGhlIHNhbXBsZSBub25jZQ== ",
                 "sec-websocket-version: 13",
+            ],
+        );
+        assert!(matches!(check_upgrade(&req(&head)), UpgradeCheck::Valid(_)));
+    }
+
+    #[test]
+    fn tokens_in_repeated_headers() {
+        let head = head_with(
+            "GET / HTTP/1.1",
+            &[
+                "Upgrade: h2c",
+                "Upgrade: websocket",
+                "Connection: keep-alive",
+                "Connection: Upgrade",
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version: 13",
             ],
         );
         assert!(matches!(check_upgrade(&req(&head)), UpgradeCheck::Valid(_)));
