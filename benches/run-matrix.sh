@@ -6,13 +6,13 @@
 # Markdown tables of medians, server CPU per operation and wsloop/peer ratios. Stops every
 # server it started, by PID.
 #
-#   benches/run-matrix.sh            full matrix (~15 min on 2 cores)
+#   benches/run-matrix.sh            full matrix (~20 min on 2 cores)
 #   benches/run-matrix.sh --quick    smoke run (~2 min): 1 repetition, 1 s runs, 1,000 held conns
 #
 # Options: --reps N, --duration SECS, --warmup SECS, --hold N, --out FILE (also write the
-# tables there), --only LIST (comma-separated parts: memory, websocket, alternating, http, or
-# one WebSocket row such as connect). Needs root for apt-get (libwebsockets-dev, nginx-light,
-# wrk) if missing.
+# tables there), --only LIST (comma-separated parts: memory, websocket, alternating (wsloop
+# and the floor, wsloop and nginx, in 1 s runs), http, or one WebSocket row such as connect).
+# Needs root for apt-get (libwebsockets-dev, nginx-light, wrk) if missing.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -290,6 +290,37 @@ for rep in $(seq "$REPS"); do
     done
   done
 done
+# As for handshakes: 1 s runs alternated many times, totals, so a burst of outside load does
+# not decide a 5 s cell.
+if want alternating && ((${#HTTP_SERVERS[@]} > 1)); then
+  log "HTTP: ${HTTP_SERVERS[*]} alternated, ${ROUNDS} x 1 s each per connection count"
+  declare -A ALT_REQ ALT_SECS
+  for conns in "${HTTP_CONNS[@]}"; do
+    for name in "${HTTP_SERVERS[@]}"; do ALT_NS[$name]=0 ALT_REQ[$name]=0 ALT_SECS[$name]=0; done
+    for _ in $(seq "$ROUNDS"); do
+      for name in "${HTTP_SERVERS[@]}"; do
+        before=$(cpu_ns "${PID_OF[$name]}")
+        out=$(taskset -c 1 wrk -t1 -c"$conns" -d1s "http://127.0.0.1:${PORT_OF[$name]}/" 2>&1)
+        after=$(cpu_ns "${PID_OF[$name]}")
+        if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
+          log "wrk against $name reported errors:"
+          echo "$out" >&2
+          FAILED=1
+        fi
+        # "123456 requests in 1.00s, ..."
+        read -r requests secs < <(awk '/ requests in / {sub(/s,$/, "", $4); print $1, $4}' <<<"$out")
+        ALT_NS[$name]=$((ALT_NS[$name] + after - before))
+        ALT_REQ[$name]=$((ALT_REQ[$name] + ${requests:-0}))
+        ALT_SECS[$name]=$(awk -v a="${ALT_SECS[$name]}" -v b="${secs:-0}" 'BEGIN { print a + b }')
+      done
+    done
+    for name in "${HTTP_SERVERS[@]}"; do
+      record "http-c$conns-alt" "$name" 1 \
+        "$(awk -v r="${ALT_REQ[$name]}" -v t="${ALT_SECS[$name]}" 'BEGIN { if (t > 0) printf "%.0f", r / t; else print "FAIL" }')" \
+        "$(awk -v n="${ALT_NS[$name]}" -v r="${ALT_REQ[$name]}" 'BEGIN { if (r > 0) printf "%.2f", n / 1000 / r; else print "-" }')" -
+    done
+  done
+fi
 cleanup
 
 # ---------------------------------------------------------------------------------------------
@@ -350,6 +381,10 @@ rows = [
      "higher"),
     ("http-c4", "HTTP GET /, wrk -t1 -c4 (req/s)", "higher"),
     ("http-c50", "HTTP GET /, wrk -t1 -c50 (req/s)", "higher"),
+    ("http-c4-alt", f"HTTP GET /, wrk -c4, alternated {int(reps) * 8} x 1 s (totals, req/s)",
+     "higher"),
+    ("http-c50-alt", f"HTTP GET /, wrk -c50, alternated {int(reps) * 8} x 1 s (totals, req/s)",
+     "higher"),
 ]
 print(f"Medians of {reps} run(s) of {duration} s each; servers on CPU 0, load on CPU 1.\n")
 print("| benchmark | " + " | ".join(names[s] for s in servers)
