@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # The benchmark matrix: wsloop against tokio-tungstenite, libwebsockets and a raw mio floor
-# (WebSocket), and against nginx (HTTP GET / under wrk). Builds everything in release, runs
-# every server pinned to CPU 0 and every load generator pinned to CPU 1, repeats each cell
-# (interleaving the servers, so background noise hits them alike), and prints Markdown tables
-# of medians and wsloop/peer ratios. Stops every server it started, by PID.
+# (WebSocket), and against nginx (HTTP GET / under wrk, 4 and 50 connections). Builds everything
+# in release, runs every server pinned to CPU 0 and every load generator pinned to CPU 1,
+# repeats each cell (interleaving the servers, so background noise hits them alike), and prints
+# Markdown tables of medians, server CPU per operation and wsloop/peer ratios. Stops every
+# server it started, by PID.
 #
-#   benches/run-matrix.sh            full matrix (~15 min on 2 cores)
+#   benches/run-matrix.sh            full matrix (~20 min on 2 cores)
 #   benches/run-matrix.sh --quick    smoke run (~2 min): 1 repetition, 1 s runs, 1,000 held conns
 #
 # Options: --reps N, --duration SECS, --warmup SECS, --hold N, --out FILE (also write the
-# tables there). Needs root for apt-get (libwebsockets-dev, nginx-light, wrk) if missing.
+# tables there), --only LIST (comma-separated parts: memory, websocket, alternating (wsloop
+# and the floor, wsloop and nginx, in 1 s runs), http, or one WebSocket row such as connect).
+# Needs root for apt-get (libwebsockets-dev, nginx-light, wrk) if missing.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 TARGET=$CARGO_TARGET_DIR
-QUICK=0 REPS=3 DURATION=5 WARMUP=1 HOLD=10000 OUT=""
+QUICK=0 REPS=3 DURATION=5 WARMUP=1 HOLD=10000 OUT="" ONLY=""
 while (($#)); do
   case $1 in
     --quick) QUICK=1 REPS=1 DURATION=1 WARMUP=0.3 HOLD=1000 ;;
@@ -24,7 +27,8 @@ while (($#)); do
     --warmup) WARMUP=$2; shift ;;
     --hold) HOLD=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    --only) ONLY=$2; shift ;;
+    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run-matrix: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -146,12 +150,17 @@ WS_SERVERS=(wsloop tokio)
 ((HAVE_LWS)) && WS_SERVERS+=(lws)
 WS_SERVERS+=(floor)
 
+# True if --only asks for part $1 (or there is no --only).
+want() { [[ -z $ONLY || ",$ONLY," == *",$1,"* ]]; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+# CPU time of every thread of a process, in ns (schedstat: exact, where utime/stime are 10 ms
+# samples; the load generator measures the same way).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ns += $1} END {printf "%.0f\n", ns}'; }
 FAILED=0
 
 # ---------------------------------------------------------------------------------------------
-log "memory: startup RSS and $HOLD idle connections (then one 64 KiB message each), one fresh server each"
-for name in "${WS_SERVERS[@]}"; do
+want memory && log "memory: startup RSS and $HOLD idle connections (then one 64 KiB message each), one fresh server each"
+want memory && for name in "${WS_SERVERS[@]}"; do
   start_server "$name"
   sleep 0.3
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
@@ -168,7 +177,7 @@ for name in "${WS_SERVERS[@]}"; do
   fi
   stop_server "$SERVER_PID"
 done
-if ((HAVE_NGINX)); then
+if ((HAVE_NGINX)) && want memory; then
   start_server nginx
   sleep 0.3
   record rss nginx 1 "$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")" - -
@@ -176,14 +185,7 @@ if ((HAVE_NGINX)); then
 fi
 
 # ---------------------------------------------------------------------------------------------
-log "WebSocket matrix: ${REPS} repetitions x ${DURATION}s (+${WARMUP}s warmup) per cell"
-declare -A PORT_OF PID_OF
-for name in "${WS_SERVERS[@]}"; do
-  start_server "$name"
-  PORT_OF[$name]=$SERVER_PORT
-  PID_OF[$name]=$SERVER_PID
-done
-TESTS=(
+ALL_TESTS=(
   "pipeline-100x16x1KiB|pipeline --conns 100 --depth 16 --size 1024"
   "pingpong-100x20B|pingpong --conns 100 --size 20"
   "pingpong-100x1KiB|pingpong --conns 100 --size 1024"
@@ -193,7 +195,20 @@ TESTS=(
   "pingpong-1000x16KiB|pingpong --conns 1000 --size 16384"
   "connect|connect --conns 32"
 )
-for rep in $(seq "$REPS"); do
+TESTS=()
+for test in "${ALL_TESTS[@]}"; do
+  if want websocket || want "${test%%|*}"; then TESTS+=("$test"); fi
+done
+declare -A PORT_OF PID_OF
+if ((${#TESTS[@]})) || want alternating; then
+  log "WebSocket matrix: ${REPS} repetitions x ${DURATION}s (+${WARMUP}s warmup) per cell"
+  for name in "${WS_SERVERS[@]}"; do
+    start_server "$name"
+    PORT_OF[$name]=$SERVER_PORT
+    PID_OF[$name]=$SERVER_PID
+  done
+fi
+((${#TESTS[@]})) && for rep in $(seq "$REPS"); do
   for test in "${TESTS[@]}"; do
     id=${test%%|*} args=${test#*|}
     for name in "${WS_SERVERS[@]}"; do
@@ -214,34 +229,99 @@ for rep in $(seq "$REPS"); do
     done
   done
 done
+
+# The handshake CPU criterion (wsloop within 1.05x of the floor) is a few percent: finer
+# interleaving than a 5 s cell per server, so a burst of background load lands on both.
+ROUNDS=$((REPS * 8))
+want alternating && log "handshake CPU: wsloop and floor alternated, ${ROUNDS} x 1 s each"
+declare -A ALT_NS ALT_HS
+for name in wsloop floor; do ALT_NS[$name]=0 ALT_HS[$name]=0; done
+want alternating && for _ in $(seq "$ROUNDS"); do
+  for name in wsloop floor; do
+    expect=reverse
+    [[ $name == floor ]] && expect=length
+    before=$(cpu_ns "${PID_OF[$name]}")
+    line=$(taskset -c 1 "$LOAD" connect --conns 32 --addr "127.0.0.1:${PORT_OF[$name]}" \
+      --expect "$expect" --duration 1 --warmup 0 --quiet | tail -n1) || {
+      log "FAILED: alternating connect on $name: $line"
+      FAILED=1
+    }
+    after=$(cpu_ns "${PID_OF[$name]}")
+    verified=$(field verified <<<"$line")
+    ALT_NS[$name]=$((ALT_NS[$name] + after - before))
+    ALT_HS[$name]=$((ALT_HS[$name] + ${verified:-0}))
+  done
+done
+want alternating && for name in wsloop floor; do
+  record connect-alt "$name" 1 "$(awk -v h="${ALT_HS[$name]}" -v r="$ROUNDS" 'BEGIN { printf "%.0f", h / r }')" \
+    "$(awk -v t="${ALT_NS[$name]}" -v h="${ALT_HS[$name]}" 'BEGIN { if (h > 0) printf "%.2f", t / 1000 / h; else print "-" }')" -
+done
 cleanup
 
 # ---------------------------------------------------------------------------------------------
-HTTP_SERVERS=(wsloop)
-((HAVE_NGINX)) && HTTP_SERVERS+=(nginx)
-log "HTTP GET / with wrk -t1 -c50: ${HTTP_SERVERS[*]}"
+HTTP_SERVERS=()
+want http && HTTP_SERVERS+=(wsloop)
+((HAVE_NGINX)) && want http && HTTP_SERVERS+=(nginx)
+# Few connections (each request waits for the previous answer: latency-bound) and many
+# (events batch up per poll: throughput-bound).
+HTTP_CONNS=(4 50)
+((${#HTTP_SERVERS[@]})) && log "HTTP GET / with wrk -t1 -c${HTTP_CONNS[*]}: ${HTTP_SERVERS[*]}"
 for name in "${HTTP_SERVERS[@]}"; do
   start_server "$name"
   PORT_OF[$name]=$SERVER_PORT
   PID_OF[$name]=$SERVER_PID
 done
 for rep in $(seq "$REPS"); do
-  for name in "${HTTP_SERVERS[@]}"; do
-    before=$(awk '{print $14 + $15}' "/proc/${PID_OF[$name]}/stat")
-    out=$(taskset -c 1 wrk -t1 -c50 -d"${DURATION}s" "http://127.0.0.1:${PORT_OF[$name]}/" 2>&1)
-    after=$(awk '{print $14 + $15}' "/proc/${PID_OF[$name]}/stat")
-    rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
-    if [[ -z $rps ]] || grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
-      log "wrk against $name reported errors:"
-      echo "$out" >&2
-      FAILED=1
-    fi
-    cpu_us=$(awk -v t=$((after - before)) -v r="${rps:-0}" -v d="$DURATION" \
-      'BEGIN { if (r > 0) printf "%.2f", t * 10000 / (r * d); else print "-" }')
-    record http "$name" "$rep" "${rps:-FAIL}" "$cpu_us" -
-    log "rep $rep http $name: ${rps:-?} req/s"
+  for conns in "${HTTP_CONNS[@]}"; do
+    for name in "${HTTP_SERVERS[@]}"; do
+      before=$(cpu_ns "${PID_OF[$name]}")
+      out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${DURATION}s" "http://127.0.0.1:${PORT_OF[$name]}/" 2>&1)
+      after=$(cpu_ns "${PID_OF[$name]}")
+      rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+      requests=$(awk '/ requests in / {print $1}' <<<"$out")
+      if [[ -z $rps ]] || grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
+        log "wrk against $name reported errors:"
+        echo "$out" >&2
+        FAILED=1
+      fi
+      cpu_us=$(awk -v t=$((after - before)) -v r="${requests:-0}" \
+        'BEGIN { if (r > 0) printf "%.2f", t / 1000 / r; else print "-" }')
+      record "http-c$conns" "$name" "$rep" "${rps:-FAIL}" "$cpu_us" -
+      log "rep $rep http -c$conns $name: ${rps:-?} req/s"
+    done
   done
 done
+# As for handshakes: 1 s runs alternated many times, totals, so a burst of outside load does
+# not decide a 5 s cell.
+if want alternating && ((${#HTTP_SERVERS[@]} > 1)); then
+  log "HTTP: ${HTTP_SERVERS[*]} alternated, ${ROUNDS} x 1 s each per connection count"
+  declare -A ALT_REQ ALT_SECS
+  for conns in "${HTTP_CONNS[@]}"; do
+    for name in "${HTTP_SERVERS[@]}"; do ALT_NS[$name]=0 ALT_REQ[$name]=0 ALT_SECS[$name]=0; done
+    for _ in $(seq "$ROUNDS"); do
+      for name in "${HTTP_SERVERS[@]}"; do
+        before=$(cpu_ns "${PID_OF[$name]}")
+        out=$(taskset -c 1 wrk -t1 -c"$conns" -d1s "http://127.0.0.1:${PORT_OF[$name]}/" 2>&1)
+        after=$(cpu_ns "${PID_OF[$name]}")
+        if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
+          log "wrk against $name reported errors:"
+          echo "$out" >&2
+          FAILED=1
+        fi
+        # "123456 requests in 1.00s, ..."
+        read -r requests secs < <(awk '/ requests in / {sub(/s,$/, "", $4); print $1, $4}' <<<"$out")
+        ALT_NS[$name]=$((ALT_NS[$name] + after - before))
+        ALT_REQ[$name]=$((ALT_REQ[$name] + ${requests:-0}))
+        ALT_SECS[$name]=$(awk -v a="${ALT_SECS[$name]}" -v b="${secs:-0}" 'BEGIN { print a + b }')
+      done
+    done
+    for name in "${HTTP_SERVERS[@]}"; do
+      record "http-c$conns-alt" "$name" 1 \
+        "$(awk -v r="${ALT_REQ[$name]}" -v t="${ALT_SECS[$name]}" 'BEGIN { if (t > 0) printf "%.0f", r / t; else print "FAIL" }')" \
+        "$(awk -v n="${ALT_NS[$name]}" -v r="${ALT_REQ[$name]}" 'BEGIN { if (r > 0) printf "%.2f", n / 1000 / r; else print "-" }')" -
+    done
+  done
+fi
 cleanup
 
 # ---------------------------------------------------------------------------------------------
@@ -299,7 +379,14 @@ rows = [
     ("pingpong-1000x1KiB", "pingpong 1,000 conns x 1 KiB (msg/s)", "higher"),
     ("pingpong-1000x16KiB", "pingpong 1,000 conns x 16 KiB (msg/s)", "higher"),
     ("connect", "handshakes/s (32 in progress, each closed cleanly)", "higher"),
-    ("http", "HTTP GET / (wrk -t1 -c50, req/s)", "higher"),
+    ("connect-alt", f"handshakes/s, wsloop and floor alternated {int(reps) * 8} x 1 s (totals)",
+     "higher"),
+    ("http-c4", "HTTP GET /, wrk -t1 -c4 (req/s)", "higher"),
+    ("http-c50", "HTTP GET /, wrk -t1 -c50 (req/s)", "higher"),
+    ("http-c4-alt", f"HTTP GET /, wrk -c4, alternated {int(reps) * 8} x 1 s (totals, req/s)",
+     "higher"),
+    ("http-c50-alt", f"HTTP GET /, wrk -c50, alternated {int(reps) * 8} x 1 s (totals, req/s)",
+     "higher"),
 ]
 print(f"Medians of {reps} run(s) of {duration} s each; servers on CPU 0, load on CPU 1.\n")
 print("| benchmark | " + " | ".join(names[s] for s in servers)
@@ -312,14 +399,17 @@ for test, label, better in rows:
           + " |")
 print("\nRatios are wsloop / peer: above 1 is better for wsloop in throughput rows, worse in "
       "size and memory rows.\n")
-print("Server CPU time per message, handshake or request (µs, median; from /proc/PID/stat "
-      "over the measured window). Less sensitive to other load on the machine than the rates:\n")
-print("| benchmark | " + " | ".join(names[s] for s in servers) + " | wsloop/tokio | wsloop/lws |")
-print("|---|" + "---:|" * (len(servers) + 2))
+print("Server CPU time per message, handshake or request (µs, median; from "
+      "/proc/PID/task/*/schedstat over the measured window). Less sensitive to other load on "
+      "the machine than the rates:\n")
+print("| benchmark | " + " | ".join(names[s] for s in servers)
+      + " | wsloop/tokio | wsloop/lws | wsloop/floor | wsloop/nginx |")
+print("|---|" + "---:|" * (len(servers) + 4))
 for test, label, better in rows[4:]:
     m = {s: (statistics.median(cpu[test, s]) if cpu.get((test, s)) else None) for s in servers}
     print(f"| {label.rsplit(' (', 1)[0]} | " + " | ".join(fmt(m[s]) for s in servers) + " | "
-          + " | ".join(ratio(m["wsloop"], m[p]) for p in ("tokio", "lws")) + " |")
+          + " | ".join(ratio(m["wsloop"], m[p]) for p in ("tokio", "lws", "floor", "nginx"))
+          + " |")
 floor_client = [statistics.median(client[t, "floor"]) for t, *_ in rows[4:12] if client.get((t, "floor"))]
 if floor_client:
     print(f"\nLoad generator CPU while driving the floor: {min(floor_client):.0f}–"

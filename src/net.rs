@@ -196,9 +196,31 @@ impl ReadBudget {
 
 /// Write as much of `data` as the kernel takes; returns how many bytes it took.
 pub(crate) fn write_some(mut stream: &Transport, data: &[u8]) -> io::Result<usize> {
+    write_until_blocked(data.len(), |written| stream.write(&data[written..]))
+}
+
+/// Write `first` then `second` as the kernel takes them, both in one `writev` while any of
+/// `first` is left (a response head and its body leave in one call, so in one segment when
+/// they fit); returns how many bytes of the two, in order, it took.
+pub(crate) fn write_pair(mut stream: &Transport, first: &[u8], second: &[u8]) -> io::Result<usize> {
+    write_until_blocked(first.len() + second.len(), |written| {
+        match first.get(written..) {
+            Some(rest) if !rest.is_empty() => {
+                stream.write_vectored(&[IoSlice::new(rest), IoSlice::new(second)])
+            }
+            _ => stream.write(&second[written - first.len()..]),
+        }
+    })
+}
+
+/// Call `write(bytes written so far)` until `total` bytes are written or the kernel is full.
+fn write_until_blocked(
+    total: usize,
+    mut write: impl FnMut(usize) -> io::Result<usize>,
+) -> io::Result<usize> {
     let mut written = 0;
-    while written < data.len() {
-        match stream.write(&data[written..]) {
+    while written < total {
+        match write(written) {
             Ok(0) => return Err(ErrorKind::WriteZero.into()),
             Ok(n) => written += n,
             Err(err) if interrupted(&err) => continue,

@@ -1,6 +1,7 @@
 //! Static files over HTTP/1.x with raw requests: GET and HEAD of `/`, 404, 405 with `Allow`,
-//! keep-alive, pipelining, HTTP/1.0 and `Connection: close` closing after the response, and 413
-//! for requests that carry a body.
+//! keep-alive, pipelining, large files sent to a client that reads late (partial writes of
+//! head and body), HTTP/1.0 and `Connection: close` closing after the response, and 413 for
+//! requests that carry a body.
 
 mod support;
 
@@ -8,7 +9,7 @@ use std::fs;
 use std::time::Duration;
 
 use support::http::{self, HttpConn};
-use support::{www_dir, ServerProcess};
+use support::{scratch_dir, www_dir, ServerProcess};
 
 const CLOSE_WITHIN: Duration = Duration::from_secs(5);
 
@@ -171,6 +172,30 @@ fn many_pipelined_requests_in_one_write() {
         let want = if i % 2 == 0 { 200 } else { 404 };
         assert_eq!(response.status, want, "response {i}");
     }
+}
+
+#[test]
+fn large_files_arrive_whole_when_the_client_reads_late() {
+    // Larger than the socket buffers, so the server's writes stop part-way through the first
+    // body and go on, body and then the next head and body, as the client drains them.
+    const SIZE: usize = 12 << 20;
+    let www = scratch_dir(&format!("large-file-{}", std::process::id()));
+    let body: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
+    fs::write(www.join("big.bin"), &body).unwrap();
+    let server = ServerProcess::start_with(&["--www", www.to_str().unwrap()]);
+    let mut conn = HttpConn::open(server.connect_addr());
+    conn.send(
+        b"GET /big.bin HTTP/1.1\r\nHost: test\r\n\r\n\
+          GET /big.bin HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    for i in 0..2 {
+        let response = conn.read_response(false);
+        assert_eq!(response.status, 200, "response {i}");
+        assert_eq!(response.content_length(), Some(SIZE), "response {i}");
+        assert!(response.body == body, "response {i}: body differs");
+    }
+    assert!(conn.wait_closed(CLOSE_WITHIN).unwrap().is_empty());
 }
 
 #[test]

@@ -289,14 +289,13 @@ fn traffic(opts: &Arc<Options>) -> bool {
         Mode::Connect => ("handshakes", total.handshakes as f64 / secs),
         _ => ("msgs", total.messages as f64 / secs),
     };
-    // USER_HZ is 100 on Linux.
-    let pct = |ticks: Option<u64>| ticks.map(|t| t as f64 / secs);
+    let pct = |ns: Option<u64>| ns.map(|ns| ns as f64 / (secs * 1e7));
     let cpu_self = pct(total.cpu_self);
     let cpu_server = pct(total.cpu_server);
     let server_us_per_op = total
         .cpu_server
         .filter(|_| rate > 0.0)
-        .map(|t| t as f64 * 10_000.0 / (rate * secs));
+        .map(|ns| ns as f64 / 1000.0 / (rate * secs));
     let show = |v: Option<f64>, digits: usize| v.map_or("?".into(), |v| format!("{v:.digits$}"));
     let wire_in_per_msg =
         (total.messages > 0).then(|| total.wire_in as f64 / total.messages as f64);

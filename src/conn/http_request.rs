@@ -5,8 +5,8 @@ use super::serving_file::FileSend;
 use super::upgrade;
 use super::{lend, Env, Ident, Phase, Wire};
 use crate::http::request::BodyFraming;
-use crate::http::upgrade::{check_upgrade, UpgradeCheck};
-use crate::http::{Method, Request, Response};
+use crate::http::upgrade::check_upgrade_key;
+use crate::http::{Method, PreparedResponse, Request, Response};
 use crate::log_text::printable;
 use crate::protocol::{Context, Event, Outcome, SessionRequests};
 use log::info;
@@ -34,16 +34,14 @@ pub(crate) fn answer(
         Ok(_) => return respond_error(413, "request bodies are not accepted", wire, env),
         Err(_) => return respond_error(400, "invalid body framing", wire, env),
     }
-    match check_upgrade(&request) {
-        UpgradeCheck::NotUpgrade => {}
-        UpgradeCheck::Invalid(response) => {
-            return respond_and_close(response, Some(&request), wire, ident, env)
-        }
-        UpgradeCheck::Valid(ask) => return upgrade::open(request, ask, leftover, wire, ident, env),
+    match check_upgrade_key(&request) {
+        Ok(None) => {}
+        Ok(Some(key)) => return upgrade::open(&request, key, leftover, wire, ident, env),
+        Err(refusal) => return respond_and_close(refusal, Some(&request), wire, ident, env),
     }
     if let Some(response) = status_response(&request, env) {
         return respond(
-            response,
+            response.into(),
             Some(&request),
             request.keep_alive(),
             leftover,
@@ -75,7 +73,7 @@ fn ask_http_entry(
     wire: &mut Wire,
     ident: Ident,
     env: &mut Env<'_>,
-) -> Option<Response> {
+) -> Option<PreparedResponse> {
     let mut requests = SessionRequests::default();
     let lent = lend(false, &mut requests, wire, ident, None, env);
     let mut cx = Context::for_connection(lent.link, HTTP_ENTRY, lent.loop_requests, lent.now);
@@ -84,8 +82,8 @@ fn ask_http_entry(
         .dispatch(HTTP_ENTRY, &mut cx, None, Event::Http(request));
     // A panicking HTTP entry answers 500 to this request only.
     match outcome.unwrap_or_else(|_| Outcome::reject(500, "internal error")) {
-        Outcome::Respond(response) => Some(response),
-        Outcome::Reject { status, reason } => Some(Response::error(status, reason)),
+        Outcome::Respond(response) => Some(response.into()),
+        Outcome::Reject { status, reason } => Some(Response::error(status, reason).into()),
         Outcome::Close { .. } => None,
         _ => Some(static_response(request, env)),
     }
@@ -115,19 +113,23 @@ fn status_response(request: &Request, env: &Env<'_>) -> Option<Response> {
     }
 }
 
-/// GET and HEAD of files under the www root (from memory when cached); 405 for every other
-/// method.
-fn static_response(request: &Request, env: &mut Env<'_>) -> Response {
+/// GET and HEAD of files under the www root (from memory, head and all, when cached); 405
+/// for every other method.
+fn static_response(request: &Request, env: &mut Env<'_>) -> PreparedResponse {
     match (request.method(), env.files.as_deref_mut()) {
         (Method::Get | Method::Head, Some(files)) => files.respond(request.path(), env.now),
-        (Method::Get | Method::Head, None) => Response::error(404, "no files are served here"),
-        _ => Response::error(405, "only GET and HEAD are served").with_header("Allow", "GET, HEAD"),
+        (Method::Get | Method::Head, None) => {
+            Response::error(404, "no files are served here").into()
+        }
+        _ => Response::error(405, "only GET and HEAD are served")
+            .with_header("Allow", "GET, HEAD")
+            .into(),
     }
 }
 
-/// Queue `response` for `request` and move to SERVING_FILE.
+/// Queue `response`'s head for `request` and move to SERVING_FILE, which sends the body.
 pub(crate) fn respond(
-    response: Response,
+    response: PreparedResponse,
     request: Option<&Request>,
     keep_alive: bool,
     leftover: Vec<u8>,
@@ -148,7 +150,7 @@ pub(crate) fn respond(
         None => info!("{} bad request -> {}", ident.id, response.status()),
     }
     env.stats.responded(response.status());
-    response.write_to(wire.out.buffer(), true, keep_alive, http10);
+    response.write_head(wire.out.buffer(), keep_alive, http10);
     let body = if head_only {
         Default::default()
     } else {
@@ -165,7 +167,15 @@ pub(crate) fn respond_and_close(
     ident: Ident,
     env: &mut Env<'_>,
 ) -> Phase {
-    respond(response, request, false, Vec::new(), wire, ident, env)
+    respond(
+        response.into(),
+        request,
+        false,
+        Vec::new(),
+        wire,
+        ident,
+        env,
+    )
 }
 
 /// Answer with an error status and close the connection once it is sent.

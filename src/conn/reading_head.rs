@@ -3,7 +3,7 @@
 
 use super::http_request::{self, respond_error};
 use super::{Env, Ident, Phase, Wire};
-use crate::http::request::{parse_head, ParsedHead};
+use crate::http::request::{take_head, ParsedHead};
 use crate::tick::Tick;
 use log::debug;
 
@@ -69,13 +69,13 @@ impl HeadReader {
                 self.head_deadline = Some(env.tick.after(env.config.head_timeout));
             }
         }
-        match parse_head(&self.buf, env.config.max_headers) {
+        match take_head(&mut self.buf, env.config.max_headers) {
             Ok(ParsedHead::Complete { head_len, .. }) if head_len > max_head => {
                 respond_error(431, "request head too large", None, wire, ident, env)
             }
-            Ok(ParsedHead::Complete { request, head_len }) => {
-                let leftover = self.buf.split_off(head_len);
-                http_request::answer(request, leftover, wire, ident, env)
+            // The request took the head's bytes; what is left was pipelined behind it.
+            Ok(ParsedHead::Complete { request, .. }) => {
+                http_request::answer(request, self.buf, wire, ident, env)
             }
             Ok(ParsedHead::Partial) if self.buf.len() > max_head => {
                 respond_error(431, "request head too large", None, wire, ident, env)

@@ -1,5 +1,6 @@
-//! SERVING_FILE: the response head is queued; stream the body from a cursor, then go back to
-//! READING_HEAD (keep-alive, with any pipelined bytes) or to CLOSING.
+//! SERVING_FILE: the response head is queued; send it and the body (from a cursor, never
+//! copied) in the same `writev` calls, then go back to READING_HEAD (keep-alive, with any
+//! pipelined bytes) or to CLOSING.
 
 use super::closing::Closing;
 use super::{Env, Ident, Phase, Wire};
@@ -35,7 +36,29 @@ impl FileSend {
     }
 
     pub fn step(mut self: Box<Self>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
-        let queued_before = wire.out.len();
+        let queued = wire.out.len();
+        let body = &self.body[self.sent..];
+        if wire.writable && queued + body.len() > 0 {
+            // The head (queued) and the body go out together: one writev, one segment when
+            // they fit.
+            let written = match net::write_pair(&wire.transport, wire.out.pending(), body) {
+                Ok(written) => written,
+                Err(err) => {
+                    debug!("{}: write failed: {err}", ident.id);
+                    return Phase::Gone;
+                }
+            };
+            if written < queued + body.len() {
+                wire.writable = false;
+            }
+            let from_queue = written.min(queued);
+            wire.out.consume(from_queue);
+            self.sent += written - from_queue;
+            if written > 0 {
+                self.deadline = env.tick.after(env.config.send_timeout);
+            }
+        }
+        // What the transport itself still holds (TLS records) must go out too.
         let flushed = match wire.flush() {
             Ok(flushed) => flushed,
             Err(err) => {
@@ -43,25 +66,6 @@ impl FileSend {
                 return Phase::Gone;
             }
         };
-        let mut progressed = wire.out.len() < queued_before;
-        if flushed && wire.writable && self.sent < self.body.len() {
-            match net::write_some(&wire.transport, &self.body[self.sent..]) {
-                Ok(written) => {
-                    self.sent += written;
-                    progressed |= written > 0;
-                    if self.sent < self.body.len() {
-                        wire.writable = false;
-                    }
-                }
-                Err(err) => {
-                    debug!("{}: write failed: {err}", ident.id);
-                    return Phase::Gone;
-                }
-            }
-        }
-        if progressed {
-            self.deadline = env.tick.after(env.config.send_timeout);
-        }
         if !flushed || self.sent < self.body.len() {
             return Phase::ServingFile(self);
         }

@@ -1,48 +1,44 @@
 //! READING_HEAD => OPEN: pick the subprotocol, let it filter the request, negotiate
 //! permessage-deflate, answer 101 and hand the bytes that came after the head to the frame
-//! reader so no early frame is lost.
+//! reader so no early frame is lost. Nothing is copied out of the request: the key and the
+//! offered subprotocols are read where they lie.
 
 use super::http_request::{respond_and_close, respond_error};
 use super::websocket::WsSession;
 use super::{Env, Ident, Phase, Wire};
 use crate::deflate::Params;
 use crate::http::extensions::{negotiate_deflate, DeflateAgreement};
-use crate::http::upgrade::{accept_response_with_extensions, choose_protocol, UpgradeRequest};
+use crate::http::upgrade::{accept_response_with_extensions, offered_protocols};
 use crate::http::Request;
 use crate::protocol::{Outcome, ProtocolIndex};
 use log::info;
 
-/// Open a WebSocket for a valid upgrade request, or answer why not.
+/// Open a WebSocket for a valid upgrade request (`key` is its `Sec-WebSocket-Key`), or answer
+/// why not.
 pub(crate) fn open(
-    request: Request,
-    ask: UpgradeRequest,
+    request: &Request,
+    key: &str,
     leftover: Vec<u8>,
     wire: &mut Wire,
     ident: Ident,
     env: &mut Env<'_>,
 ) -> Phase {
     if env.shutting_down {
-        return respond_error(
-            503,
-            "server shutting down",
-            Some(&request),
-            wire,
-            ident,
-            env,
-        );
+        return respond_error(503, "server shutting down", Some(request), wire, ident, env);
     }
-    if !origin_allowed(&request, env) {
+    if !origin_allowed(request, env) {
         info!("{} Origin not allowed", ident.id);
-        return respond_error(403, "origin not allowed", Some(&request), wire, ident, env);
+        return respond_error(403, "origin not allowed", Some(request), wire, ident, env);
     }
-    let Some(index) = select_protocol(&ask.offered_protocols, env) else {
-        let detail = refusal_detail(&ask.offered_protocols, env);
-        return respond_error(400, &detail, Some(&request), wire, ident, env);
+    let (selected, offered_any) = select_protocol(request, env);
+    let Some(index) = selected else {
+        let detail = refusal_detail(offered_any, env);
+        return respond_error(400, &detail, Some(request), wire, ident, env);
     };
     let session = env.table.new_session(index);
     let streams = env.table.streams_fragments(index);
     let mut ws = WsSession::new(index, session, streams, &leftover, env);
-    match ws.filter(&request, wire, ident, env) {
+    match ws.filter(request, wire, ident, env) {
         Outcome::Continue => {}
         Outcome::Reject { status, reason } => {
             info!(
@@ -50,18 +46,18 @@ pub(crate) fn open(
                 ident.id,
                 env.table.name(index)
             );
-            return respond_error(status, reason, Some(&request), wire, ident, env);
+            return respond_error(status, reason, Some(request), wire, ident, env);
         }
         Outcome::Respond(response) => {
-            return respond_and_close(response, Some(&request), wire, ident, env);
+            return respond_and_close(response, Some(request), wire, ident, env);
         }
-        _ => return respond_error(403, "refused", Some(&request), wire, ident, env),
+        _ => return respond_error(403, "refused", Some(request), wire, ident, env),
     }
     // Echo the protocol only if the client offered one (RFC 6455 §4.2.2).
-    let echoed = (!ask.offered_protocols.is_empty()).then(|| env.table.name(index));
-    let deflate = deflate_agreement(&request, index, env);
+    let echoed = offered_any.then(|| env.table.name(index));
+    let deflate = deflate_agreement(request, index, env);
     let extensions = deflate.as_ref().map(DeflateAgreement::response);
-    accept_response_with_extensions(&ask.key, echoed, extensions.as_deref(), wire.out.buffer());
+    accept_response_with_extensions(key, echoed, extensions.as_deref(), wire.out.buffer());
     ws.set_deflate(deflate.as_ref().map_or(Params::OFF, Params::agreed));
     if log::log_enabled!(log::Level::Info) {
         // The peer's address is asked of the kernel, not kept in every connection.
@@ -111,20 +107,28 @@ fn origin_allowed(request: &Request, env: &Env<'_>) -> bool {
                 .is_some_and(|origin| allowed.iter().any(|entry| entry == origin)))
 }
 
-/// The first offered name the table knows; with no offer, the table's default protocol.
-fn select_protocol(offered: &[String], env: &Env<'_>) -> Option<ProtocolIndex> {
-    if offered.is_empty() {
-        return env.table.default_websocket();
+/// The first offered name the table knows; with no offer, the table's default protocol. And
+/// whether the client offered any (one pass over the offer).
+fn select_protocol(request: &Request, env: &Env<'_>) -> (Option<ProtocolIndex>, bool) {
+    let mut offered_any = false;
+    for name in offered_protocols(request) {
+        offered_any = true;
+        if let Some(index) = env.table.find(name) {
+            return (Some(index), true);
+        }
     }
-    choose_protocol(offered, |name| env.table.find(name).is_some())
-        .and_then(|name| env.table.find(name))
+    if offered_any {
+        (None, true)
+    } else {
+        (env.table.default_websocket(), false)
+    }
 }
 
-fn refusal_detail(offered: &[String], env: &Env<'_>) -> String {
-    let supported = env.table.websocket_names().join(", ");
-    if offered.is_empty() {
-        "this server has no WebSocket protocol".to_owned()
-    } else {
+fn refusal_detail(offered_any: bool, env: &Env<'_>) -> String {
+    if offered_any {
+        let supported = env.table.websocket_names().join(", ");
         format!("none of the offered subprotocols is supported; supported: {supported}")
+    } else {
+        "this server has no WebSocket protocol".to_owned()
     }
 }

@@ -1,9 +1,10 @@
-//! Static files served from memory: each answered request path keeps its file, checked
-//! against the disk (one `stat`) at most once per `static_recheck_interval`, within a total of
-//! `static_cache_bytes`. A hit costs no system call and no copy of the body.
+//! Static files served from memory: each answered request path keeps its file and its
+//! serialized response head, checked against the disk (one `stat`) at most once per
+//! `static_recheck_interval`, within a total of `static_cache_bytes`. A hit costs no system
+//! call, no allocation, no formatting and no copy of the body.
 
 use super::static_files::{load, LoadedFile};
-use super::Response;
+use super::PreparedResponse;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -22,6 +23,8 @@ pub struct FileCache {
 #[derive(Debug)]
 struct Entry {
     file: LoadedFile,
+    /// `file.response()`, serialized.
+    response: PreparedResponse,
     checked: Instant,
 }
 
@@ -54,28 +57,34 @@ impl FileCache {
     }
 
     /// The response to a GET or HEAD of `request_path` (the path part, still encoded).
-    pub fn respond(&mut self, request_path: &str, now: Instant) -> Response {
+    pub fn respond(&mut self, request_path: &str, now: Instant) -> PreparedResponse {
         if let Some(entry) = self.entries.get_mut(request_path) {
             let fresh = now.saturating_duration_since(entry.checked) < self.recheck
                 || entry.file.unchanged_on_disk();
             if fresh {
                 entry.checked = now;
-                return entry.file.response();
+                return entry.response.clone();
             }
             self.forget(request_path);
         }
         match load(&self.root, request_path, self.max_file_bytes) {
             Ok(file) => {
-                let response = file.response();
-                self.remember(request_path, file, now);
+                let response = PreparedResponse::from(file.response());
+                self.remember(request_path, file, response.clone(), now);
                 response
             }
             // Errors are not cached: a file that appears is served at once.
-            Err(response) => response,
+            Err(response) => response.into(),
         }
     }
 
-    fn remember(&mut self, request_path: &str, file: LoadedFile, now: Instant) {
+    fn remember(
+        &mut self,
+        request_path: &str,
+        file: LoadedFile,
+        response: PreparedResponse,
+        now: Instant,
+    ) {
         let size = file.body.len() + request_path.len();
         if size > self.max_cached_bytes {
             return;
@@ -86,8 +95,12 @@ impl FileCache {
             self.cached_bytes = 0;
         }
         self.cached_bytes += size;
-        self.entries
-            .insert(request_path.to_owned(), Entry { file, checked: now });
+        let entry = Entry {
+            file,
+            response,
+            checked: now,
+        };
+        self.entries.insert(request_path.to_owned(), entry);
     }
 
     fn forget(&mut self, request_path: &str) {
@@ -115,13 +128,17 @@ mod tests {
         fs::write(root.join("a.txt"), "one").unwrap();
         let mut cache = FileCache::new(root.clone(), 1 << 20, Duration::from_secs(3600), 1 << 20);
         let t0 = Instant::now();
-        assert_eq!(cache.respond("/a.txt", t0).body(), b"one");
+        assert_eq!(cache.respond("/a.txt", t0).body(), "one");
         fs::write(root.join("a.txt"), "two!").unwrap();
         // Within the recheck interval the cached copy is served without a stat.
-        assert_eq!(cache.respond("/a.txt", t0).body(), b"one");
-        // After it, the changed length is noticed.
+        assert_eq!(cache.respond("/a.txt", t0).body(), "one");
+        // After it, the changed length is noticed, and the head follows.
         let later = t0 + Duration::from_secs(3601);
-        assert_eq!(cache.respond("/a.txt", later).body(), b"two!");
+        let changed = cache.respond("/a.txt", later);
+        assert_eq!(changed.body(), "two!");
+        let mut head = Vec::new();
+        changed.write_head(&mut head, true, false);
+        assert!(head.ends_with(b"Content-Length: 4\r\n\r\n"));
         assert_eq!(cache.cached_bytes(), 4 + "/a.txt".len());
         fs::remove_file(root.join("a.txt")).unwrap();
         let much_later = later + Duration::from_secs(3601);

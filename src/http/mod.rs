@@ -13,4 +13,4 @@ pub mod upgrade;
 pub use request::{
     parse_head, BodyFraming, HeadError, Method, ParsedHead, Request, DEFAULT_MAX_HEADERS,
 };
-pub use response::Response;
+pub use response::{PreparedResponse, Response};

@@ -1,8 +1,11 @@
-//! HTTP/1.x request heads: parsing with httparse into an owned [`Request`] and header queries.
+//! HTTP/1.x request heads: parsing with httparse into an owned [`Request`] (the head's bytes
+//! and where its parts lie in them) and header queries.
 
 use std::fmt;
+use std::mem::MaybeUninit;
+use std::ops::Range;
 
-use super::token::{list_items, trim_ows};
+use super::token::{list_contains, list_items, trim_ows};
 
 /// Default cap on the number of header lines accepted in one request head.
 pub const DEFAULT_MAX_HEADERS: usize = 64;
@@ -98,37 +101,69 @@ pub enum ParsedHead {
     Partial,
 }
 
-/// An owned, parsed HTTP/1.x request head.
-#[derive(Debug, Clone)]
+/// An owned, parsed HTTP/1.x request head: the head's bytes as received, and where its parts
+/// lie in them (so a request costs two allocations however many headers it has).
+#[derive(Clone)]
 pub struct Request {
+    head: Vec<u8>,
+    layout: Layout,
+}
+
+/// Where the parts of a request head lie in its bytes.
+#[derive(Clone)]
+struct Layout {
     method: Method,
-    target: String,
+    /// Checked to be UTF-8 (and origin-form) by the parser.
+    target: Range<usize>,
     minor_version: u8,
-    headers: Vec<(String, Vec<u8>)>,
+    headers: Vec<HeaderSpan>,
+}
+
+/// One header line: its name (a token, so ASCII) and its value.
+#[derive(Clone)]
+struct HeaderSpan {
+    name: Range<usize>,
+    value: Range<usize>,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<_> = self
+            .headers()
+            .map(|(name, value)| (name, String::from_utf8_lossy(value)))
+            .collect();
+        f.debug_struct("Request")
+            .field("method", &self.layout.method)
+            .field("target", &self.target())
+            .field("minor_version", &self.layout.minor_version)
+            .field("headers", &headers)
+            .finish()
+    }
 }
 
 impl Request {
     /// The request method.
     pub fn method(&self) -> &Method {
-        &self.method
+        &self.layout.method
     }
 
     /// The raw request-target exactly as sent, e.g. `"/a%20b?x=1"` (always origin-form).
     pub fn target(&self) -> &str {
-        &self.target
+        self.text(self.layout.target.clone())
     }
 
     /// The target up to (not including) the first `'?'` or `'#'`, still percent-encoded.
     pub fn path(&self) -> &str {
-        match self.target.find(['?', '#']) {
-            Some(i) => self.target.get(..i).unwrap_or(&self.target),
-            None => &self.target,
+        let target = self.target();
+        match target.find(['?', '#']) {
+            Some(i) => target.get(..i).unwrap_or(target),
+            None => target,
         }
     }
 
     /// The minor HTTP version: 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub fn minor_version(&self) -> u8 {
-        self.minor_version
+        self.layout.minor_version
     }
 
     /// The value of the first header called `name` (case-insensitive), as raw bytes.
@@ -145,7 +180,10 @@ impl Request {
 
     /// All headers in the order received, as `(name, value)` with the name's case as sent.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
+        self.layout.headers.iter().map(|span| {
+            let value = self.head.get(span.value.clone()).unwrap_or_default();
+            (self.text(span.name.clone()), value)
+        })
     }
 
     /// How many header lines called `name` (case-insensitive) the request carries.
@@ -156,10 +194,9 @@ impl Request {
     /// True if any of the (possibly repeated) headers `name` contains `token` in its
     /// comma-separated list, case-insensitive, whitespace-trimmed.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        let token = token.trim().as_bytes();
+        let token = token.as_bytes().trim_ascii();
         self.headers_named(name)
-            .flat_map(list_items)
-            .any(|item| item.eq_ignore_ascii_case(token))
+            .any(|value| list_contains(value, token))
     }
 
     /// Whether the connection may persist after this request.
@@ -170,7 +207,7 @@ impl Request {
         if self.has_token("connection", "close") {
             return false;
         }
-        self.minor_version >= 1 || self.has_token("connection", "keep-alive")
+        self.layout.minor_version >= 1 || self.has_token("connection", "keep-alive")
     }
 
     /// Body framing declared by the head.
@@ -181,15 +218,15 @@ impl Request {
     /// * Every `Content-Length` (repeated headers and comma lists) must be all digits and
     ///   all values must agree; otherwise `Malformed`.
     pub fn body_framing(&self) -> Result<BodyFraming, HeadError> {
-        let has_te = self.header_count("transfer-encoding") > 0;
-        let has_cl = self.header_count("content-length") > 0;
+        let has_te = self.header("transfer-encoding").is_some();
+        let has_cl = self.header("content-length").is_some();
         if has_te {
             if has_cl {
                 return Err(HeadError::Malformed(
                     "both Transfer-Encoding and Content-Length",
                 ));
             }
-            if self.minor_version == 0 {
+            if self.layout.minor_version == 0 {
                 return Err(HeadError::Malformed("Transfer-Encoding in HTTP/1.0"));
             }
             let mut codings = self.headers_named("transfer-encoding").flat_map(list_items);
@@ -197,6 +234,9 @@ impl Request {
                 (Some(c), None) if c.eq_ignore_ascii_case(b"chunked") => Ok(BodyFraming::Chunked),
                 _ => Err(HeadError::Malformed("unsupported Transfer-Encoding")),
             };
+        }
+        if !has_cl {
+            return Ok(BodyFraming::None);
         }
         let mut length: Option<u64> = None;
         for value in self.headers_named("content-length") {
@@ -216,14 +256,41 @@ impl Request {
     }
 
     /// Values of all headers called `name` (case-insensitive), in order.
-    fn headers_named<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a [u8]> + 'n
+    pub(crate) fn headers_named<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a [u8]> + 'n
     where
         'a: 'n,
     {
-        self.headers
+        let head = self.head.as_slice();
+        self.layout
+            .headers
             .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+            .filter(move |span| {
+                // Most names differ in length: no bytes compared.
+                span.name.len() == name.len()
+                    && head
+                        .get(span.name.clone())
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+            })
+            .map(move |span| head.get(span.value.clone()).unwrap_or_default())
+    }
+
+    /// Every header as `(name, value)` bytes, in order (no UTF-8 check of the name).
+    pub(crate) fn raw_headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.layout.headers.iter().map(|span| {
+            let part = |range: &Range<usize>| self.head.get(range.clone()).unwrap_or_default();
+            (part(&span.name), part(&span.value))
+        })
+    }
+
+    /// A part of the head the parser checked to be UTF-8 (the target, header names).
+    fn text(&self, range: Range<usize>) -> &str {
+        self.head
+            .get(range)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .unwrap_or_default()
     }
 }
 
@@ -289,22 +356,63 @@ fn classify_version_error(buf: &[u8]) -> HeadError {
 /// and header names/values httparse rejects. A bad target is reported as soon as it is
 /// complete, even if the rest of the head has not arrived yet.
 pub fn parse_head(buf: &[u8], max_headers: usize) -> Result<ParsedHead, HeadError> {
-    let mut headers = vec![httparse::EMPTY_HEADER; max_headers];
-    let mut req = httparse::Request::new(&mut headers);
-    let status = req.parse(buf).map_err(|e| match e {
-        httparse::Error::TooManyHeaders => HeadError::TooManyHeaders,
-        httparse::Error::Version => classify_version_error(buf),
-        httparse::Error::Token => HeadError::Malformed("invalid method or request target"),
-        httparse::Error::HeaderName => HeadError::Malformed("invalid header name"),
-        httparse::Error::HeaderValue => HeadError::Malformed("invalid header value"),
-        httparse::Error::NewLine => HeadError::Malformed("invalid line ending"),
-        _ => HeadError::Malformed("invalid request head"),
-    })?;
+    Ok(match parse_layout(buf, max_headers)? {
+        Some((layout, head_len)) => ParsedHead::Complete {
+            request: Request {
+                head: buf.get(..head_len).unwrap_or_default().to_vec(),
+                layout,
+            },
+            head_len,
+        },
+        None => ParsedHead::Partial,
+    })
+}
+
+/// [`parse_head`] of a buffer whose head the request may keep: on `Complete` the request takes
+/// `buf`'s head bytes without copying them, and `buf` is left holding the bytes that followed
+/// the head (a pipelined request, or nothing).
+pub(crate) fn take_head(buf: &mut Vec<u8>, max_headers: usize) -> Result<ParsedHead, HeadError> {
+    let Some((layout, head_len)) = parse_layout(buf, max_headers)? else {
+        return Ok(ParsedHead::Partial);
+    };
+    let rest = buf.split_off(head_len.min(buf.len()));
+    let head = std::mem::replace(buf, rest);
+    Ok(ParsedHead::Complete {
+        request: Request { head, layout },
+        head_len,
+    })
+}
+
+/// The parser behind [`parse_head`] and [`take_head`]: the layout of a complete head and its
+/// length, `None` for a partial one. Header slots live on the stack up to
+/// [`DEFAULT_MAX_HEADERS`] (uninitialized: nothing is written before httparse fills them).
+fn parse_layout(buf: &[u8], max_headers: usize) -> Result<Option<(Layout, usize)>, HeadError> {
+    let mut on_stack = [MaybeUninit::<httparse::Header<'_>>::uninit(); DEFAULT_MAX_HEADERS];
+    let mut on_heap;
+    let slots = match on_stack.get_mut(..max_headers) {
+        Some(slots) => slots,
+        None => {
+            on_heap = vec![MaybeUninit::uninit(); max_headers];
+            &mut on_heap[..]
+        }
+    };
+    let mut req = httparse::Request::new(&mut []);
+    let status = req
+        .parse_with_uninit_headers(buf, slots)
+        .map_err(|e| match e {
+            httparse::Error::TooManyHeaders => HeadError::TooManyHeaders,
+            httparse::Error::Version => classify_version_error(buf),
+            httparse::Error::Token => HeadError::Malformed("invalid method or request target"),
+            httparse::Error::HeaderName => HeadError::Malformed("invalid header name"),
+            httparse::Error::HeaderValue => HeadError::Malformed("invalid header value"),
+            httparse::Error::NewLine => HeadError::Malformed("invalid line ending"),
+            _ => HeadError::Malformed("invalid request head"),
+        })?;
     if let Some(target) = req.path {
         check_target(target)?;
     }
     let head_len = match status {
-        httparse::Status::Partial => return Ok(ParsedHead::Partial),
+        httparse::Status::Partial => return Ok(None),
         httparse::Status::Complete(n) => n,
     };
     let (Some(method), Some(target), Some(minor_version)) = (req.method, req.path, req.version)
@@ -312,17 +420,26 @@ pub fn parse_head(buf: &[u8], max_headers: usize) -> Result<ParsedHead, HeadErro
         // httparse always fills these on Complete; treat the impossible as malformed.
         return Err(HeadError::Malformed("incomplete request line"));
     };
-    let request = Request {
+    let layout = Layout {
         method: Method::from_token(method),
-        target: target.to_owned(),
+        target: span_in(buf, target.as_bytes()),
         minor_version,
         headers: req
             .headers
             .iter()
-            .map(|h| (h.name.to_owned(), h.value.to_vec()))
+            .map(|h| HeaderSpan {
+                name: span_in(buf, h.name.as_bytes()),
+                value: span_in(buf, h.value),
+            })
             .collect(),
     };
-    Ok(ParsedHead::Complete { request, head_len })
+    Ok(Some((layout, head_len)))
+}
+
+/// Where `part`, a slice httparse took out of `buf`, lies in `buf`.
+fn span_in(buf: &[u8], part: &[u8]) -> Range<usize> {
+    let start = (part.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
+    start..start + part.len()
 }
 
 #[cfg(test)]
@@ -389,6 +506,52 @@ mod tests {
         assert_eq!(n2, second.len());
         assert_eq!(r2.method(), &Method::Head);
         assert_eq!(r2.path(), "/two");
+    }
+
+    #[test]
+    fn take_head_keeps_the_bytes_and_leaves_what_follows() {
+        let first = b"GET /one HTTP/1.1\r\nHost: a\r\nX-Bin: \xff\r\n\r\n";
+        let second = b"HEAD /two HTTP/1.1\r\n";
+        let mut buf = [&first[..], second].concat();
+        match take_head(&mut buf, DEFAULT_MAX_HEADERS) {
+            Ok(ParsedHead::Complete { request, head_len }) => {
+                assert_eq!(head_len, first.len());
+                assert_eq!(request.path(), "/one");
+                assert_eq!(request.header("x-bin"), Some(&b"\xff"[..]));
+                let owned = match parse_head(first, DEFAULT_MAX_HEADERS) {
+                    Ok(ParsedHead::Complete { request, .. }) => request,
+                    other => panic!("{other:?}"),
+                };
+                assert_eq!(format!("{request:?}"), format!("{owned:?}"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(buf, second);
+        // A partial head stays where it is.
+        assert!(matches!(
+            take_head(&mut buf, DEFAULT_MAX_HEADERS),
+            Ok(ParsedHead::Partial)
+        ));
+        assert_eq!(buf, second);
+    }
+
+    #[test]
+    fn more_header_slots_than_the_stack_holds() {
+        let mut head = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..DEFAULT_MAX_HEADERS + 6 {
+            head.extend_from_slice(format!("X-{i}: v{i}\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        let (req, _) = match parse_head(&head, DEFAULT_MAX_HEADERS + 6) {
+            Ok(ParsedHead::Complete { request, head_len }) => (request, head_len),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(req.headers().count(), DEFAULT_MAX_HEADERS + 6);
+        assert_eq!(req.header_str("x-69"), Some("v69"));
+        assert_eq!(
+            parse_head(&head, DEFAULT_MAX_HEADERS).unwrap_err(),
+            HeadError::TooManyHeaders
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! HTTP/1.1 responses: a small builder and its serialization to bytes.
+//! HTTP/1.1 responses: a small builder, its serialization to bytes, and the prepared form a
+//! cached file is answered with.
 
 use bytes::Bytes;
 use std::io::Write as _;
@@ -115,6 +116,15 @@ impl Response {
     /// `Transfer-Encoding` headers are ignored: framing is owned by this method.
     /// The status line is always `HTTP/1.1`.
     pub fn write_to(&self, out: &mut Vec<u8>, head_only: bool, keep_alive: bool, http10: bool) {
+        self.write_fixed_head(out);
+        finish_head(out, keep_alive, http10);
+        if status_allows_body(self.status) && !head_only {
+            out.extend_from_slice(&self.body);
+        }
+    }
+
+    /// The head up to the `Connection` header: everything that does not depend on the request.
+    fn write_fixed_head(&self, out: &mut Vec<u8>) {
         let status = self.status;
         // Writing into a Vec<u8> cannot fail.
         let _ = write!(out, "HTTP/1.1 {} {}\r\n", status, reason_phrase(status));
@@ -130,20 +140,66 @@ impl Response {
         if self.header("x-content-type-options").is_none() {
             push_header(out, "X-Content-Type-Options", "nosniff");
         }
-        let has_body = status_allows_body(status);
-        if has_body {
+        if status_allows_body(status) {
             let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
         }
-        if !keep_alive {
-            push_header(out, "Connection", "close");
-        } else if http10 {
-            push_header(out, "Connection", "keep-alive");
-        }
-        out.extend_from_slice(b"\r\n");
-        if has_body && !head_only {
-            out.extend_from_slice(&self.body);
+    }
+}
+
+/// A response serialized once, ready to be sent any number of times: its head but for the
+/// `Connection` header (the one part that depends on the request), and its body. A cached
+/// static file keeps one, so answering it formats and allocates nothing.
+#[derive(Debug, Clone)]
+pub struct PreparedResponse {
+    status: u16,
+    fixed_head: Bytes,
+    body: Bytes,
+}
+
+impl PreparedResponse {
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The body bytes (empty for statuses that carry no body: 1xx, 204, 304).
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// Take the body out, to send it from a cursor after [`PreparedResponse::write_head`].
+    pub fn into_body(self) -> Bytes {
+        self.body
+    }
+
+    /// Append the head to `out`: byte for byte what [`Response::write_to`] writes with
+    /// `head_only`.
+    pub fn write_head(&self, out: &mut Vec<u8>, keep_alive: bool, http10: bool) {
+        out.extend_from_slice(&self.fixed_head);
+        finish_head(out, keep_alive, http10);
+    }
+}
+
+impl From<Response> for PreparedResponse {
+    fn from(response: Response) -> Self {
+        let mut fixed_head = Vec::new();
+        response.write_fixed_head(&mut fixed_head);
+        PreparedResponse {
+            status: response.status,
+            fixed_head: fixed_head.into(),
+            body: response.into_body(),
         }
     }
+}
+
+/// The end of every head: the `Connection` header the request calls for, and the blank line.
+fn finish_head(out: &mut Vec<u8>, keep_alive: bool, http10: bool) {
+    if !keep_alive {
+        push_header(out, "Connection", "close");
+    } else if http10 {
+        push_header(out, "Connection", "keep-alive");
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 /// 1xx, 204 and 304 responses never have a body (RFC 9110 §6.4.1).
@@ -346,6 +402,25 @@ mod tests {
         }
         let s = written(&Response::new(200), false, true, false);
         assert!(s.contains("Content-Length: 0\r\n"));
+    }
+
+    #[test]
+    fn prepared_head_is_the_written_head() {
+        let responses = [
+            Response::new(200).with_body("text/html", "<p>hi</p>"),
+            Response::new(204).with_body("text/plain", "x"),
+            Response::error(404, "no such file").with_header("Server", "other"),
+        ];
+        for resp in responses {
+            let prepared = PreparedResponse::from(resp.clone());
+            assert_eq!(prepared.status(), resp.status());
+            for (keep_alive, http10) in [(true, false), (true, true), (false, false)] {
+                let mut head = Vec::new();
+                prepared.write_head(&mut head, keep_alive, http10);
+                assert_eq!(head, written(&resp, true, keep_alive, http10).into_bytes());
+            }
+            assert_eq!(&prepared.body()[..], &resp.clone().into_body()[..]);
+        }
     }
 
     #[test]

@@ -2,25 +2,38 @@
 
 /// True if `b` is an RFC 9110 `tchar` (a byte allowed in a token such as a header name).
 pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
+    TCHAR[usize::from(b)]
 }
+
+/// [`is_tchar`] for every byte value: one load per byte instead of a chain of comparisons
+/// (subprotocol names and response header names are checked byte by byte).
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < table.len() {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        i += 1;
+    }
+    table
+};
 
 /// True if `s` is a non-empty RFC 9110 token.
 pub(crate) fn is_token(s: &str) -> bool {
@@ -44,6 +57,15 @@ pub(crate) fn trim_ows(mut b: &[u8]) -> &[u8] {
         }
     }
     b
+}
+
+/// True if the comma-separated `value` has an element equal to `token` (ASCII
+/// case-insensitive, whitespace-trimmed); an empty `token` matches nothing.
+pub(crate) fn list_contains(value: &[u8], token: &[u8]) -> bool {
+    !token.is_empty()
+        && value
+            .split(|&b| b == b',')
+            .any(|item| trim_ows(item).eq_ignore_ascii_case(token))
 }
 
 /// Iterate over the trimmed, non-empty elements of a comma-separated header value.
@@ -94,5 +116,8 @@ mod tests {
         let items: Vec<&[u8]> = list_items(b" a ,, b,\tc ,").collect();
         assert_eq!(items, vec![&b"a"[..], b"b", b"c"]);
         assert_eq!(list_items(b" , ,").count(), 0);
+        assert!(list_contains(b"keep-alive, Upgrade", b"upgrade"));
+        assert!(!list_contains(b"keep-alive, Upgrade", b"upgrad"));
+        assert!(!list_contains(b"a,,b", b""));
     }
 }

@@ -4,7 +4,7 @@ use tungstenite::handshake::derive_accept_key;
 
 use super::request::{Method, Request};
 use super::response::Response;
-use super::token::{is_token, list_items};
+use super::token::{is_token, list_contains, list_items, trim_ows};
 
 /// The only WebSocket protocol version spoken (RFC 6455).
 const WS_VERSION: &str = "13";
@@ -47,53 +47,123 @@ pub enum UpgradeCheck {
 /// empty items dropped, in order; items that are not valid HTTP tokens (or not UTF-8) are
 /// dropped as well, so a chosen protocol is always safe to echo in a header.
 pub fn check_upgrade(req: &Request) -> UpgradeCheck {
-    if !req.has_token("upgrade", "websocket") {
-        return UpgradeCheck::NotUpgrade;
+    match check_upgrade_key(req) {
+        Ok(None) => UpgradeCheck::NotUpgrade,
+        Ok(Some(key)) => UpgradeCheck::Valid(UpgradeRequest {
+            key: key.to_owned(),
+            offered_protocols: offered_protocols(req).map(str::to_owned).collect(),
+        }),
+        Err(refusal) => UpgradeCheck::Invalid(refusal),
+    }
+}
+
+/// [`check_upgrade`] without copying anything out of the request (the server's own path):
+/// `Ok(None)` for a request that asks for no upgrade, `Ok(Some(key))` for a valid one (its
+/// subprotocols are [`offered_protocols`]), `Err(refusal)` for an invalid one.
+pub(crate) fn check_upgrade_key(req: &Request) -> Result<Option<&str>, Response> {
+    let found = UpgradeHeaders::gather(req);
+    if !found.upgrade_websocket {
+        return Ok(None);
     }
     if req.method() != &Method::Get {
-        return UpgradeCheck::Invalid(
-            Response::error(405, "WebSocket upgrade requires GET").with_header("Allow", "GET"),
+        return Err(
+            Response::error(405, "WebSocket upgrade requires GET").with_header("Allow", "GET")
         );
     }
     if req.minor_version() < 1 {
-        return invalid("WebSocket upgrade requires HTTP/1.1");
+        return Err(invalid("WebSocket upgrade requires HTTP/1.1"));
     }
-    if !req.has_token("connection", "upgrade") {
-        return invalid("missing Connection: upgrade");
+    if !found.connection_upgrade {
+        return Err(invalid("missing Connection: upgrade"));
     }
-    if req.header_count("sec-websocket-version") != 1
-        || req.header_str("sec-websocket-version") != Some(WS_VERSION)
-    {
-        return UpgradeCheck::Invalid(
-            Response::error(426, "unsupported Sec-WebSocket-Version")
-                .with_header("Sec-WebSocket-Version", WS_VERSION),
-        );
+    if found.version.map(trim_ows) != Sole::One(WS_VERSION.as_bytes()) {
+        return Err(Response::error(426, "unsupported Sec-WebSocket-Version")
+            .with_header("Sec-WebSocket-Version", WS_VERSION));
     }
-    let key = match req.header_count("sec-websocket-key") {
-        0 => return invalid("missing Sec-WebSocket-Key"),
-        1 => req.header_str("sec-websocket-key"),
-        _ => return invalid("repeated Sec-WebSocket-Key"),
+    let key = match found.key {
+        Sole::One(key) => trim_ows(key),
+        Sole::Missing => return Err(invalid("missing Sec-WebSocket-Key")),
+        Sole::Repeated => return Err(invalid("repeated Sec-WebSocket-Key")),
     };
-    let Some(key) = key.filter(|k| is_valid_key(k)) else {
-        return invalid("invalid Sec-WebSocket-Key");
-    };
-    let offered_protocols = req
-        .headers()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-protocol"))
-        .flat_map(|(_, value)| list_items(value))
+    // Valid base64 is ASCII, so the check leaves a `str`.
+    match std::str::from_utf8(key).ok().filter(|k| is_valid_key(k)) {
+        Some(key) => Ok(Some(key)),
+        None => Err(invalid("invalid Sec-WebSocket-Key")),
+    }
+}
+
+/// What the upgrade checks read from the headers, gathered in one pass over them (every
+/// request is checked, and most are no upgrade at all).
+struct UpgradeHeaders<'a> {
+    /// An `Upgrade` header lists `websocket`.
+    upgrade_websocket: bool,
+    /// A `Connection` header lists `upgrade`.
+    connection_upgrade: bool,
+    version: Sole<'a>,
+    key: Sole<'a>,
+}
+
+/// The value of a header that must appear exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sole<'a> {
+    Missing,
+    One(&'a [u8]),
+    Repeated,
+}
+
+impl<'a> Sole<'a> {
+    fn add(&mut self, value: &'a [u8]) {
+        *self = match self {
+            Sole::Missing => Sole::One(value),
+            _ => Sole::Repeated,
+        };
+    }
+
+    fn map(self, f: impl FnOnce(&'a [u8]) -> &'a [u8]) -> Self {
+        match self {
+            Sole::One(value) => Sole::One(f(value)),
+            other => other,
+        }
+    }
+}
+
+impl<'a> UpgradeHeaders<'a> {
+    fn gather(req: &'a Request) -> Self {
+        let mut found = UpgradeHeaders {
+            upgrade_websocket: false,
+            connection_upgrade: false,
+            version: Sole::Missing,
+            key: Sole::Missing,
+        };
+        for (name, value) in req.raw_headers() {
+            // The length picks the one name worth comparing.
+            let is = |wanted: &str| name.eq_ignore_ascii_case(wanted.as_bytes());
+            match name.len() {
+                7 if is("upgrade") => found.upgrade_websocket |= list_contains(value, b"websocket"),
+                10 if is("connection") => {
+                    found.connection_upgrade |= list_contains(value, b"upgrade");
+                }
+                17 if is("sec-websocket-key") => found.key.add(value),
+                21 if is("sec-websocket-version") => found.version.add(value),
+                _ => {}
+            }
+        }
+        found
+    }
+}
+
+/// The subprotocols `req` offers, as [`UpgradeRequest::offered_protocols`] lists them: every
+/// `Sec-WebSocket-Protocol` header, comma-split, trimmed, in order, tokens only.
+pub(crate) fn offered_protocols(req: &Request) -> impl Iterator<Item = &str> {
+    req.headers_named("sec-websocket-protocol")
+        .flat_map(list_items)
         .filter_map(|item| std::str::from_utf8(item).ok())
         .filter(|item| is_token(item))
-        .map(str::to_owned)
-        .collect();
-    UpgradeCheck::Valid(UpgradeRequest {
-        key: key.to_owned(),
-        offered_protocols,
-    })
 }
 
 /// A 400 refusal of an upgrade request.
-fn invalid(detail: &'static str) -> UpgradeCheck {
-    UpgradeCheck::Invalid(Response::error(400, detail))
+fn invalid(detail: &'static str) -> Response {
+    Response::error(400, detail)
 }
 
 /// Pick the first offered protocol (client preference order) for which `known(name)` is true.
@@ -117,33 +187,42 @@ pub fn accept_response_with_extensions(
     extensions: Option<&str>,
     out: &mut Vec<u8>,
 ) {
+    const START: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Accept: ";
+    const PROTOCOL: &[u8] = b"\r\nSec-WebSocket-Protocol: ";
+    const EXTENSIONS: &[u8] = b"\r\nSec-WebSocket-Extensions: ";
+    const END: &[u8] = b"\r\nServer: wsloop\r\n\r\n";
     let accept = derive_accept_key(key.trim().as_bytes());
-    out.extend_from_slice(
-        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
-    );
-    out.extend_from_slice(b"Sec-WebSocket-Accept: ");
-    out.extend_from_slice(accept.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    match protocol {
-        Some(p) if is_token(p) => {
-            out.extend_from_slice(b"Sec-WebSocket-Protocol: ");
-            out.extend_from_slice(p.as_bytes());
-            out.extend_from_slice(b"\r\n");
+    let protocol = match protocol {
+        Some(p) if is_token(p) => Some(p),
+        Some(_) => {
+            log::warn!("not echoing a subprotocol that is not a valid token");
+            None
         }
-        Some(_) => log::warn!("not echoing a subprotocol that is not a valid token"),
-        None => {}
+        None => None,
+    };
+    let extensions = extensions.filter(|value| !value.contains(['\r', '\n']));
+    let protocol_len = protocol.map_or(0, |p| PROTOCOL.len() + p.len());
+    let extensions_len = extensions.map_or(0, |e| EXTENSIONS.len() + e.len());
+    // One allocation for the head (the queue of a new connection is empty).
+    out.reserve(START.len() + accept.len() + protocol_len + extensions_len + END.len());
+    out.extend_from_slice(START);
+    out.extend_from_slice(accept.as_bytes());
+    if let Some(p) = protocol {
+        out.extend_from_slice(PROTOCOL);
+        out.extend_from_slice(p.as_bytes());
     }
-    if let Some(value) = extensions.filter(|value| !value.contains(['\r', '\n'])) {
-        out.extend_from_slice(b"Sec-WebSocket-Extensions: ");
+    if let Some(value) = extensions {
+        out.extend_from_slice(EXTENSIONS);
         out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(b"Server: wsloop\r\n\r\n");
+    out.extend_from_slice(END);
 }
 
 /// True if `key` is canonical padded base64 of exactly 16 bytes.
 fn is_valid_key(key: &str) -> bool {
-    decode_base64(key.as_bytes()).is_some_and(|bytes| bytes.len() == 16)
+    let mut decoded = 0;
+    decode_base64(key.as_bytes(), |bytes| decoded += bytes.len()) && decoded == 16
 }
 
 /// Value of one standard-alphabet base64 character.
@@ -159,33 +238,39 @@ fn base64_value(c: u8) -> Option<u32> {
 }
 
 /// Strict standard base64 (RFC 4648 §4) with mandatory padding: length a multiple of 4,
-/// `=` only as the last one or two characters, and unused trailing bits zero.
-fn decode_base64(input: &[u8]) -> Option<Vec<u8>> {
+/// `=` only as the last one or two characters, and unused trailing bits zero. The decoded
+/// bytes go to `emit`, up to three at a time; false (and some bytes emitted) if invalid.
+fn decode_base64(input: &[u8], mut emit: impl FnMut(&[u8])) -> bool {
     if input.len() % 4 != 0 {
-        return None;
+        return false;
     }
-    let mut out = Vec::with_capacity(input.len() / 4 * 3);
     let quads = input.chunks_exact(4);
     let last = quads.len().checked_sub(1);
     for (i, quad) in quads.enumerate() {
         let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
         if pad > 2 || (pad > 0 && Some(i) != last) {
-            return None;
+            return false;
         }
+        let Some(chars) = quad.get(..4 - pad) else {
+            return false;
+        };
         let mut acc: u32 = 0;
-        for &c in quad.get(..4 - pad)? {
-            acc = acc << 6 | base64_value(c)?;
+        for &c in chars {
+            match base64_value(c) {
+                Some(value) => acc = acc << 6 | value,
+                None => return false,
+            }
         }
         acc <<= 6 * pad as u32;
         let [_, b0, b1, b2] = acc.to_be_bytes();
         match pad {
-            0 => out.extend_from_slice(&[b0, b1, b2]),
-            1 if b2 == 0 => out.extend_from_slice(&[b0, b1]),
-            2 if b1 == 0 && b2 == 0 => out.push(b0),
-            _ => return None,
+            0 => emit(&[b0, b1, b2]),
+            1 if b2 == 0 => emit(&[b0, b1]),
+            2 if b1 == 0 && b2 == 0 => emit(&[b0]),
+            _ => return false,
         }
     }
-    Some(out)
+    true
 }
 
 #[cfg(test)]
@@ -295,6 +380,22 @@ mod tests {
                 "connection: keep-alive, UPGRADE",
                 "sec-websocket-key:  dGhlIHNhbXBsZSBub25jZQ== ",
                 "sec-websocket-version: 13",
+            ],
+        );
+        assert!(matches!(check_upgrade(&req(&head)), UpgradeCheck::Valid(_)));
+    }
+
+    #[test]
+    fn tokens_in_repeated_headers() {
+        let head = head_with(
+            "GET / HTTP/1.1",
+            &[
+                "Upgrade: h2c",
+                "Upgrade: websocket",
+                "Connection: keep-alive",
+                "Connection: Upgrade",
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version: 13",
             ],
         );
         assert!(matches!(check_upgrade(&req(&head)), UpgradeCheck::Valid(_)));
@@ -413,11 +514,9 @@ mod tests {
             ("Zm 9", None),
             ("=Zm9", None),
         ] {
-            assert_eq!(
-                decode_base64(input.as_bytes()).as_deref(),
-                want,
-                "{input:?}"
-            );
+            let mut decoded = Vec::new();
+            let valid = decode_base64(input.as_bytes(), |bytes| decoded.extend_from_slice(bytes));
+            assert_eq!(valid.then_some(&decoded[..]), want, "{input:?}");
         }
     }
 
