@@ -20,14 +20,6 @@ const CASES: &str = "1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*";
 fn autobahn_fuzzingclient_echo() {
     let cases = support::autobahn::cases(CASES);
     let mut server = ServerProcess::start();
-    if support::autobahn::run(TEST, &server.ws_url(), "wsloop", "echo", &cases).is_none() {
-        return;
-    }
-    assert!(server.is_running(), "wsloop exited during the Autobahn run");
-    let status = server.terminate();
-    assert!(
-        status.success(),
-        "wsloop exited with {} after SIGTERM (want 0)",
-        support::describe_status(&status)
-    );
+    let url = server.ws_url();
+    support::autobahn::run_against_binary(&mut server, TEST, &url, "wsloop", &cases);
 }

@@ -16,16 +16,8 @@ const TAKEOVER_CASES: &str = "13.*";
 fn run(test: &str, agent: &str, args: &[&str], cases: &str) {
     let cases = support::autobahn::cases(cases);
     let mut server = ServerProcess::start_with(args);
-    if support::autobahn::run(test, &server.ws_url(), agent, "echo", &cases).is_none() {
-        return;
-    }
-    assert!(server.is_running(), "wsloop exited during the Autobahn run");
-    let status = server.terminate();
-    assert!(
-        status.success(),
-        "wsloop exited with {} after SIGTERM (want 0)",
-        support::describe_status(&status)
-    );
+    let url = server.ws_url();
+    support::autobahn::run_against_binary(&mut server, test, &url, agent, &cases);
 }
 
 #[test]

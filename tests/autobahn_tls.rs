@@ -14,14 +14,5 @@ fn autobahn_fuzzingclient_echo_over_wss() {
     let cases = support::autobahn::cases(CASES);
     let (mut server, _ca) = support::tls::start_server(TEST, &[]);
     let url = format!("wss://{}/", server.connect_addr());
-    if support::autobahn::run(TEST, &url, "wsloop-tls", "echo", &cases).is_none() {
-        return;
-    }
-    assert!(server.is_running(), "wsloop exited during the Autobahn run");
-    let status = server.terminate();
-    assert!(
-        status.success(),
-        "wsloop exited with {}",
-        support::describe_status(&status)
-    );
+    support::autobahn::run_against_binary(&mut server, TEST, &url, "wsloop-tls", &cases);
 }

@@ -1,7 +1,7 @@
 //! Running the Autobahn|Testsuite fuzzing client (`../shared/tools/autobahn/run.sh`, found
 //! beside the repository) against a server URL, with skip-or-fail when it is not installed.
 
-use super::{run_bounded, say, skip_or_fail};
+use super::{describe_status, run_bounded, say, skip_or_fail, ServerProcess};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -94,4 +94,25 @@ pub fn run(test: &str, url: &str, agent: &str, protocol: &str, cases: &str) -> O
         "{test}: some cases are only NON-STRICT: {summary}"
     );
     Some(summary)
+}
+
+/// Run `cases` against the wsloop binary `server` at `url` offering `echo`, then check that
+/// it kept running and exits 0 on SIGTERM. Skips as [`run`] does.
+pub fn run_against_binary(
+    server: &mut ServerProcess,
+    test: &str,
+    url: &str,
+    agent: &str,
+    cases: &str,
+) {
+    if run(test, url, agent, "echo", cases).is_none() {
+        return;
+    }
+    assert!(server.is_running(), "wsloop exited during the Autobahn run");
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "wsloop exited with {} after SIGTERM (want 0)",
+        describe_status(&status)
+    );
 }
