@@ -34,7 +34,7 @@ enum AfterFin {
 /// A connection on its way out. A WebSocket keeps its session until `Closed` is delivered.
 pub(crate) struct Closing {
     ws: Option<WsSession>,
-    /// The code `Closed` reports.
+    /// The code `Closed` reports once the handshake is done (`None`: 1006).
     code: Option<CloseCode>,
     state: CloseState,
     deadline: Tick,
@@ -173,8 +173,17 @@ impl Closing {
         (*self).finish(wire, id, env)
     }
 
+    /// Deliver `Closed`. A close we sent that was never answered reports 1006, as RFC 6455
+    /// §7.1.5 has it: no close frame was received, so the handshake did not happen.
     pub fn finish(self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
-        let Closing { ws, code, .. } = self;
+        let Closing {
+            ws, code, state, ..
+        } = self;
+        let code = if state == CloseState::AwaitingReply {
+            None
+        } else {
+            code
+        };
         match ws {
             Some(ws) => ws.finish(code, wire, id, env),
             None => Phase::Gone,
