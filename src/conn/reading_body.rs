@@ -118,6 +118,9 @@ impl BodyReader {
         }
         let mut budget = env.begin_read(wire);
         let fed = loop {
+            if budget.state.drained {
+                break Some(Ok(Fed::More));
+            }
             match budget.read_chunk(&wire.transport, usize::MAX) {
                 Ok([]) => break None,
                 Ok(bytes) => match self.feed(bytes, wire, ident, env) {
