@@ -17,7 +17,7 @@ use log::info;
 use std::any::Any;
 
 /// The table's HTTP entry, which receives `Reason::Http`.
-pub(crate) const HTTP_ENTRY: usize = 0;
+const HTTP_ENTRY: usize = 0;
 
 /// Route one request and return the phase that sends its answer (or reads its body first).
 pub(crate) fn answer(

@@ -86,18 +86,19 @@ impl Collected {
         Ok(())
     }
 
-    /// Publish the whole body: `204`, framed once for every subscriber.
-    pub fn publish(self, env: &mut Env<'_>) -> Response {
+    /// Publish the whole body, framed once for every subscriber (it reaches them, or the
+    /// bus, when the pass ends); `Err` with the answer if the topic refused it.
+    pub fn publish(self, env: &mut Env<'_>) -> Result<(), Response> {
         let opcode = if self.text && std::str::from_utf8(&self.body).is_ok() {
             OP_TEXT
         } else {
             OP_BINARY
         };
         let publication = Publication::frame(self.topic, opcode, &self.body);
-        match env.requests.topics.publish(publication) {
-            Ok(()) => Response::new(204),
-            Err(_) => Response::error(400, "invalid topic name"),
-        }
+        env.requests
+            .topics
+            .publish(publication)
+            .map_err(|_| Response::error(400, "invalid topic name"))
     }
 }
 

@@ -10,7 +10,7 @@ use super::publish::Collected;
 use super::{Env, Ident, Phase, Wire};
 use crate::http::body::{BodyDecoder, Piece};
 use crate::http::request::BodyFraming;
-use crate::http::{PreparedResponse, Request};
+use crate::http::{PreparedResponse, Request, Response};
 use crate::net::would_block;
 use crate::protocol::Event;
 use crate::tick::Tick;
@@ -26,6 +26,11 @@ pub(crate) enum Sink {
     Protocol(Box<dyn Any>),
     /// Into a buffer, published to a topic once complete.
     Publish(Collected),
+    /// Published: the `204` goes out on the connection's next pass, after the loop handed
+    /// the publication on (to its subscribers, or to the bus that orders it), so a client
+    /// that publishes again once it has the `204` is ordered after this one, whichever loop
+    /// takes the next request.
+    Published,
 }
 
 /// A request whose body is on its way.
@@ -64,7 +69,7 @@ impl BodyReader {
     ) -> Phase {
         let max_body = match &sink {
             Sink::Protocol(_) => env.config.max_body_bytes,
-            Sink::Publish(_) => env.config.max_message_bytes,
+            Sink::Publish(_) | Sink::Published => env.config.max_message_bytes,
         };
         // Chunk extensions and trailers are head-like bytes: they share the head's cap.
         let decoder = match BodyDecoder::new(framing, max_body as u64, env.config.max_head_bytes) {
@@ -94,7 +99,7 @@ impl BodyReader {
     pub fn incoming_held(&self) -> usize {
         match &self.sink {
             Sink::Publish(collected) => collected.len(),
-            Sink::Protocol(_) => 0,
+            Sink::Protocol(_) | Sink::Published => 0,
         }
     }
 
@@ -108,6 +113,17 @@ impl BodyReader {
             return Phase::Gone;
         }
         let early = std::mem::take(&mut self.early);
+        if let Sink::Published = self.sink {
+            // `early` holds what was pipelined after the body.
+            return answer_completed(
+                &self.request,
+                Response::new(204).into(),
+                early,
+                wire,
+                ident,
+                env,
+            );
+        }
         match self.feed(&early, wire, ident, env) {
             Fed::More => {}
             Fed::End(rest) => return self.complete(rest, wire, ident, env),
@@ -182,6 +198,7 @@ impl BodyReader {
                     Ok(()) => continue,
                     Err(response) => EntryAnswer::Respond(response.into()),
                 },
+                Sink::Published => continue,
             };
             // Answered before the end: the rest of the body is never read.
             return Fed::Answered(match answer {
@@ -213,10 +230,23 @@ impl BodyReader {
                     EntryAnswer::Default | EntryAnswer::ReadBody => static_response(&request, env),
                 }
             }
-            Sink::Publish(collected) => collected.publish(env).into(),
+            Sink::Publish(collected) => match collected.publish(env) {
+                Err(response) => response.into(),
+                Ok(()) => {
+                    // Back next pass (see `Sink::Published`).
+                    wire.more_work = true;
+                    return Phase::ReadingBody(Box::new(BodyReader {
+                        request,
+                        decoder: BodyDecoder::finished(),
+                        sink: Sink::Published,
+                        early: rest,
+                        deadline: env.tick.after(env.config.body_timeout),
+                    }));
+                }
+            },
+            Sink::Published => Response::new(204).into(),
         };
-        let keep_alive = request.keep_alive() && !env.shutting_down;
-        respond(response, Some(&request), keep_alive, rest, wire, ident, env)
+        answer_completed(&request, response, rest, wire, ident, env)
     }
 
     /// Answer `status` and close: the body will not be read to its end.
@@ -230,4 +260,18 @@ impl BodyReader {
     ) -> Phase {
         respond_error(status, detail, Some(&self.request), wire, ident, env)
     }
+}
+
+/// Answer a request whose body was read to its end: the connection may stay open, with what
+/// was pipelined after the body (`rest`).
+fn answer_completed(
+    request: &Request,
+    response: PreparedResponse,
+    rest: Vec<u8>,
+    wire: &mut Wire,
+    ident: Ident,
+    env: &mut Env<'_>,
+) -> Phase {
+    let keep_alive = request.keep_alive() && !env.shutting_down;
+    respond(response, Some(request), keep_alive, rest, wire, ident, env)
 }

@@ -141,6 +141,16 @@ impl BodyDecoder {
         })
     }
 
+    /// A decoder of a body already read to its end.
+    pub fn finished() -> Self {
+        BodyDecoder {
+            state: State::Done,
+            received: 0,
+            max_body: 0,
+            framing_left: 0,
+        }
+    }
+
     /// True once the whole body was decoded.
     pub fn is_done(&self) -> bool {
         self.state == State::Done
