@@ -232,7 +232,7 @@ const ROWS: &[Row] = &[
     // Expectations (RFC 9110 §10.1.1).
     row(
         "unknown expectation",
-        b"GET / HTTP/1.1\r\nHost: t\r\nExpect: the-unexpected\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: t\r\nExpect: the-unexpected\r\nContent-Length: 1\r\n\r\nx",
         417,
         Close,
     ),

@@ -38,10 +38,12 @@ pub(crate) fn answer(
         Ok(framing) => framing,
         Err(err) => return respond_error(err.status(), err.detail(), wire, env),
     };
-    if let Err(err) = request.expects_continue() {
+    let has_body = !matches!(framing, BodyFraming::None | BodyFraming::ContentLength(0));
+    // An expectation is about the body (RFC 9110 §10.1.1): without one there is nothing to
+    // expect, and the common request pays no scan for it.
+    if let Some(Err(err)) = has_body.then(|| request.expects_continue()) {
         return respond_error(err.status(), err.detail(), wire, env);
     }
-    let has_body = !matches!(framing, BodyFraming::None | BodyFraming::ContentLength(0));
     match check_upgrade_key(&request) {
         Ok(None) => {}
         Ok(Some(_)) if has_body => {

@@ -314,11 +314,13 @@ impl Request {
     /// request; false without one, and always in HTTP/1.0, where it must be ignored; any
     /// other expectation is one the server cannot meet (`ExpectationFailed`, 417).
     pub fn expects_continue(&self) -> Result<bool, HeadError> {
-        if self.layout.minor_version == 0 {
+        let mut values = self.headers_named("expect").peekable();
+        // The common case, no Expect at all, costs one pass over the header names.
+        if self.layout.minor_version == 0 || values.peek().is_none() {
             return Ok(false);
         }
         let mut expects_continue = false;
-        for item in self.headers_named("expect").flat_map(list_items) {
+        for item in values.flat_map(list_items) {
             if !item.eq_ignore_ascii_case(b"100-continue") {
                 return Err(HeadError::ExpectationFailed);
             }
