@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 use wsloop::config::{MAX_SIZE, MAX_TIMEOUT};
+use wsloop::http::bearer::BearerToken;
 use wsloop::Config;
 
 /// What the command line asked for.
@@ -238,6 +239,16 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         deflate_cache_bytes,
         "compressed broadcasts remembered, to compress each once"
     ),
+    bytes_flag!(
+        "--max-body-bytes",
+        max_body_bytes,
+        "largest request body given to the HTTP callback (413 beyond)"
+    ),
+    duration_flag!(
+        "--body-timeout",
+        body_timeout,
+        "time a request body has to arrive after its head (408)"
+    ),
 ];
 
 /// Parse the arguments after the program name.
@@ -284,6 +295,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             }
             "--allow-origin" => config.allowed_origins.push(value()?),
             "--status" => config.status_endpoints = true,
+            "--publish-token" => {
+                let token = value()?;
+                config.publish_token = Some(
+                    BearerToken::new(&token).map_err(|err| format!("--publish-token: {err}"))?,
+                )
+            }
             _ => match LIMIT_FLAGS.iter().find(|limit| limit.name == flag) {
                 Some(limit) => {
                     let value = value()?;
@@ -332,6 +349,8 @@ pub fn help() -> String {
          \x20 --allow-origin O  accept WebSocket upgrades only with Origin O (repeatable;\n\
          \x20                   default: any origin)\n\
          \x20 --status        serve /status (JSON) and /metrics (Prometheus)\n\
+         \x20 --publish-token TOKEN  serve POST /publish/TOPIC to requests with\n\
+         \x20                 Authorization: Bearer TOKEN (the body goes to TOPIC)\n\
          \x20 -h, --help      this text\n\
          \x20 -V, --version   the version\n\nLimits and timeouts (sizes take K/M/G; durations s/ms, at most 7 days):\n",
     );
@@ -487,6 +506,7 @@ mod tests {
         let own_flags = [
             ("allowed_origins", "--allow-origin"),
             ("status_endpoints", "--status"),
+            ("publish_token", "--publish-token"),
         ];
         let text = help();
         for field in fields {

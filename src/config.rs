@@ -2,6 +2,7 @@
 //!
 //! The binary exposes each field as a `--flag` of the same name (underscores become dashes).
 
+use crate::http::bearer::BearerToken;
 use std::time::Duration;
 
 /// Declares [`Config`] from one list: each field with its doc, type, default and setter, so
@@ -156,6 +157,17 @@ config! {
     /// to many connections (a broadcast) is compressed once for all that agreed the same
     /// parameters. 0 compresses every copy.
     deflate_cache_bytes: usize = 1 << 20, with_deflate_cache_bytes;
+    /// Largest request body the HTTP entry's callback is given (`Reason::HttpBody`): a
+    /// `Content-Length` above it is refused with `413` before any byte is read, a chunked
+    /// body as soon as its chunk sizes pass it.
+    max_body_bytes: usize = 1 << 20, with_max_body_bytes;
+    /// Time a request body has to arrive in full, counted from the end of its head (a
+    /// trickle does not extend it); then `408` and the connection is closed.
+    body_timeout: Duration = Duration::from_secs(30), with_body_timeout;
+    /// Turns on the HTTP publish endpoint: `POST /publish/TOPIC` with `Authorization: Bearer
+    /// TOKEN` publishes its body (up to `max_message_bytes`) to the topic. `None`: no
+    /// endpoint, `/publish/...` is an ordinary static path.
+    publish_token: Option<BearerToken> = None, with_publish_token;
 }
 
 /// How permessage-deflate (RFC 7692) is offered to clients that ask for it.
@@ -264,6 +276,12 @@ impl Bounded for bool {
     }
 }
 
+impl Bounded for Option<BearerToken> {
+    fn check_bound(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 impl Bounded for Vec<String> {
     fn check_bound(&self) -> Result<(), String> {
         Ok(())
@@ -305,6 +323,7 @@ impl Config {
             pong_timeout,
             send_timeout,
             close_timeout,
+            body_timeout,
         );
         if let Some((name, _)) = timeouts.iter().find(|(_, value)| value.is_zero()) {
             return Err(format!("{name} must be greater than 0"));

@@ -2,7 +2,8 @@
 //! tradition.
 //!
 //! One mio `Poll` drives every connection; each advances
-//! `READING_HEAD -> (SERVING_FILE | OPEN) -> CLOSING` without ever blocking on the network.
+//! `READING_HEAD -> [READING_BODY ->] (SERVING_FILE | OPEN) -> CLOSING` without ever blocking
+//! on the network.
 //! User code is a [`Protocol`]: a name, a typed per-connection session, and one callback that
 //! receives [`Reason`]s (`Established`, `Receive`, `ServerWriteable`, `Closed`, ...) and acts
 //! through a [`Context`]. Protocols are listed in a [`ProtocolTable`], the HTTP entry first.

@@ -4,6 +4,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PhaseKind {
     ReadingHead,
+    ReadingBody,
     ServingFile,
     Open,
     Closing,
@@ -12,8 +13,9 @@ pub(crate) enum PhaseKind {
 
 impl PhaseKind {
     /// Every phase a live connection can be in, in the order the status endpoints list them.
-    pub const LIVE: [PhaseKind; 4] = [
+    pub const LIVE: [PhaseKind; 5] = [
         PhaseKind::ReadingHead,
+        PhaseKind::ReadingBody,
         PhaseKind::ServingFile,
         PhaseKind::Open,
         PhaseKind::Closing,
@@ -22,6 +24,7 @@ impl PhaseKind {
     pub fn name(self) -> &'static str {
         match self {
             PhaseKind::ReadingHead => "READING_HEAD",
+            PhaseKind::ReadingBody => "READING_BODY",
             PhaseKind::ServingFile => "SERVING_FILE",
             PhaseKind::Open => "OPEN",
             PhaseKind::Closing => "CLOSING",

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::phase_kind::PhaseKind;
 
 /// Phases as the status endpoints list them.
-const PHASES: [PhaseKind; 4] = PhaseKind::LIVE;
+const PHASES: [PhaseKind; PhaseKind::LIVE.len()] = PhaseKind::LIVE;
 
 /// Messages and their payload bytes.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -290,7 +290,7 @@ mod tests {
             json,
             "{\"uptime_seconds\":0,\"accepted\":3,\"tls_handshake_failures\":0,\
              \"incoming_buffered_bytes\":0,\
-             \"connections\":{\"READING_HEAD\":1,\
+             \"connections\":{\"READING_HEAD\":1,\"READING_BODY\":0,\
              \"SERVING_FILE\":0,\"OPEN\":0,\"CLOSING\":0},\"websockets\":{\"echo\":0},\
              \"received\":{\"messages\":1,\"bytes\":5},\"sent\":{\"messages\":1,\"bytes\":5},\
              \"closes\":{\"1000\":1},\"http_responses\":{\"200\":1},\

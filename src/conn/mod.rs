@@ -15,6 +15,8 @@ pub(crate) mod frame_reader;
 mod http_request;
 mod incoming;
 mod phase;
+mod publish;
+mod reading_body;
 mod reading_head;
 mod serving_file;
 mod upgrade;

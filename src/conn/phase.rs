@@ -1,7 +1,8 @@
 //! The phases of a connection and the data each one carries:
-//! `READING_HEAD -> (SERVING_FILE -> READING_HEAD | OPEN) -> CLOSING -> GONE`.
+//! `READING_HEAD -> [READING_BODY ->] (SERVING_FILE -> READING_HEAD | OPEN) -> CLOSING -> GONE`.
 
 use super::closing::Closing;
+use super::reading_body::BodyReader;
 use super::reading_head::HeadReader;
 use super::serving_file::FileSend;
 use super::websocket::WsSession;
@@ -14,6 +15,8 @@ use crate::tick::Tick;
 pub(crate) enum Phase {
     /// Collecting an HTTP request head.
     ReadingHead(Box<HeadReader>),
+    /// Reading a request's body, for the HTTP entry or the publish endpoint.
+    ReadingBody(Box<BodyReader>),
     /// Sending an HTTP response (head queued, body streamed from a cursor).
     ServingFile(Box<FileSend>),
     /// An open WebSocket.
@@ -48,6 +51,7 @@ impl Phase {
     pub fn kind(&self) -> PhaseKind {
         match self {
             Phase::ReadingHead(_) => PhaseKind::ReadingHead,
+            Phase::ReadingBody(_) => PhaseKind::ReadingBody,
             Phase::ServingFile(_) => PhaseKind::ServingFile,
             Phase::Open(_) => PhaseKind::Open,
             Phase::Closing(_) => PhaseKind::Closing,
@@ -59,6 +63,7 @@ impl Phase {
     pub fn deadline(&self, now: Tick) -> Option<Tick> {
         match self {
             Phase::ReadingHead(head) => Some(head.deadline()),
+            Phase::ReadingBody(body) => Some(body.deadline()),
             Phase::ServingFile(file) => Some(file.deadline()),
             Phase::Open(ws) => Some(ws.deadline(now)),
             Phase::Closing(closing) => Some(closing.deadline()),
@@ -71,6 +76,7 @@ impl Phase {
         match self {
             Phase::Open(ws) => ws.incoming_held(),
             Phase::Closing(closing) => closing.incoming_held(),
+            Phase::ReadingBody(body) => body.incoming_held(),
             _ => 0,
         }
     }
@@ -79,6 +85,7 @@ impl Phase {
     pub fn step(self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
         match self {
             Phase::ReadingHead(head) => head.step(wire, id, env),
+            Phase::ReadingBody(body) => body.step(wire, id, env),
             Phase::ServingFile(file) => file.step(wire, id, env),
             Phase::Open(ws) => ws.step(wire, id, env),
             Phase::Closing(closing) => closing.step(wire, id, env),
@@ -90,6 +97,7 @@ impl Phase {
     pub fn on_deadline(self, wire: &mut Wire, id: Ident, env: &mut Env<'_>) -> Phase {
         match self {
             Phase::ReadingHead(head) => head.on_deadline(wire, id, env),
+            Phase::ReadingBody(body) => body.on_deadline(wire, id, env),
             Phase::ServingFile(file) => file.on_deadline(id, env),
             Phase::Open(ws) => ws.on_deadline(wire, id, env),
             Phase::Closing(closing) => closing.on_deadline(wire, id, env),

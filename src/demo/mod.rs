@@ -1,14 +1,17 @@
 //! The protocols the `wsloop` binary serves: the tutorial's reverse protocol, a plain echo
 //! (what conformance suites such as Autobahn expect), and two from the libwebsockets test
 //! server: `increment` (a pushed counter) and `lws-mirror-protocol` (a shared board). Each is
-//! an ordinary user of the public API, in its own small file.
+//! an ordinary user of the public API, in its own small file. `echo-body`, an HTTP entry
+//! that echoes request bodies, is served by `examples/echo_body.rs`.
 
 mod echo;
+pub mod echo_body;
 pub mod increment;
 pub mod mirror;
 mod reverse;
 
 pub use echo::Echo;
+pub use echo_body::EchoBody;
 pub use increment::Increment;
 pub use mirror::Mirror;
 pub use reverse::{reverse_bytes, reverse_text, reverse_text_into, Reverse};

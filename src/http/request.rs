@@ -5,6 +5,7 @@ use std::fmt;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
+use super::target::path_start;
 use super::token::{list_contains, list_items, trim_ows};
 
 /// Default cap on the number of header lines accepted in one request head.
@@ -62,15 +63,32 @@ pub enum HeadError {
     TooManyHeaders,
     /// An `HTTP/x.y` version other than 1.0 or 1.1. Maps to 505.
     UnsupportedVersion,
+    /// Something the server does not implement (a transfer coding other than `chunked`,
+    /// `CONNECT`); the text is fixed, as for `Malformed`. Maps to 501.
+    NotImplemented(&'static str),
+    /// An `Expect` other than `100-continue`. Maps to 417.
+    ExpectationFailed,
 }
 
 impl HeadError {
-    /// The HTTP status code to answer this error with: 400, 431 or 505.
+    /// The HTTP status code to answer this error with: 400, 417, 431, 501 or 505.
     pub fn status(&self) -> u16 {
         match self {
             HeadError::Malformed(_) => 400,
+            HeadError::ExpectationFailed => 417,
             HeadError::TooManyHeaders => 431,
+            HeadError::NotImplemented(_) => 501,
             HeadError::UnsupportedVersion => 505,
+        }
+    }
+
+    /// A fixed description for the response body (never request bytes).
+    pub fn detail(&self) -> &'static str {
+        match self {
+            HeadError::Malformed(why) | HeadError::NotImplemented(why) => why,
+            HeadError::TooManyHeaders => "too many request headers",
+            HeadError::UnsupportedVersion => "unsupported HTTP version",
+            HeadError::ExpectationFailed => "only Expect: 100-continue is supported",
         }
     }
 }
@@ -81,6 +99,8 @@ impl fmt::Display for HeadError {
             HeadError::Malformed(why) => write!(f, "malformed request: {why}"),
             HeadError::TooManyHeaders => f.write_str("too many request headers"),
             HeadError::UnsupportedVersion => f.write_str("unsupported HTTP version"),
+            HeadError::NotImplemented(what) => write!(f, "not implemented: {what}"),
+            HeadError::ExpectationFailed => f.write_str("unsupported expectation"),
         }
     }
 }
@@ -113,8 +133,11 @@ pub struct Request {
 #[derive(Clone)]
 struct Layout {
     method: Method,
-    /// Checked to be UTF-8 (and origin-form) by the parser.
+    /// Checked to be UTF-8 (and of a form the request may use) by the parser.
     target: Range<usize>,
+    /// The target's origin-form part (all of it, but for an absolute-form target's scheme
+    /// and authority).
+    origin_form: Range<usize>,
     minor_version: u8,
     headers: Vec<HeaderSpan>,
 }
@@ -147,15 +170,28 @@ impl Request {
         &self.layout.method
     }
 
-    /// The raw request-target exactly as sent, e.g. `"/a%20b?x=1"` (always origin-form).
+    /// The raw request-target exactly as sent: origin-form `"/a%20b?x=1"`, absolute-form
+    /// `"http://host/a?x=1"`, or `"*"` (`OPTIONS` only).
     pub fn target(&self) -> &str {
         self.text(self.layout.target.clone())
     }
 
-    /// The target up to (not including) the first `'?'` or `'#'`, still percent-encoded.
+    /// The target in origin-form: `"/a?x=1"` also for `"http://host/a?x=1"` (and `"/"` for
+    /// `"http://host"`), `"*"` for `OPTIONS *`.
+    pub fn origin_form(&self) -> &str {
+        match self.text(self.layout.origin_form.clone()) {
+            "" => "/",
+            // `http://host?q`: the path is empty, so `/`, but the query stays.
+            text => text,
+        }
+    }
+
+    /// The path: the origin-form target up to (not including) the first `'?'` or `'#'`,
+    /// still percent-encoded (`"/"` when that leaves nothing).
     pub fn path(&self) -> &str {
-        let target = self.target();
+        let target = self.origin_form();
         match target.find(['?', '#']) {
+            Some(0) => "/",
             Some(i) => target.get(..i).unwrap_or(target),
             None => target,
         }
@@ -210,11 +246,14 @@ impl Request {
         self.layout.minor_version >= 1 || self.has_token("connection", "keep-alive")
     }
 
-    /// Body framing declared by the head.
+    /// Body framing declared by the head (RFC 9112 §6).
     ///
-    /// * Any `Transfer-Encoding` whose coding list is not exactly `chunked`, or in an
-    ///   HTTP/1.0 request, is rejected (`Malformed`, 400): other codings are not supported.
-    /// * `Transfer-Encoding` together with `Content-Length` is rejected (smuggling vector).
+    /// * `Transfer-Encoding` together with `Content-Length` is rejected (`Malformed`, 400: the
+    ///   request-smuggling vector of §6.1), and so is any `Transfer-Encoding` in an HTTP/1.0
+    ///   request.
+    /// * A coding list that does not end in `chunked` leaves the length unknown: 400 (§6.3).
+    ///   `chunked` applied twice is 400 too (§7); any other coding before it is one the
+    ///   server does not implement: `NotImplemented`, 501 (§6.1).
     /// * Every `Content-Length` (repeated headers and comma lists) must be all digits and
     ///   all values must agree; otherwise `Malformed`.
     pub fn body_framing(&self) -> Result<BodyFraming, HeadError> {
@@ -229,10 +268,26 @@ impl Request {
             if self.layout.minor_version == 0 {
                 return Err(HeadError::Malformed("Transfer-Encoding in HTTP/1.0"));
             }
-            let mut codings = self.headers_named("transfer-encoding").flat_map(list_items);
-            return match (codings.next(), codings.next()) {
-                (Some(c), None) if c.eq_ignore_ascii_case(b"chunked") => Ok(BodyFraming::Chunked),
-                _ => Err(HeadError::Malformed("unsupported Transfer-Encoding")),
+            let codings: Vec<&[u8]> = self
+                .headers_named("transfer-encoding")
+                .flat_map(list_items)
+                .collect();
+            let is_chunked = |coding: &&[u8]| coding.eq_ignore_ascii_case(b"chunked");
+            return match codings.split_last() {
+                Some((last, before)) if is_chunked(last) => {
+                    if before.iter().any(is_chunked) {
+                        Err(HeadError::Malformed("chunked applied more than once"))
+                    } else if before.is_empty() {
+                        Ok(BodyFraming::Chunked)
+                    } else {
+                        Err(HeadError::NotImplemented(
+                            "transfer codings other than chunked",
+                        ))
+                    }
+                }
+                _ => Err(HeadError::Malformed(
+                    "Transfer-Encoding does not end in chunked",
+                )),
             };
         }
         if !has_cl {
@@ -253,6 +308,25 @@ impl Request {
             }
         }
         Ok(length.map_or(BodyFraming::None, BodyFraming::ContentLength))
+    }
+
+    /// What `Expect` asks (RFC 9110 §10.1.1): true for `100-continue` in an HTTP/1.1
+    /// request; false without one, and always in HTTP/1.0, where it must be ignored; any
+    /// other expectation is one the server cannot meet (`ExpectationFailed`, 417).
+    pub fn expects_continue(&self) -> Result<bool, HeadError> {
+        let mut values = self.headers_named("expect").peekable();
+        // The common case, no Expect at all, costs one pass over the header names.
+        if self.layout.minor_version == 0 || values.peek().is_none() {
+            return Ok(false);
+        }
+        let mut expects_continue = false;
+        for item in values.flat_map(list_items) {
+            if !item.eq_ignore_ascii_case(b"100-continue") {
+                return Err(HeadError::ExpectationFailed);
+            }
+            expects_continue = true;
+        }
+        Ok(expects_continue)
     }
 
     /// Values of all headers called `name` (case-insensitive), in order.
@@ -308,17 +382,6 @@ fn parse_decimal(s: &[u8]) -> Option<u64> {
     })
 }
 
-/// Check that a request-target is origin-form (`/...`) and free of control bytes.
-fn check_target(target: &str) -> Result<(), HeadError> {
-    if !target.starts_with('/') {
-        return Err(HeadError::Malformed("request target is not origin-form"));
-    }
-    if target.bytes().any(|b| b.is_ascii_control()) {
-        return Err(HeadError::Malformed("control character in request target"));
-    }
-    Ok(())
-}
-
 /// Classify an httparse version error: a well-formed `HTTP/d[.d]` we do not speak is 505,
 /// anything else is a syntax error. Looks at the third field of the first line.
 fn classify_version_error(buf: &[u8]) -> HeadError {
@@ -351,10 +414,11 @@ fn classify_version_error(buf: &[u8]) -> HeadError {
 /// `max_headers` header lines.
 ///
 /// `Partial` means "need more bytes" (not an error): every prefix of a valid head is
-/// `Partial`. Rejects NUL bytes / control characters in the target, a target that is not
-/// origin-form (`"/..."`; `"*"` and absolute-form are `Malformed` too), a non-UTF-8 target,
-/// and header names/values httparse rejects. A bad target is reported as soon as it is
-/// complete, even if the rest of the head has not arrived yet.
+/// `Partial`. Rejects NUL bytes / control characters in the target, a target of a form the
+/// method may not use (origin-form `/...`, absolute-form
+/// `http://host/...`, `*` for `OPTIONS`), a non-UTF-8 target, `CONNECT` (501), and header
+/// names/values httparse rejects. A bad target is reported as soon as it is complete, even
+/// if the rest of the head has not arrived yet.
 pub fn parse_head(buf: &[u8], max_headers: usize) -> Result<ParsedHead, HeadError> {
     Ok(match parse_layout(buf, max_headers)? {
         Some((layout, head_len)) => ParsedHead::Complete {
@@ -408,9 +472,11 @@ fn parse_layout(buf: &[u8], max_headers: usize) -> Result<Option<(Layout, usize)
             httparse::Error::NewLine => HeadError::Malformed("invalid line ending"),
             _ => HeadError::Malformed("invalid request head"),
         })?;
-    if let Some(target) = req.path {
-        check_target(target)?;
-    }
+    let origin_form_at = match (req.method, req.path) {
+        (Some("CONNECT"), _) => return Err(HeadError::NotImplemented("CONNECT (not a proxy)")),
+        (Some(method), Some(target)) => Some(path_start(method, target)?),
+        _ => None,
+    };
     let head_len = match status {
         httparse::Status::Partial => return Ok(None),
         httparse::Status::Complete(n) => n,
@@ -420,9 +486,11 @@ fn parse_layout(buf: &[u8], max_headers: usize) -> Result<Option<(Layout, usize)
         // httparse always fills these on Complete; treat the impossible as malformed.
         return Err(HeadError::Malformed("incomplete request line"));
     };
+    let target_span = span_in(buf, target.as_bytes());
     let layout = Layout {
         method: Method::from_token(method),
-        target: span_in(buf, target.as_bytes()),
+        origin_form: target_span.start + origin_form_at.unwrap_or(0)..target_span.end,
+        target: target_span,
         minor_version,
         headers: req
             .headers
@@ -630,8 +698,7 @@ mod tests {
     fn bad_request_lines() {
         for head in [
             &b"GET * HTTP/1.1\r\n\r\n"[..],
-            b"OPTIONS * HTTP/1.1\r\n\r\n",
-            b"GET http://example.com/ HTTP/1.1\r\n\r\n",
+            b"GET ftp://example.com/ HTTP/1.1\r\n\r\n",
             b"GET example.com HTTP/1.1\r\n\r\n",
             b"GET /a\x00b HTTP/1.1\r\n\r\n",
             b"GET /a\x7fb HTTP/1.1\r\n\r\n",
@@ -749,7 +816,7 @@ mod tests {
             b"GET / HTTP/1.1\r\nContent-Length: 18446744073709551616\r\n\r\n",
             b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
             b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
-            b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
             b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
             b"POST / HTTP/1.1\r\nTransfer-Encoding: \r\n\r\n",
             b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -757,6 +824,67 @@ mod tests {
         for head in bad {
             let err = parse_ok(head).0.body_framing().unwrap_err();
             assert!(matches!(err, HeadError::Malformed(_)), "{head:?}");
+        }
+        for head in [
+            &b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"[..],
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: foo\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ] {
+            let err = parse_ok(head).0.body_framing().unwrap_err();
+            assert_eq!(err.status(), 501, "{head:?}");
+        }
+    }
+
+    #[test]
+    fn target_forms_and_their_paths() {
+        for (head, target, path) in [
+            (
+                &b"GET http://example.com/a%20b?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n"[..],
+                "http://example.com/a%20b?x=1",
+                "/a%20b",
+            ),
+            (
+                b"GET http://example.com HTTP/1.1\r\nHost: e\r\n\r\n",
+                "http://example.com",
+                "/",
+            ),
+            (
+                b"GET http://example.com?q HTTP/1.1\r\nHost: e\r\n\r\n",
+                "http://example.com?q",
+                "/",
+            ),
+            (b"OPTIONS * HTTP/1.1\r\nHost: e\r\n\r\n", "*", "*"),
+        ] {
+            let (req, _) = parse_ok(head);
+            assert_eq!((req.target(), req.path()), (target, path));
+        }
+        assert_eq!(
+            parse_ok(b"GET http://h/x?y HTTP/1.1\r\n\r\n")
+                .0
+                .origin_form(),
+            "/x?y"
+        );
+        assert_eq!(
+            parse_err(b"CONNECT example.com:443 HTTP/1.1\r\n\r\n").status(),
+            501
+        );
+    }
+
+    #[test]
+    fn expectations() {
+        for (head, want) in [
+            (&b"POST / HTTP/1.1\r\n\r\n"[..], Ok(false)),
+            (b"POST / HTTP/1.1\r\nExpect: 100-Continue\r\n\r\n", Ok(true)),
+            (
+                b"POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n",
+                Ok(false),
+            ),
+            (b"POST / HTTP/1.0\r\nExpect: bogus\r\n\r\n", Ok(false)),
+            (
+                b"POST / HTTP/1.1\r\nExpect: bogus\r\n\r\n",
+                Err(HeadError::ExpectationFailed),
+            ),
+        ] {
+            assert_eq!(parse_ok(head).0.expects_continue(), want, "{head:?}");
         }
     }
 
@@ -782,11 +910,11 @@ mod tests {
                 Ok(ParsedHead::Partial) => outcomes[0] += 1,
                 Ok(ParsedHead::Complete { request, head_len }) => {
                     assert!(head_len <= cut);
-                    assert!(request.target().starts_with('/'));
+                    assert!(request.path().starts_with('/'));
                     outcomes[1] += 1;
                 }
                 Err(e) => {
-                    assert!(matches!(e.status(), 400 | 431 | 505));
+                    assert!(matches!(e.status(), 400 | 431 | 501 | 505));
                     outcomes[2] += 1;
                 }
             }

@@ -106,8 +106,16 @@ pub enum Outcome {
         /// A short, server-chosen explanation for the response body.
         reason: &'static str,
     },
-    /// Answer an HTTP request (`Reason::Http`) with this response instead of a static file.
+    /// Answer an HTTP request (`Reason::Http`, or after its body: `HttpBody`,
+    /// `HttpBodyCompletion`) with this response instead of a static file.
     Respond(Response),
+    /// In `Reason::Http`: read the request's body and deliver it as `Reason::HttpBody` pieces
+    /// as they arrive, then `Reason::HttpBodyCompletion`, whose outcome answers the request
+    /// (libwebsockets' `HTTP_BODY` / `HTTP_BODY_COMPLETION`). A request without a body goes
+    /// straight to `HttpBodyCompletion`. `Expect: 100-continue` is answered with
+    /// `100 Continue` only then: any other outcome of `Reason::Http` answers at once, and
+    /// the body announced is never read (the connection closes after the answer).
+    ReadBody,
 }
 
 impl Outcome {

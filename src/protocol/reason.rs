@@ -24,10 +24,34 @@ pub enum Reason<'a, S> {
         timer: TimerId,
     },
     /// An HTTP request that is not a WebSocket upgrade (sent to the table's HTTP entry only).
-    /// Answer [`Outcome::Respond`](super::Outcome::Respond), or `Continue` to fall through to
-    /// static files.
+    /// Answer [`Outcome::Respond`](super::Outcome::Respond), `Continue` to fall through to
+    /// static files, or [`Outcome::ReadBody`](super::Outcome::ReadBody) to receive the
+    /// request's body first.
     Http {
         /// The parsed request head.
+        request: &'a Request,
+    },
+    /// A piece of the body of a request whose `Http` asked for
+    /// [`Outcome::ReadBody`](super::Outcome::ReadBody): the bytes that arrived (decoded from
+    /// `Content-Length` or `chunked` framing, never empty), in order, at most
+    /// `max_body_bytes` in all. `Continue` to go on; `Respond` or `Reject` answers at once
+    /// (the rest of the body is not read: the connection closes after the answer).
+    HttpBody {
+        /// A fresh session of the HTTP entry, for this one request (dropped after
+        /// `HttpBodyCompletion`).
+        session: &'a mut S,
+        /// The request head.
+        request: &'a Request,
+        /// The piece, borrowed from the server's read buffer: copy what must be kept.
+        data: &'a [u8],
+    },
+    /// The whole body of that request arrived (trailer fields are checked and dropped).
+    /// Answer with [`Outcome::Respond`](super::Outcome::Respond); `Continue` answers as
+    /// static files would (`405` for a `POST`).
+    HttpBodyCompletion {
+        /// The request's session, as `HttpBody` left it.
+        session: &'a mut S,
+        /// The request head.
         request: &'a Request,
     },
     /// A valid upgrade request chose this protocol. Return

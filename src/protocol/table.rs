@@ -219,6 +219,8 @@ pub(crate) enum Event<'a> {
     Destroy,
     ProtocolTimer(TimerId),
     Http(&'a Request),
+    HttpBody(&'a Request, &'a [u8]),
+    HttpBodyDone(&'a Request),
     Filter(&'a Request),
     Established,
     Receive(Message),
@@ -238,6 +240,8 @@ impl Event<'_> {
             Event::Destroy => "ProtocolDestroy",
             Event::ProtocolTimer(_) => "ProtocolTimer",
             Event::Http(_) => "Http",
+            Event::HttpBody(..) => "HttpBody",
+            Event::HttpBodyDone(_) => "HttpBodyCompletion",
             Event::Filter(_) => "FilterProtocolConnection",
             Event::Established => "Established",
             Event::Receive(_) => "Receive",
@@ -293,6 +297,14 @@ impl<P: Protocol> ErasedProtocol for P {
             (Event::Destroy, _) => Reason::ProtocolDestroy,
             (Event::ProtocolTimer(timer), _) => Reason::ProtocolTimer { timer },
             (Event::Http(request), _) => Reason::Http { request },
+            (Event::HttpBody(request, data), Some(session)) => Reason::HttpBody {
+                session,
+                request,
+                data,
+            },
+            (Event::HttpBodyDone(request), Some(session)) => {
+                Reason::HttpBodyCompletion { session, request }
+            }
             (Event::Filter(request), Some(session)) => {
                 Reason::FilterProtocolConnection { session, request }
             }
