@@ -133,10 +133,7 @@ impl<'a> Context<'a> {
         len: usize,
         fill: impl FnOnce(&mut [u8]) -> bool,
     ) -> Result<Sent, SendError> {
-        self.link
-            .as_mut()
-            .ok_or(SendError::NoConnection)?
-            .send_data_with(OP_TEXT, len, true, fill)
+        self.send_with(OP_TEXT, len, fill)
     }
 
     /// [`send_text_with`](Context::send_text_with) for a binary message (no UTF-8 check).
@@ -145,10 +142,19 @@ impl<'a> Context<'a> {
         len: usize,
         fill: impl FnOnce(&mut [u8]) -> bool,
     ) -> Result<Sent, SendError> {
+        self.send_with(OP_BINARY, len, fill)
+    }
+
+    fn send_with(
+        &mut self,
+        opcode: u8,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> bool,
+    ) -> Result<Sent, SendError> {
         self.link
             .as_mut()
             .ok_or(SendError::NoConnection)?
-            .send_data_with(OP_BINARY, len, true, fill)
+            .send_data_with(opcode, len, fill)
     }
 
     /// Queue a binary message, framed straight from `data`.

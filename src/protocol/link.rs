@@ -170,7 +170,6 @@ impl ConnectionLink<'_> {
         &mut self,
         opcode: u8,
         len: usize,
-        compress: bool,
         fill: impl FnOnce(&mut [u8]) -> bool,
     ) -> Result<Sent, SendError> {
         self.check_open()?;
@@ -181,7 +180,7 @@ impl ConnectionLink<'_> {
         let valid =
             |payload: &[u8]| !text || payload.is_ascii() || std::str::from_utf8(payload).is_ok();
         let compressing = self.deflate.as_ref().is_some_and(|d| len >= d.min_bytes);
-        if compress && compressing {
+        if compressing {
             let mut payload = vec![0; len];
             if !fill(&mut payload) {
                 return Err(SendError::Withdrawn);
