@@ -2,10 +2,9 @@
 //! 101 answers (and `--deflate off`), compressed messages in one frame, cut across reads and
 //! fragmented (RSV1 on the first frame only), replies compressed from `--deflate-min-bytes`
 //! on (also a reply the protocol writes in place), context takeover, a streaming protocol
-//! receiving inflated fragments, and what must
-//! close the connection: a zip bomb (1009 within the message limit, RSS held), corrupt data
-//! (1007 text, 1002 binary), RSV1 on a continuation, a control frame, or without deflate
-//! (1002).
+//! receiving inflated fragments, and what must close the connection: a zip bomb (1009 within
+//! the message limit, RSS held), corrupt data (1007 text, 1002 binary), RSV1 on a
+//! continuation, a control frame, or without deflate (1002).
 
 mod support;
 
