@@ -143,6 +143,32 @@ impl OutQueue {
         buffer.extend_from_slice(payload);
     }
 
+    /// Append one server frame whose `len`-byte payload `fill` writes where it will be sent
+    /// (no reply buffer to copy from). If `fill` returns false the frame is taken back and
+    /// nothing stays queued.
+    pub fn push_frame_with(
+        &mut self,
+        opcode: u8,
+        fin: bool,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> bool,
+    ) -> bool {
+        let (header, used) = encode_header(opcode, fin, len);
+        let buffer = self.buffer();
+        let start = buffer.len();
+        buffer.reserve(used + len);
+        buffer.extend_from_slice(&header[..used]);
+        // Zeroed first (safe code cannot hand out uninitialized bytes): a memset, cheaper than
+        // the copy from a reply buffer it replaces.
+        buffer.resize(start + used + len, 0);
+        if fill(&mut buffer[start + used..]) {
+            return true;
+        }
+        buffer.truncate(start);
+        self.release_if_empty();
+        false
+    }
+
     /// A writer for code that formats straight into the queue (HTTP responses).
     pub fn buffer(&mut self) -> &mut Vec<u8> {
         let buffer = self
@@ -227,6 +253,26 @@ impl OutQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::OP_TEXT;
+
+    #[test]
+    fn a_frame_filled_in_place_is_framed_like_a_copied_one() {
+        let mut copied = OutQueue::default();
+        copied.push_frame(OP_TEXT, true, &[b'x'; 300]);
+        let mut filled = OutQueue::default();
+        assert!(filled.push_frame_with(OP_TEXT, true, 300, |slot| {
+            slot.fill(b'x');
+            true
+        }));
+        assert_eq!(flat(&filled), flat(&copied));
+        // Taken back: the queue is as it was (here: empty, holding no buffer).
+        let mut withdrawn = OutQueue::default();
+        assert!(!withdrawn.push_frame_with(OP_TEXT, true, 300, |_| false));
+        assert!(withdrawn.is_empty());
+        assert_eq!(withdrawn.capacity(), 0);
+        assert!(!copied.push_frame_with(OP_TEXT, true, 5, |_| false));
+        assert_eq!(copied.len(), 304);
+    }
 
     #[test]
     fn partial_consume_keeps_order() {

@@ -1,10 +1,10 @@
 //! permessage-deflate (RFC 7692) with hand-made frames on a raw socket: the negotiation the
 //! 101 answers (and `--deflate off`), compressed messages in one frame, cut across reads and
 //! fragmented (RSV1 on the first frame only), replies compressed from `--deflate-min-bytes`
-//! on, context takeover, a streaming protocol receiving inflated fragments, and what must
-//! close the connection: a zip bomb (1009 within the message limit, RSS held), corrupt data
-//! (1007 text, 1002 binary), RSV1 on a continuation, a control frame, or without deflate
-//! (1002).
+//! on (also a reply the protocol writes in place), context takeover, a streaming protocol
+//! receiving inflated fragments, and what must close the connection: a zip bomb (1009 within
+//! the message limit, RSS held), corrupt data (1007 text, 1002 binary), RSV1 on a
+//! continuation, a control frame, or without deflate (1002).
 
 mod support;
 
@@ -119,6 +119,29 @@ fn the_101_answers_one_offer_and_off_answers_none() {
     let off = ServerProcess::start_with(&["--deflate", "off"]);
     let ws = open(&off);
     assert_eq!(ws.response.header("sec-websocket-extensions"), None);
+}
+
+#[test]
+fn a_reply_written_in_place_is_compressed_too() {
+    // The reverse protocol writes its replies straight into the queue (`send_text_with`);
+    // with deflate agreed, one past the minimum size is filled into a scratch buffer and
+    // compressed like any other message.
+    let server = ServerProcess::start();
+    let mut ws = RawWs::open(
+        server.addr(),
+        &["Sec-WebSocket-Protocol: dumb-increment-protocol", OFFER],
+        &[],
+    );
+    let big = json(4096);
+    ws.send(&client_frame_rsv1(true, op::TEXT, &deflate(&big, 6)));
+    let (frame, payload) = reply(&mut ws);
+    assert!(frame.rsv1, "a 4 KiB reply is compressed");
+    let reversed: Vec<u8> = big.iter().rev().copied().collect();
+    assert_eq!(payload, reversed);
+    ws.send(&client_frame(true, op::BINARY, &big));
+    let (frame, payload) = reply(&mut ws);
+    assert!(frame.rsv1);
+    assert_eq!(payload, reversed);
 }
 
 #[test]

@@ -139,7 +139,7 @@ impl Closing {
     /// Read what the state wants: frames until the peer's close, or anything until its FIN.
     /// True if the peer's FIN arrived.
     fn read(&mut self, wire: &mut Wire, env: &mut Env<'_>) -> std::io::Result<bool> {
-        if !wire.readable {
+        if !wire.readable() {
             return Ok(false);
         }
         match (self.state, self.ws.as_mut()) {

@@ -14,6 +14,7 @@ mod closing;
 pub(crate) mod frame_reader;
 mod http_request;
 mod incoming;
+mod marks;
 mod phase;
 mod publish;
 mod reading_body;
@@ -22,6 +23,7 @@ mod serving_file;
 mod upgrade;
 mod websocket;
 
+use marks::{Mark, Marks};
 pub(crate) use phase::{Phase, PhaseKind};
 pub(crate) use websocket::Delivery;
 
@@ -52,10 +54,10 @@ const MAX_STEPS_PER_PASS: usize = 8;
 /// Most bytes the slab entry of an idle open WebSocket may take; benches/RESULTS.md has the
 /// breakdown (mio's TcpStream carries a selector id in debug builds: 16 bytes there, 4 in
 /// release). With TLS built in, a release `Transport` is 16 bytes (the 4-byte socket, or the
-/// boxed TLS session: a pointer, 8-aligned) instead of 4: 104 there, 88 without it.
+/// boxed TLS session: a pointer, 8-aligned) instead of 4: 96 there, 88 without it.
 const CONNECTION_BUDGET: usize = match (cfg!(debug_assertions), cfg!(feature = "tls")) {
-    (true, _) => 112,
-    (false, true) => 104,
+    (true, _) => 104,
+    (false, true) => 96,
     (false, false) => 88,
 };
 
@@ -106,7 +108,8 @@ impl Env<'_> {
         let config = self.config;
         let mut budget =
             ReadBudget::new(config.read_budget_bytes, config.read_buffer_bytes, buffer);
-        budget.short_read_drains = !wire.peer_fin_seen && wire.transport.short_read_drains();
+        budget.short_read_drains =
+            !wire.marks.has(Mark::PeerFinSeen) && wire.transport.short_read_drains();
         budget
     }
 
@@ -126,30 +129,39 @@ impl Env<'_> {
     }
 }
 
-/// The transport, its known readiness, and the bytes waiting to go out.
+/// The transport, its known readiness, and the bytes waiting to go out; with the loop's marks
+/// and deadline for the connection, so that every yes/no of it shares one byte beside the
+/// 4-byte tick (one 8-byte word after `out`: the TLS build's entry is 96 bytes, not 104).
 pub(crate) struct Wire {
     pub transport: Transport,
     pub out: OutQueue,
-    /// Last event said readable and no read has hit `WouldBlock` since.
-    pub readable: bool,
-    /// Last event said writable and no write has hit `WouldBlock` since.
-    pub writable: bool,
-    /// An event reported the peer's FIN: reads go on to end of stream, even after a short one.
-    pub peer_fin_seen: bool,
-    /// A budget ran out with work left: service again next tick without waiting for an event.
-    pub more_work: bool,
+    /// The earliest deadline the server's timer heap holds for the connection, while
+    /// [`Mark::Scheduled`].
+    scheduled_at: Tick,
+    pub marks: Marks,
 }
 
 impl Wire {
     fn new(transport: Transport) -> Self {
+        let mut marks = Marks::default();
+        marks.set(Mark::Readable, true);
+        marks.set(Mark::Writable, true);
         Wire {
             transport,
             out: OutQueue::default(),
-            readable: true,
-            writable: true,
-            peer_fin_seen: false,
-            more_work: false,
+            scheduled_at: Tick::from_millis(0),
+            marks,
         }
+    }
+
+    /// [`Mark::Readable`]: reading may find bytes.
+    pub fn readable(&self) -> bool {
+        self.marks.has(Mark::Readable)
+    }
+
+    /// [`Mark::Writable`]: the socket may take bytes.
+    pub fn writable(&self) -> bool {
+        self.marks.has(Mark::Writable)
     }
 
     /// Send queued bytes if the socket can take them; true when the queue is empty (and the
@@ -161,12 +173,12 @@ impl Wire {
                 return Ok(true);
             }
         }
-        if !self.writable {
+        if !self.writable() {
             return Ok(false);
         }
         let done = net::flush(&self.transport, &mut self.out)?;
         if !done {
-            self.writable = false;
+            self.marks.set(Mark::Writable, false);
         }
         Ok(done)
     }
@@ -181,10 +193,10 @@ impl Wire {
     /// response the socket had no room for) once it is writable again. Errors are left to
     /// the phase's next read or write, which sees them too.
     fn push_transport(&mut self) {
-        if self.writable && self.transport.pending_output() > 0 {
+        if self.writable() && self.transport.pending_output() > 0 {
             match self.transport.flush_pending() {
                 Ok(true) | Err(_) => {}
-                Ok(false) => self.writable = false,
+                Ok(false) => self.marks.set(Mark::Writable, false),
             }
         }
     }
@@ -192,10 +204,10 @@ impl Wire {
     /// Record what a read pass found.
     pub fn note_read(&mut self, state: ReadState) {
         if state.drained {
-            self.readable = false;
+            self.marks.set(Mark::Readable, false);
         }
         if state.budget_exhausted {
-            self.more_work = true;
+            self.marks.set(Mark::MoreWork, true);
         }
     }
 }
@@ -215,13 +227,6 @@ pub(crate) struct Connection {
     serial: u64,
     wire: Wire,
     phase: Phase,
-    /// The earliest deadline this connection has in the server's timer heap, if `scheduled`
-    /// (a tick and a flag rather than an `Option<Tick>`: the flag packs beside `queued`,
-    /// which keeps the TLS build's entry 8 bytes smaller).
-    scheduled_at: Tick,
-    scheduled: bool,
-    /// Already in the server's list of connections to service without an event.
-    queued: bool,
 }
 
 impl Connection {
@@ -230,9 +235,6 @@ impl Connection {
             serial: id.get(),
             wire: Wire::new(transport),
             phase: Phase::first_request(env),
-            scheduled_at: Tick::from_millis(0),
-            scheduled: false,
-            queued: false,
         }
     }
 
@@ -265,24 +267,30 @@ impl Connection {
 
     /// Note what an event reported, before a [`Connection::service`] pass.
     pub fn note_readiness(&mut self, readiness: Readiness) {
-        let wire = &mut self.wire;
-        wire.readable |= readiness.readable || readiness.read_closed;
-        wire.peer_fin_seen |= readiness.read_closed;
-        wire.writable |= readiness.writable;
+        let marks = &mut self.wire.marks;
+        if readiness.readable || readiness.read_closed {
+            marks.set(Mark::Readable, true);
+        }
+        if readiness.read_closed {
+            marks.set(Mark::PeerFinSeen, true);
+        }
+        if readiness.writable {
+            marks.set(Mark::Writable, true);
+        }
     }
 
     /// A budget ran out with work left: the server should service it again next tick.
     pub fn has_more_work(&self) -> bool {
-        self.wire.more_work
+        self.wire.marks.has(Mark::MoreWork)
     }
 
     /// Mark the connection as queued for service; false if it already was.
     pub fn enqueue(&mut self) -> bool {
-        !std::mem::replace(&mut self.queued, true)
+        !self.wire.marks.replace(Mark::Queued, true)
     }
 
     pub fn dequeue(&mut self) {
-        self.queued = false;
+        self.wire.marks.set(Mark::Queued, false);
     }
 
     /// Bytes held in partial incoming frames and messages.
@@ -292,7 +300,7 @@ impl Connection {
 
     /// Advance the connection as far as its readiness allows.
     pub fn service(&mut self, id: Ident, env: &mut Env<'_>) {
-        self.wire.more_work = false;
+        self.wire.marks.set(Mark::MoreWork, false);
         self.wire.push_transport();
         for _ in 0..MAX_STEPS_PER_PASS {
             let before = self.phase.kind();
@@ -302,7 +310,7 @@ impl Connection {
                 return;
             }
         }
-        self.wire.more_work = true;
+        self.wire.marks.set(Mark::MoreWork, true);
     }
 
     /// A deadline this connection asked for has passed (it may be stale: phases check).
@@ -323,27 +331,30 @@ impl Connection {
     /// heap already holds for it; records it as scheduled.
     pub fn reschedule(&mut self, now: Tick) -> Option<Tick> {
         let at = self.phase.deadline(now)?;
-        if self.scheduled && self.scheduled_at.earliest(at, now) == self.scheduled_at {
+        let wire = &mut self.wire;
+        if wire.marks.has(Mark::Scheduled)
+            && wire.scheduled_at.earliest(at, now) == wire.scheduled_at
+        {
             return None;
         }
-        self.scheduled_at = at;
-        self.scheduled = true;
+        wire.scheduled_at = at;
+        wire.marks.set(Mark::Scheduled, true);
         Some(at)
     }
 
     /// The deadline this connection has in the server's heap, if any.
     #[cfg(test)]
     pub fn scheduled(&self) -> Option<Tick> {
-        self.scheduled.then_some(self.scheduled_at)
+        (self.wire.marks.has(Mark::Scheduled)).then_some(self.wire.scheduled_at)
     }
 
     /// A wake-up at `at` came due: true if it is the one this connection is waiting for
     /// (others are stale).
     pub fn take_due_wakeup(&mut self, at: Tick) -> bool {
-        if !self.scheduled || self.scheduled_at != at {
+        if !self.wire.marks.has(Mark::Scheduled) || self.wire.scheduled_at != at {
             return false;
         }
-        self.scheduled = false;
+        self.wire.marks.set(Mark::Scheduled, false);
         true
     }
 

@@ -55,7 +55,7 @@ impl HeadReader {
         }
         let max_head = env.config.max_head_bytes;
         let mut eof = false;
-        if wire.readable && self.buf.len() <= max_head {
+        if wire.readable() && self.buf.len() <= max_head {
             let mut budget = env.begin_read(wire);
             let read = budget.read_into(&wire.transport, &mut self.buf, max_head + 1);
             let state = env.end_read(budget);

@@ -3,7 +3,7 @@
 //! pipelined bytes) or to CLOSING.
 
 use super::closing::Closing;
-use super::{Env, Ident, Phase, Wire};
+use super::{Env, Ident, Mark, Phase, Wire};
 use crate::net;
 use crate::tick::Tick;
 use log::{debug, warn};
@@ -38,7 +38,7 @@ impl FileSend {
     pub fn step(mut self: Box<Self>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
         let queued = wire.out.len();
         let body = &self.body[self.sent..];
-        if wire.writable && queued + body.len() > 0 {
+        if wire.writable() && queued + body.len() > 0 {
             // The head (queued) and the body go out together: one writev, one segment when
             // they fit.
             let written = match net::write_pair(&wire.transport, wire.out.pending(), body) {
@@ -49,7 +49,7 @@ impl FileSend {
                 }
             };
             if written < queued + body.len() {
-                wire.writable = false;
+                wire.marks.set(Mark::Writable, false);
             }
             let from_queue = written.min(queued);
             wire.out.consume(from_queue);

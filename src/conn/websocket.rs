@@ -6,7 +6,7 @@
 use super::closing::Closing;
 use super::frame_reader::{FrameReader, Item, Violation};
 use super::incoming::{ReadError, ReadPass};
-use super::{lend, Env, Ident, Phase, Wire};
+use super::{lend, Env, Ident, Mark, Phase, Wire};
 use crate::config::Config;
 use crate::deflate::Params;
 use crate::frame::{close_payload, OP_CLOSE, OP_PING, OP_PONG};
@@ -175,7 +175,7 @@ impl WsSession {
             return self.lost(err, wire, id, env);
         }
         if self.requests.writeable
-            && wire.writable
+            && wire.writable()
             && !self.wants_close()
             && wire.queued_bytes() <= env.config.outgoing_soft_limit
         {
@@ -183,7 +183,7 @@ impl WsSession {
             self.deliver(Event::Writeable, wire, id, env);
             if self.requests.writeable {
                 // Asked again: the next tick serves it, after other connections had a turn.
-                wire.more_work = true;
+                wire.marks.set(Mark::MoreWork, true);
             }
             if let Err(err) = wire.flush() {
                 return self.lost(err, wire, id, env);
@@ -191,13 +191,13 @@ impl WsSession {
         }
         if !did_read && self.may_read(wire) {
             // Reading was resumed during this pass: read on the next tick.
-            wire.more_work = true;
+            wire.marks.set(Mark::MoreWork, true);
         }
         self.close_if_requested(wire, id, env)
     }
 
     fn may_read(&self, wire: &Wire) -> bool {
-        (wire.readable || self.reader.has_whole_frame())
+        (wire.readable() || self.reader.has_whole_frame())
             && !self.wants_close()
             && !self.requests.rx_paused
     }

@@ -5,7 +5,7 @@
 
 use super::{pace, resume_after_catch_up};
 use crate::log_text::printable;
-use crate::{Context, Message, Outcome, Protocol, Reason};
+use crate::{Context, Message, Outcome, Protocol, Reason, SendError, Sent};
 use log::{info, log_enabled, Level};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -16,12 +16,12 @@ const LOGGED_CHARS: usize = 60;
 /// message does not pin its size for the server's lifetime.
 const KEPT_REPLY_CAPACITY: usize = 64 * 1024;
 
-/// The tutorial's reverse protocol. It keeps one reply buffer of each kind, reused for every
-/// message up to 64 KiB, so answering allocates nothing in steady state.
+/// The tutorial's reverse protocol. Replies are reversed straight into the outgoing queue;
+/// text that is not plain ASCII goes through one reply buffer, reused for every message up to
+/// 64 KiB, so answering allocates nothing in steady state.
 #[derive(Debug, Default, Clone)]
 pub struct Reverse {
     text_reply: String,
-    binary_reply: Vec<u8>,
 }
 
 impl Protocol for Reverse {
@@ -53,27 +53,37 @@ impl Protocol for Reverse {
                         printable(&text, LOGGED_CHARS)
                     );
                 }
-                self.text_reply.clear();
-                reverse_text_into(&text, &mut self.text_reply);
-                let sent = cx.send_text(&self.text_reply);
-                if self.text_reply.capacity() > KEPT_REPLY_CAPACITY {
-                    self.text_reply = String::new();
+                // Plain ASCII (the common case) is reversed where the reply is framed; the
+                // fill declines anything else, which then takes the grapheme path.
+                match cx.send_text_with(text.len(), |reply| reverse_plain_text(&text, reply)) {
+                    Err(SendError::Withdrawn) => self.send_by_graphemes(cx, &text),
+                    sent => sent,
                 }
-                sent
             }
             Message::Binary(data) => {
                 info!("{} received {} binary bytes", display(id), data.len());
-                self.binary_reply.clear();
-                self.binary_reply.extend(data.iter().rev());
-                let sent = cx.send_binary(&self.binary_reply);
-                if self.binary_reply.capacity() > KEPT_REPLY_CAPACITY {
-                    self.binary_reply = Vec::new();
-                }
-                sent
+                cx.send_binary_with(data.len(), |reply| {
+                    reverse_bytes_into(&data, reply);
+                    true
+                })
             }
         };
         pace(cx, sent);
         Outcome::Continue
+    }
+}
+
+impl Reverse {
+    /// Reply to `text` reversed by grapheme clusters, through the reply buffer (text that
+    /// [`reverse_plain_text`] declined).
+    fn send_by_graphemes(&mut self, cx: &mut Context<'_>, text: &str) -> Result<Sent, SendError> {
+        self.text_reply.clear();
+        reverse_by_graphemes_into(text, &mut self.text_reply);
+        let sent = cx.send_text(&self.text_reply);
+        if self.text_reply.capacity() > KEPT_REPLY_CAPACITY {
+            self.text_reply = String::new();
+        }
+        sent
     }
 }
 
@@ -97,54 +107,98 @@ pub fn reverse_text(text: &str) -> String {
 
 /// [`reverse_text`] appended to `reversed`, for callers that reuse a buffer.
 pub fn reverse_text_into(text: &str, reversed: &mut String) {
-    let (body, line_end) = split_line_end(text);
     let mut bytes = std::mem::take(reversed).into_bytes();
-    // ASCII without CR is one grapheme per byte (CR LF would be one cluster, so it takes the
-    // general path): checked and reversed in one pass, no per-character work.
-    let ascii = reverse_ascii(body.as_bytes(), &mut bytes);
+    let start = bytes.len();
+    bytes.resize(start + text.len(), 0);
+    let plain = reverse_plain_text(text, &mut bytes[start..]);
+    if !plain {
+        bytes.truncate(start);
+    }
     *reversed = String::from_utf8(bytes)
         .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
-    if !ascii {
-        reversed.extend(body.graphemes(true).rev());
+    if !plain {
+        reverse_by_graphemes_into(text, reversed);
     }
+}
+
+/// [`reverse_text`] appended to `reversed`, cluster by cluster (for any text).
+fn reverse_by_graphemes_into(text: &str, reversed: &mut String) {
+    let (body, line_end) = split_line_end(text);
+    reversed.extend(body.graphemes(true).rev());
     reversed.push_str(line_end);
 }
 
-/// Append `body` reversed to `out` if it is ASCII without CR, eight bytes at a time, checking
-/// as it goes; otherwise leave `out` as it was and return false.
-fn reverse_ascii(body: &[u8], out: &mut Vec<u8>) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH_BITS: u64 = ONES << 7;
-    const CRS: u64 = ONES * 0x0d;
-    let start = out.len();
-    out.resize(start + body.len(), 0);
-    let reversed = &mut out[start..];
-    let mut from_the_end = body.rchunks_exact(8);
-    let mut from_the_front = reversed.chunks_exact_mut(8);
+/// Write [`reverse_text`] of `text` into `out` (exactly `text.len()` bytes) if `text` is
+/// ASCII without a CR in its body, where a grapheme is a byte (CR LF would be one cluster);
+/// otherwise return false, leaving `out` partly written.
+fn reverse_plain_text(text: &str, out: &mut [u8]) -> bool {
+    let (body, line_end) = split_line_end(text);
+    let (reversed, end) = out.split_at_mut(body.len());
+    end.copy_from_slice(line_end.as_bytes());
+    reverse_ascii_into(body.as_bytes(), reversed)
+}
+
+/// Eight bytes with the same value in every lane.
+const fn lanes(byte: u8) -> u64 {
+    u64::from_ne_bytes([byte; 8])
+}
+
+/// Write `body` reversed into `out` (the same length), checking as it goes that it is ASCII
+/// without CR; false if not. The checking and the byte swap work on 8-byte words, four
+/// words per step with four separate accumulators: about 0.7 us for 16 KiB here, against
+/// 1.5 us one word per step with one accumulator (whose or-chain is the bottleneck) and ~1 us
+/// for byte-wise code, which the compiler cannot vectorize on baseline x86-64 (no byte
+/// shuffle before SSSE3).
+fn reverse_ascii_into(body: &[u8], out: &mut [u8]) -> bool {
+    const ONES: u64 = lanes(1);
+    const HIGH_BITS: u64 = lanes(0x80);
+    const CRS: u64 = lanes(b'\r');
+    let mut from_the_end = body.rchunks_exact(32);
+    let mut from_the_front = out.chunks_exact_mut(32);
     // A high bit in `seen` means a byte of 0x80 or more, or a CR: for ASCII bytes, a lane of
     // `word ^ CRS` minus one sets its high bit only if the lane was zero (that byte was CR).
-    let mut seen = 0u64;
+    let mut seen = [0u64; 4];
     for (to, from) in (&mut from_the_front).zip(&mut from_the_end) {
-        let word = u64::from_le_bytes(from.try_into().unwrap_or_default());
-        seen |= word | (word ^ CRS).wrapping_sub(ONES);
-        to.copy_from_slice(&word.swap_bytes().to_le_bytes());
+        for (k, seen) in seen.iter_mut().enumerate() {
+            let word = word_at(from, 24 - 8 * k);
+            *seen |= word | (word ^ CRS).wrapping_sub(ONES);
+            to[8 * k..8 * k + 8].copy_from_slice(&word.swap_bytes().to_le_bytes());
+        }
     }
-    let tail = from_the_front.into_remainder();
     let mut plain = true;
-    for (to, &from) in tail.iter_mut().zip(from_the_end.remainder().iter().rev()) {
+    let tail = from_the_end.remainder().iter().rev();
+    for (to, &from) in from_the_front.into_remainder().iter_mut().zip(tail) {
         plain &= from.is_ascii() && from != b'\r';
         *to = from;
     }
-    if !plain || seen & HIGH_BITS != 0 {
-        out.truncate(start);
-        return false;
+    plain && seen.iter().fold(0, |all, lane| all | lane) & HIGH_BITS == 0
+}
+
+/// Write `data` reversed into `out` (the same length), a word at a time as above.
+fn reverse_bytes_into(data: &[u8], out: &mut [u8]) {
+    let mut from_the_end = data.rchunks_exact(8);
+    let mut from_the_front = out.chunks_exact_mut(8);
+    for (to, from) in (&mut from_the_front).zip(&mut from_the_end) {
+        to.copy_from_slice(&word_at(from, 0).swap_bytes().to_le_bytes());
     }
-    true
+    let tail = from_the_end.remainder().iter().rev();
+    for (to, &from) in from_the_front.into_remainder().iter_mut().zip(tail) {
+        *to = from;
+    }
+}
+
+/// The eight bytes of `bytes` from `at`, little-endian.
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
 }
 
 /// `data` reversed bytewise.
 pub fn reverse_bytes(data: &[u8]) -> Vec<u8> {
-    data.iter().rev().copied().collect()
+    let mut reversed = vec![0; data.len()];
+    reverse_bytes_into(data, &mut reversed);
+    reversed
 }
 
 fn split_line_end(text: &str) -> (&str, &str) {
@@ -206,5 +260,10 @@ mod tests {
     #[test]
     fn binary_is_reversed_bytewise() {
         assert_eq!(reverse_bytes(&[1, 2, 3, 0xff]), vec![0xff, 3, 2, 1]);
+        for len in 0..40u8 {
+            let data: Vec<u8> = (0..len).collect();
+            let expected: Vec<u8> = data.iter().rev().copied().collect();
+            assert_eq!(reverse_bytes(&data), expected, "length {len}");
+        }
     }
 }

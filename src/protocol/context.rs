@@ -122,6 +122,41 @@ impl<'a> Context<'a> {
             .send_data(OP_TEXT, text.as_ref().as_bytes(), true)
     }
 
+    /// Queue a text message of `len` bytes that `fill` writes straight into the outgoing
+    /// queue, where it will be sent: no reply buffer, no copy (the reverse protocol writes its
+    /// reply this way). `fill` gets exactly `len` bytes and returns false to take the message
+    /// back ([`SendError::Withdrawn`], nothing queued). The bytes are checked as UTF-8
+    /// ([`SendError::InvalidUtf8`]); with permessage-deflate agreed, a message it would
+    /// compress is filled into a scratch buffer first.
+    pub fn send_text_with(
+        &mut self,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> bool,
+    ) -> Result<Sent, SendError> {
+        self.send_with(OP_TEXT, len, fill)
+    }
+
+    /// [`send_text_with`](Context::send_text_with) for a binary message (no UTF-8 check).
+    pub fn send_binary_with(
+        &mut self,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> bool,
+    ) -> Result<Sent, SendError> {
+        self.send_with(OP_BINARY, len, fill)
+    }
+
+    fn send_with(
+        &mut self,
+        opcode: u8,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> bool,
+    ) -> Result<Sent, SendError> {
+        self.link
+            .as_mut()
+            .ok_or(SendError::NoConnection)?
+            .send_data_with(opcode, len, fill)
+    }
+
     /// Queue a binary message, framed straight from `data`.
     pub fn send_binary(&mut self, data: impl AsRef<[u8]>) -> Result<Sent, SendError> {
         self.link

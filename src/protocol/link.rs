@@ -30,6 +30,10 @@ pub enum SendError {
     /// A whole message while a fragmented one is unfinished (or a continuation without a
     /// first fragment): the frames would interleave on the wire.
     FragmentOrder,
+    /// The fill of a `send_*_with` call returned false: it took its message back.
+    Withdrawn,
+    /// The bytes a `send_text_with` fill wrote are not UTF-8 (RFC 6455 §8.1).
+    InvalidUtf8,
 }
 
 impl std::fmt::Display for SendError {
@@ -39,6 +43,8 @@ impl std::fmt::Display for SendError {
             SendError::NotOpen => "the WebSocket is not open",
             SendError::QueueFull => "the outgoing queue is full",
             SendError::FragmentOrder => "fragments out of order",
+            SendError::Withdrawn => "the message was withdrawn",
+            SendError::InvalidUtf8 => "the text is not UTF-8",
         })
     }
 }
@@ -157,6 +163,52 @@ impl ConnectionLink<'_> {
         self.queue(opcode, true, payload, compress)
     }
 
+    /// Queue a whole message of `len` bytes that `fill` writes in place in the outgoing queue
+    /// (into a scratch buffer first when it is to be compressed). A text message is checked as
+    /// UTF-8 before it is committed (ASCII first: one fast pass in the common case).
+    pub fn send_data_with(
+        &mut self,
+        opcode: u8,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> bool,
+    ) -> Result<Sent, SendError> {
+        self.check_open()?;
+        if self.requests.sending_fragments {
+            return Err(SendError::FragmentOrder);
+        }
+        let text = opcode == OP_TEXT;
+        let valid =
+            |payload: &[u8]| !text || payload.is_ascii() || std::str::from_utf8(payload).is_ok();
+        let compressing = self.deflate.as_ref().is_some_and(|d| len >= d.min_bytes);
+        if compressing {
+            let mut payload = vec![0; len];
+            if !fill(&mut payload) {
+                return Err(SendError::Withdrawn);
+            }
+            if !valid(&payload) {
+                return Err(SendError::InvalidUtf8);
+            }
+            return self.queue(opcode, true, &payload, true);
+        }
+        if self.out.len() + len + MAX_SERVER_HEADER > self.max_outgoing {
+            self.requests.overflowed = true;
+            return Err(SendError::QueueFull);
+        }
+        let mut invalid = false;
+        let queued = self.out.push_frame_with(opcode, true, len, |slot| {
+            if !fill(slot) {
+                return false;
+            }
+            invalid = !valid(slot);
+            !invalid
+        });
+        match (queued, invalid) {
+            (true, _) => Ok(self.counted(len)),
+            (false, true) => Err(SendError::InvalidUtf8),
+            (false, false) => Err(SendError::Withdrawn),
+        }
+    }
+
     /// Queue one fragment, in order.
     pub fn send_fragment(&mut self, fragment: &Fragment) -> Result<Sent, SendError> {
         self.check_open()?;
@@ -202,11 +254,16 @@ impl ConnectionLink<'_> {
             return Err(SendError::QueueFull);
         }
         self.out.push_frame(first_byte, fin, wire);
-        self.sent.count(payload.len());
-        Ok(if self.out.len() > self.soft_limit {
+        Ok(self.counted(payload.len()))
+    }
+
+    /// Count a queued message of `len` bytes; how full the queue is now.
+    fn counted(&mut self, len: usize) -> Sent {
+        self.sent.count(len);
+        if self.out.len() > self.soft_limit {
             Sent::Congested
         } else {
             Sent::Flowing
-        })
+        }
     }
 }

@@ -5,7 +5,7 @@ use super::peer::{Frame, SAMPLE_ACCEPT};
 use super::recorder::Seen;
 use crate::config::Config;
 use crate::conn::PhaseKind;
-use crate::protocol::Message;
+use crate::protocol::{Message, SendError};
 
 #[test]
 fn an_upgrade_request_gets_101_and_opens_the_websocket() {
@@ -32,6 +32,23 @@ fn a_text_message_reaches_the_protocol_and_its_reply_goes_out() {
     h.poll();
     assert_eq!(h.take_seen(), [Seen::Receive(Message::from("hello"))]);
     assert_eq!(h.peer.read_frames(), [Frame::text("re: hello")]);
+    assert_eq!(h.kind(), PhaseKind::Open);
+}
+
+#[test]
+fn a_reply_filled_in_place_goes_out_and_a_refused_one_leaves_nothing() {
+    let mut h = Harness::open(Config::default());
+    h.peer.send_text("fill");
+    h.poll();
+    assert_eq!(
+        h.take_seen(),
+        [
+            Seen::Receive(Message::from("fill")),
+            Seen::FillRefused(vec![SendError::InvalidUtf8, SendError::Withdrawn]),
+        ]
+    );
+    // Only the good reply reached the wire: the refused ones were taken back whole.
+    assert_eq!(h.peer.read_frames(), [Frame::text("filled")]);
     assert_eq!(h.kind(), PhaseKind::Open);
 }
 

@@ -1,6 +1,7 @@
 //! The protocol the state-machine tests talk to: it records the reasons it is given, answers
 //! a text message with `re: <text>`, closes with 1000 "bye" on `close`, and on `flood` sends
-//! binary messages until the outgoing cap refuses one.
+//! binary messages until the outgoing cap refuses one; on `fill` it tries `send_text_with`
+//! three ways (bytes that are not UTF-8, a withdrawn fill, then `filled`).
 
 use crate::protocol::{Context, Message, Outcome, Protocol, Reason, SendError};
 use std::cell::RefCell;
@@ -19,6 +20,8 @@ pub(super) enum Seen {
     Pong(Bytes),
     PeerClose(Option<u16>),
     Closed(u16),
+    /// `fill`: how the two bad `send_text_with` calls were refused.
+    FillRefused(Vec<SendError>),
     /// `flood` queued `sent` messages, then a send failed with `error`.
     Flooded {
         sent: usize,
@@ -57,6 +60,22 @@ impl Recorder {
                     }
                 };
                 self.log.borrow_mut().push(Seen::Flooded { sent, error });
+            }
+            "fill" => {
+                let refused = [
+                    cx.send_text_with(2, |slot| {
+                        slot.copy_from_slice(&[b'a', 0xff]);
+                        true
+                    }),
+                    cx.send_text_with(4, |_| false),
+                ];
+                let refused = refused.into_iter().filter_map(Result::err).collect();
+                self.log.borrow_mut().push(Seen::FillRefused(refused));
+                cx.send_text_with(6, |slot| {
+                    slot.copy_from_slice(b"filled");
+                    true
+                })
+                .expect("a reply fits the queue");
             }
             text => {
                 cx.send_text(format!("re: {text}"))
