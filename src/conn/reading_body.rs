@@ -7,7 +7,7 @@
 
 use super::http_request::{ask_http_entry, respond, respond_error, static_response, EntryAnswer};
 use super::publish::Collected;
-use super::{Env, Ident, Phase, Wire};
+use super::{Env, Ident, Mark, Phase, Wire};
 use crate::http::body::{BodyDecoder, Piece};
 use crate::http::request::BodyFraming;
 use crate::http::{PreparedResponse, Request, Response};
@@ -129,7 +129,7 @@ impl BodyReader {
             Fed::End(rest) => return self.complete(rest, wire, ident, env),
             Fed::Answered(phase) => return phase,
         }
-        if !wire.readable {
+        if !wire.readable() {
             return Phase::ReadingBody(self);
         }
         let mut budget = env.begin_read(wire);
@@ -234,7 +234,7 @@ impl BodyReader {
                 Err(response) => response.into(),
                 Ok(()) => {
                     // Back next pass (see `Sink::Published`).
-                    wire.more_work = true;
+                    wire.marks.set(Mark::MoreWork, true);
                     return Phase::ReadingBody(Box::new(BodyReader {
                         request,
                         decoder: BodyDecoder::finished(),
