@@ -26,7 +26,7 @@ use crate::net::{interrupted, would_block};
 use mio::net::TcpStream;
 use rustls::{ServerConfig, ServerConnection};
 use std::cell::RefCell;
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 
@@ -164,13 +164,19 @@ impl TlsStream {
     /// Hand plaintext to rustls (at most what its buffer limit leaves room for) and push
     /// records to the socket; `WouldBlock` when rustls can take nothing.
     pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[IoSlice::new(buf)])
+    }
+
+    /// [`TlsStream::write`] for several buffers: rustls packs them into records together,
+    /// so a frame's header and payload go out as one record in one `sendto`, not two.
+    pub fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         let mut session = self.session.borrow_mut();
         if let Some(err) = &session.failure {
             return Err(failed(err));
         }
         session.push(&self.tcp)?;
-        let taken = session.conn.writer().write(buf)?;
-        if taken == 0 && !buf.is_empty() {
+        let taken = session.conn.writer().write_vectored(bufs)?;
+        if taken == 0 && bufs.iter().any(|buf| !buf.is_empty()) {
             return Err(ErrorKind::WouldBlock.into());
         }
         session.pending += taken + taken.div_ceil(MAX_FRAGMENT) * RECORD_OVERHEAD;
