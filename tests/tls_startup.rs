@@ -118,12 +118,7 @@ fn pkcs8_pkcs1_and_sec1_keys_are_served() {
         ("sec1", ca.issue_sec1("sec1", 9)),
         ("pkcs1", ca.issue_rsa_pkcs1("pkcs1", 10)),
     ] {
-        let server = ServerProcess::start_with(&[
-            "--tls-cert",
-            cert.cert.to_str().unwrap(),
-            "--tls-key",
-            cert.key.to_str().unwrap(),
-        ]);
+        let server = ServerProcess::start_with(&cert.flags());
         let stream = tls::tls_connect(server.connect_addr(), ca.client_config(&[]))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(

@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::fs;
 use std::time::Duration;
 
 use support::hostile::poll_until;
@@ -22,14 +21,9 @@ const AFTER: usize = 16;
 fn two_loops_serve_wss_and_one_sighup_reloads_both() {
     let ca = TestCa::new(&scratch_dir("tls_threads").join("reload"));
     let first = ca.issue("server", 41);
-    let server = ServerProcess::start_with(&[
-        "--threads",
-        "2",
-        "--tls-cert",
-        first.cert.to_str().unwrap(),
-        "--tls-key",
-        first.key.to_str().unwrap(),
-    ]);
+    let mut args = vec!["--threads", "2"];
+    args.extend(first.flags());
+    let server = ServerProcess::start_with(&args);
     let addr = server.connect_addr();
     let config = ca.client_config(&[]);
     let mut old: Vec<_> = (0..BEFORE)
@@ -44,8 +38,7 @@ fn two_loops_serve_wss_and_one_sighup_reloads_both() {
     assert_eq!(serial_now(), tls::serial_bytes(41));
 
     let second = ca.issue("second", 42);
-    fs::copy(&second.cert, &first.cert).unwrap();
-    fs::copy(&second.key, &first.key).unwrap();
+    first.replace_with(&second);
     server.signal("HUP").unwrap();
     poll_until(Duration::from_secs(10), || {
         server

@@ -39,6 +39,19 @@ pub struct ServerCert {
     pub serial: u64,
 }
 
+impl ServerCert {
+    /// `--tls-cert FILE --tls-key FILE` for these files.
+    pub fn flags(&self) -> Vec<&str> {
+        vec!["--tls-cert", path(&self.cert), "--tls-key", path(&self.key)]
+    }
+
+    /// Overwrite these files with `other`'s (what a renewal does before SIGHUP).
+    pub fn replace_with(&self, other: &ServerCert) {
+        fs::copy(&other.cert, &self.cert).expect("copy cert");
+        fs::copy(&other.key, &self.key).expect("copy key");
+    }
+}
+
 impl TestCa {
     /// A new CA whose files go under `dir` (created).
     pub fn new(dir: &Path) -> TestCa {
@@ -315,7 +328,7 @@ pub fn start_server_with_env(
 ) -> (super::ServerProcess, TestCa) {
     let ca = TestCa::new(&super::scratch_dir("tls-servers").join(test));
     let cert = ca.issue("server", 1);
-    let mut args = vec!["--tls-cert", path(&cert.cert), "--tls-key", path(&cert.key)];
+    let mut args = cert.flags();
     args.extend_from_slice(extra);
     (super::ServerProcess::start_with_env(&args, env), ca)
 }
