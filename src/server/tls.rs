@@ -16,7 +16,7 @@ use mio::net::TcpStream;
 use rustls::ServerConfig;
 use std::io;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// What new TLS connections are served with.
@@ -24,7 +24,7 @@ use std::sync::Arc;
 pub(super) struct TlsSetup {
     config: Arc<ServerConfig>,
     /// Certificate chain and key files, when the config was read from them.
-    files: Option<(PathBuf, PathBuf)>,
+    files: Option<TlsFiles>,
 }
 
 impl TlsSetup {
@@ -33,7 +33,7 @@ impl TlsSetup {
         let config = load_server_config(&files.cert, &files.key)?;
         Ok(TlsSetup {
             config: Arc::new(config),
-            files: Some((files.cert.clone(), files.key.clone())),
+            files: Some(files.clone()),
         })
     }
 
@@ -84,15 +84,15 @@ impl Server {
     /// handshakes present the new certificate, open connections go on untouched. On error the
     /// old certificate stays in use. Fails with `InvalidInput` if TLS was not set up from files.
     pub fn reload_tls(&mut self) -> io::Result<()> {
-        let Some((cert, key)) = self.tls.as_ref().and_then(|tls| tls.files.clone()) else {
+        let Some(files) = self.tls.as_ref().and_then(|tls| tls.files.clone()) else {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "TLS was not set up from certificate files",
             ));
         };
-        let config = load_server_config(&cert, &key)?;
+        let config = load_server_config(&files.cert, &files.key)?;
         self.set_tls_config(Arc::new(config));
-        info!("TLS certificate reloaded from {}", cert.display());
+        info!("TLS certificate reloaded from {}", files.cert.display());
         Ok(())
     }
 
