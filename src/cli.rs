@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use wsloop::config::{MAX_SIZE, MAX_TIMEOUT};
 use wsloop::http::bearer::BearerToken;
-use wsloop::Config;
+use wsloop::{Config, TlsFiles};
 
 /// What the command line asked for.
 #[derive(Debug)]
@@ -27,14 +27,6 @@ pub struct Options {
     pub config: Config,
     /// `--tls-cert` and `--tls-key`: serve https:// and wss:// with them.
     pub tls: Option<TlsFiles>,
-}
-
-/// The certificate chain and private key files (PEM).
-#[derive(Debug)]
-#[cfg_attr(not(feature = "tls"), allow(dead_code))]
-pub struct TlsFiles {
-    pub cert: PathBuf,
-    pub key: PathBuf,
 }
 
 /// One `--flag VALUE` that sets a [`Config`] field.

@@ -73,7 +73,10 @@ fn main() -> ExitCode {
 }
 
 /// Serve TLS with the files of `--tls-cert`/`--tls-key`, if given (an error names the file).
-fn with_tls(server: wsloop::Server, tls: Option<&cli::TlsFiles>) -> Result<wsloop::Server, String> {
+fn with_tls(
+    server: wsloop::Server,
+    tls: Option<&wsloop::TlsFiles>,
+) -> Result<wsloop::Server, String> {
     match tls {
         #[cfg(feature = "tls")]
         Some(files) => server
@@ -98,20 +101,22 @@ fn serves_tls(server: &wsloop::Server) -> bool {
 
 /// `--threads N` (N != 1): N loops on one port, each with its own demo table.
 fn run_loops(options: cli::Options) -> ExitCode {
-    if options.tls.is_some() {
-        eprintln!("wsloop: --tls-cert with --threads other than 1 is not supported yet");
-        return ExitCode::from(2);
-    }
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let loops = wsloop::Loops {
         threads: options.threads,
         addr: options.addr,
         config: options.config,
         www: Some(options.www),
+        tls: options.tls,
     };
     let count = loops.count();
     let announce = |addr| {
         log::info!("{count} event loops on one port");
-        println!("listening on http://{addr}/");
+        println!("listening on {scheme}://{addr}/");
         let _ = std::io::stdout().flush();
     };
     match loops.run(wsloop::demo::table, announce) {

@@ -9,23 +9,14 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::Duration;
 
 use support::tls::{self, TestCa};
-use support::{scratch_dir, ServerProcess};
+use support::ServerProcess;
 use tungstenite::Message;
 
 fn tls_server(name: &str) -> (ServerProcess, TestCa) {
-    let ca = TestCa::new(&scratch_dir("tls").join(name));
-    let cert = ca.issue("server", 1);
-    let server = ServerProcess::start_with(&[
-        "--tls-cert",
-        cert.cert.to_str().unwrap(),
-        "--tls-key",
-        cert.key.to_str().unwrap(),
-    ]);
-    (server, ca)
+    tls::start_server(&format!("tls-{name}"), &[])
 }
 
 #[test]
@@ -99,13 +90,7 @@ fn https_serves_static_files_with_keep_alive() {
 fn tls_1_2_and_1_3_are_both_served_and_sessions_resume() {
     let (server, ca) = tls_server("versions");
     for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[version])
-            .unwrap()
-            .with_root_certificates(ca.roots())
-            .with_no_client_auth();
-        let config = Arc::new(config);
+        let config = ca.client_config_for(&[version], &[]);
         for round in 0..2 {
             let mut stream = tls::tls_connect(server.connect_addr(), config.clone()).unwrap();
             assert_eq!(stream.conn.protocol_version(), Some(version.version));

@@ -1,8 +1,9 @@
 //! Hostile clients of the TLS port: 200 that connect and say nothing and 200 that send half a
 //! ClientHello are all closed by `--head-timeout` (the handshake counts against it) and
 //! counted as handshake failures in `/metrics`, while a normal wss client keeps its round
-//! trips; and a client that completes the handshake, floods and never reads costs bounded
-//! memory, as over cleartext (tests/flood.rs).
+//! trips; each failure is logged at debug level with the peer's address, never at info; and a
+//! client that completes the handshake, floods and never reads costs bounded memory, as over
+//! cleartext (tests/flood.rs).
 #![cfg(feature = "tls")]
 
 mod support;
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use support::hostile::{poll_until, rss_kib};
 use support::tls::{self, TestCa};
 use support::ws::{client_frame, op};
-use support::{say, scratch_dir, ServerProcess};
+use support::{say, ServerProcess};
 use tungstenite::Message;
 
 const SILENT: usize = 200;
@@ -25,18 +26,7 @@ const HALF_HELLOS: usize = 200;
 const HEAD_TIMEOUT: Duration = Duration::from_secs(1);
 
 fn tls_server(name: &str, extra: &[&str]) -> (ServerProcess, TestCa) {
-    let ca = TestCa::new(&scratch_dir("tls_hostile").join(name));
-    let cert = ca.issue("server", 7);
-    let mut args = vec![
-        "--tls-cert",
-        cert.cert.to_str().unwrap(),
-        "--tls-key",
-        cert.key.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    (ServerProcess::start_with(&args), ca)
+    tls::start_server(&format!("tls_hostile-{name}"), extra)
 }
 
 /// The first half of a real ClientHello.
@@ -69,31 +59,43 @@ fn silent_clients_and_half_client_hellos_are_closed_by_the_head_timeout() {
     let addr = server.connect_addr();
     let mut normal = tls::wss_connect(addr, ca.client_config(&[]), &[]).expect("the normal client");
     let hello = half_client_hello(&ca);
-    let started = Instant::now();
-    let mut hostile: Vec<TcpStream> = (0..SILENT + HALF_HELLOS)
-        .map(|i| {
-            let mut stream = TcpStream::connect(addr).expect("connect");
-            if i >= SILENT {
-                stream.write_all(&hello).expect("half a ClientHello");
-            }
-            stream.set_nonblocking(true).unwrap();
-            stream
-        })
-        .collect();
-    // Round trips go on while the 400 wait out their timeout.
+    // One round trip of the normal client, checked.
     let mut rounds = 0;
-    while started.elapsed() < HEAD_TIMEOUT + Duration::from_millis(500) {
+    let mut round_trip = || {
         let text = format!("round {rounds}");
         normal.send(Message::text(text.clone())).unwrap();
         let reply = normal.read().unwrap();
         assert_eq!(reply, Message::text(text.chars().rev().collect::<String>()));
         rounds += 1;
+    };
+    let started = Instant::now();
+    let mut hostile = Vec::new();
+    for i in 0..SILENT + HALF_HELLOS {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        if i >= SILENT {
+            stream.write_all(&hello).expect("half a ClientHello");
+        }
+        stream.set_nonblocking(true).unwrap();
+        hostile.push(stream);
+        if i % 50 == 49 {
+            round_trip();
+        }
+    }
+    // Round trips go on while the hostile connections wait out their timeout.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut all_closed = Some(());
+    loop {
+        hostile.retain_mut(|stream| !closed(stream));
+        if hostile.is_empty() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            all_closed = None;
+            break;
+        }
+        round_trip();
         thread::sleep(Duration::from_millis(20));
     }
-    let all_closed = poll_until(Duration::from_secs(10), || {
-        hostile.retain_mut(|stream| !closed(stream));
-        hostile.is_empty().then_some(())
-    });
     let elapsed = started.elapsed();
     assert!(
         all_closed.is_some(),
@@ -106,18 +108,8 @@ fn silent_clients_and_half_client_hellos_are_closed_by_the_head_timeout() {
     assert_eq!(normal.read().unwrap(), Message::text("retfa"));
 
     // Counted as handshake failures, at debug level only (nothing at info per failure).
-    let mut stream = tls::tls_connect(addr, ca.client_config(&[])).unwrap();
-    tls::send(&mut stream, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-    let (status, _, body) = tls::read_response(&mut stream, false);
-    assert_eq!(status, 200);
-    let body = String::from_utf8(body).unwrap();
-    let failures: u64 = body
-        .lines()
-        .find_map(|l| l.strip_prefix("wsloop_tls_handshake_failures_total "))
-        .expect("the counter in /metrics")
-        .parse()
-        .unwrap();
-    assert_eq!(failures, (SILENT + HALF_HELLOS) as u64, "{body}");
+    let failures = handshake_failures(addr, &ca);
+    assert_eq!(failures, (SILENT + HALF_HELLOS) as u64);
     assert!(!server.stderr().contains("TLS handshake"), "logged at info");
     say(&format!(
         "tls head timeout: {} silent + {} half-ClientHello connections closed after \
@@ -125,6 +117,61 @@ fn silent_clients_and_half_client_hellos_are_closed_by_the_head_timeout() {
          {failures} handshake failures in /metrics",
         SILENT, HALF_HELLOS
     ));
+}
+
+/// Fetch `/metrics` over TLS and read the handshake failure counter.
+fn handshake_failures(addr: std::net::SocketAddr, ca: &TestCa) -> u64 {
+    let mut stream = tls::tls_connect(addr, ca.client_config(&[])).unwrap();
+    tls::send(&mut stream, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    let (status, _, body) = tls::read_response(&mut stream, false);
+    assert_eq!(status, 200);
+    let body = String::from_utf8(body).unwrap();
+    body.lines()
+        .find_map(|l| l.strip_prefix("wsloop_tls_handshake_failures_total "))
+        .unwrap_or_else(|| panic!("no handshake counter in /metrics:\n{body}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_handshake_failure_is_logged_at_debug_with_the_peer_address_and_counted() {
+    let (server, ca) = tls::start_server_with_env(
+        "tls_hostile-debug_log",
+        &["--head-timeout", "1s", "--status"],
+        &[("RUST_LOG", "info,wsloop::server::tls=debug")],
+    );
+    let addr = server.connect_addr();
+    // One that speaks cleartext HTTP (a TLS error), one that says nothing (the timeout).
+    let mut cleartext = TcpStream::connect(addr).unwrap();
+    cleartext
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let silent = TcpStream::connect(addr).unwrap();
+    let (cleartext_peer, silent_peer) = (
+        cleartext.local_addr().unwrap(),
+        silent.local_addr().unwrap(),
+    );
+    let logged = poll_until(Duration::from_secs(10), || {
+        let log = server.stderr();
+        let failed = log.lines().any(|l| {
+            l.contains("DEBUG")
+                && l.contains(&format!("TLS handshake with {cleartext_peer} failed"))
+        });
+        let never = log.lines().any(|l| {
+            l.contains("DEBUG")
+                && l.contains(&format!("TLS handshake with {silent_peer} never completed"))
+        });
+        (failed && never).then_some(log)
+    });
+    assert!(
+        logged.is_some(),
+        "no debug line naming {cleartext_peer} and {silent_peer}:\n{}",
+        server.stderr()
+    );
+    assert_eq!(handshake_failures(addr, &ca), 2);
+    let mut ws = tls::wss_connect(addr, ca.client_config(&[]), &[]).unwrap();
+    ws.send(Message::text("ok")).unwrap();
+    assert_eq!(ws.read().unwrap(), Message::text("ko"));
 }
 
 const MESSAGE: usize = 64 * 1024;

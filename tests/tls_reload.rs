@@ -17,12 +17,7 @@ use tungstenite::Message;
 fn sighup_swaps_the_certificate_for_new_connections_only() {
     let ca = TestCa::new(&scratch_dir("tls_reload").join("swap"));
     let first = ca.issue("server", 1001);
-    let server = ServerProcess::start_with(&[
-        "--tls-cert",
-        first.cert.to_str().unwrap(),
-        "--tls-key",
-        first.key.to_str().unwrap(),
-    ]);
+    let server = ServerProcess::start_with(&first.flags());
     let addr = server.connect_addr();
     let config = ca.client_config(&[]);
     let serial_now = || tls::peer_serial(&tls::tls_connect(addr, config.clone()).unwrap());
@@ -42,8 +37,7 @@ fn sighup_swaps_the_certificate_for_new_connections_only() {
 
     // New files at the same paths.
     let second = ca.issue("second", 2002);
-    fs::copy(&second.cert, &first.cert).unwrap();
-    fs::copy(&second.key, &first.key).unwrap();
+    first.replace_with(&second);
     reloads(1);
     assert_eq!(serial_now(), tls::serial_bytes(2002));
     old.send(Message::text("still here")).unwrap();

@@ -1,7 +1,7 @@
 //! Starting with TLS: only one of `--tls-cert`/`--tls-key` is a usage error (exit 2); a
 //! missing file, a file without a certificate (empty chain), one without a key, or a key that
 //! does not fit the certificate is one `wsloop: ...` line naming the file, exit 1. Keys in
-//! PKCS#8, PKCS#1 (RSA) and SEC1 (EC) are all served.
+//! PKCS#8, PKCS#1 (RSA) and SEC1 (EC) are all served. The same errors with `--threads 2`.
 #![cfg(feature = "tls")]
 
 mod support;
@@ -89,6 +89,24 @@ fn bad_tls_flags_and_files_are_one_line_errors() {
         1,
         "no PEM private key",
     );
+    // The same with several loops: the files are read once, before any loop starts.
+    fails(
+        &["--threads", "2", "--tls-cert", missing, "--tls-key", key],
+        1,
+        "missing.pem: cannot read",
+    );
+    fails(
+        &[
+            "--threads",
+            "2",
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            other.key.to_str().unwrap(),
+        ],
+        1,
+        "does not fit the certificate",
+    );
 }
 
 #[test]
@@ -100,12 +118,7 @@ fn pkcs8_pkcs1_and_sec1_keys_are_served() {
         ("sec1", ca.issue_sec1("sec1", 9)),
         ("pkcs1", ca.issue_rsa_pkcs1("pkcs1", 10)),
     ] {
-        let server = ServerProcess::start_with(&[
-            "--tls-cert",
-            cert.cert.to_str().unwrap(),
-            "--tls-key",
-            cert.key.to_str().unwrap(),
-        ]);
+        let server = ServerProcess::start_with(&cert.flags());
         let stream = tls::tls_connect(server.connect_addr(), ca.client_config(&[]))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(

@@ -6,6 +6,7 @@
 //! thread, latency in a fixed log-linear histogram.
 
 mod hist;
+mod tls;
 mod worker;
 mod ws;
 
@@ -49,6 +50,11 @@ OPTIONS
   --server-pid PID     server process whose VmRSS --hold reports
   --concurrency K      handshakes in progress at once while opening connections [256]
   --timeout SECS       bound on every wait: opening, a stall, the final drain [10]
+  --tls-ca PEM         wss://: TLS 1.3 (rustls, ring) trusting only this CA; the server
+                       name is the --addr host
+  --tls-insecure       wss:// without verifying the certificate (signatures still checked)
+  --tls12              with --tls-*: TLS 1.2 instead of 1.3
+  --tls-resume         with --tls-*: resume sessions (default: every handshake is full)
   --quiet              print only the RESULT line
   --self-test          check the frame parser, histogram and argument parser, then exit
   -h, --help           this text
@@ -87,6 +93,7 @@ pub struct Options {
     pub concurrency: usize,
     pub timeout: Duration,
     pub quiet: bool,
+    pub tls: tls::TlsOptions,
 }
 
 fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
@@ -110,6 +117,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
     let mut concurrency = 256;
     let mut timeout = 10.0;
     let mut quiet = false;
+    let mut tls = tls::TlsOptions::default();
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -158,6 +166,10 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
             "--concurrency" => concurrency = num(&flag, value()?)?,
             "--timeout" => timeout = num(&flag, value()?)?,
             "--quiet" => quiet = true,
+            "--tls-ca" => tls.ca = Some(value()?.into()),
+            "--tls-insecure" => tls.insecure = true,
+            "--tls12" => tls.tls12 = true,
+            "--tls-resume" => tls.resume = true,
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
     }
@@ -174,6 +186,9 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
     let conns = conns.unwrap_or(if mode == Mode::Connect { 32 } else { 100 });
     if conns == 0 || depth == 0 || threads == 0 || concurrency == 0 {
         return Err("--conns, --depth, --threads and --concurrency must be positive".into());
+    }
+    if (tls.tls12 || tls.resume) && !tls.enabled() {
+        return Err("--tls12 and --tls-resume need --tls-ca or --tls-insecure".into());
     }
     if hold.is_some() && mode != Mode::Connect {
         return Err("--hold belongs to connect mode".into());
@@ -203,6 +218,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
         concurrency,
         timeout: secs("--timeout", timeout)?,
         quiet,
+        tls,
     }))
 }
 
@@ -351,8 +367,8 @@ fn traffic(opts: &Arc<Options>) -> bool {
     println!(
         "RESULT mode={mode} conns={} depth={} size={} binary={} rate={rate:.0} \
          p50_us={:.1} p99_us={:.1} p999_us={:.1} client_cpu_pct={} server_cpu_pct={} \
-         server_us_per_op={} wire_out_per_msg={} wire_in_per_msg={} deflate={} verified={} \
-         mismatches={} errors={}",
+         server_us_per_op={} wire_out_per_msg={} wire_in_per_msg={} deflate={} tls={} \
+         verified={} mismatches={} errors={}",
         opts.conns,
         if opts.mode == Mode::Connect {
             0
@@ -370,6 +386,7 @@ fn traffic(opts: &Arc<Options>) -> bool {
         total.wire_out_per_msg,
         show(wire_in_per_msg, 0),
         opts.deflate,
+        opts.tls.label(),
         total.verified,
         total.mismatches,
         total.errors
@@ -428,12 +445,13 @@ fn hold(opts: &Arc<Options>, n: usize) -> bool {
     }
     println!(
         "RESULT mode=hold conns={n} rss_before_kib={} rss_idle_kib={} rss_msg_kib={} \
-         bytes_per_conn={} bytes_per_conn_msg={} verified={} mismatches={} errors={}",
+         bytes_per_conn={} bytes_per_conn_msg={} tls={} verified={} mismatches={} errors={}",
         show(before),
         show(idle),
         show(after_msg),
         per_conn(idle),
         per_conn(after_msg),
+        opts.tls.label(),
         report.verified,
         report.mismatches,
         report.errors

@@ -1,6 +1,7 @@
 //! One client thread: a mio `Poll`, a slab of connections, and the phases of a run.
 
 use crate::hist::Histogram;
+use crate::tls::Link;
 use crate::ws::{self, Inflating, Parser, Seen};
 use crate::{Mode, Options};
 use mio::net::TcpStream;
@@ -8,7 +9,7 @@ use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::sync::Barrier;
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 /// Shared read buffer per thread; the parser streams through it.
@@ -64,7 +65,7 @@ enum Phase {
 }
 
 struct Conn {
-    sock: TcpStream,
+    link: Link,
     phase: Phase,
     /// Handshake response bytes (only until the 101 is parsed).
     head: Vec<u8>,
@@ -114,6 +115,10 @@ pub struct Worker {
     rbuf: Vec<u8>,
     ctx: Ctx,
     addr: std::net::SocketAddr,
+    /// `--addr` as given: the TLS server name.
+    host: String,
+    /// wss:// (`--tls-ca`, `--tls-insecure`).
+    tls: Option<Arc<rustls::ClientConfig>>,
     timeout: Duration,
     warmup: Duration,
     duration: Duration,
@@ -262,6 +267,12 @@ impl Worker {
                 last_progress: now,
             },
             addr: opts.addr,
+            host: opts.host.clone(),
+            tls: opts
+                .tls
+                .enabled()
+                .then(|| opts.tls.client_config())
+                .transpose()?,
             timeout: opts.timeout,
             warmup: opts.warmup,
             duration: opts.duration,
@@ -295,8 +306,15 @@ impl Worker {
                         note_error(&mut self.ctx.report, &format!("register: {e}"));
                         continue;
                     }
+                    let link = match Link::new(sock, self.tls.as_ref(), &self.host) {
+                        Ok(link) => link,
+                        Err(e) => {
+                            note_error(&mut self.ctx.report, &e);
+                            continue;
+                        }
+                    };
                     entry.insert(Conn {
-                        sock,
+                        link,
                         phase: Phase::Connecting,
                         head: Vec::new(),
                         parser: Parser::new(self.ctx.length_only),
@@ -332,7 +350,7 @@ impl Worker {
             let writable = event.is_writable() || event.is_write_closed() || event.is_error();
             if let Err(msg) = step(conn, &mut self.ctx, &mut self.rbuf, readable, writable) {
                 let mut conn = self.conns.remove(key);
-                let _ = self.poll.registry().deregister(&mut conn.sock);
+                let _ = self.poll.registry().deregister(conn.link.sock());
                 if msg.is_empty() {
                     // A finished close handshake (connect mode).
                     if self.ctx.sending {
@@ -522,10 +540,11 @@ impl Worker {
 
 /// Write as much of the frame train as the socket takes.
 fn flush(conn: &mut Conn, ctx: &Ctx) -> io::Result<()> {
+    conn.link.flush_tls()?;
     while conn.to_send > 0 {
         let len = conn.to_send.min(ctx.train.len() - conn.offset);
         let chunk = &ctx.train[conn.offset..conn.offset + len];
-        match conn.sock.write(chunk) {
+        match conn.link.write(chunk) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => {
                 conn.to_send -= n;
@@ -551,16 +570,16 @@ fn step(
     writable: bool,
 ) -> Result<(), String> {
     if conn.phase == Phase::Connecting {
-        if let Some(e) = conn.sock.take_error().map_err(|e| e.to_string())? {
+        if let Some(e) = conn.link.sock().take_error().map_err(|e| e.to_string())? {
             return Err(format!("connect: {e}"));
         }
-        match conn.sock.peer_addr() {
+        match conn.link.sock().peer_addr() {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(()),
             Err(e) => return Err(format!("connect: {e}")),
         }
         // A fresh socket takes a few hundred bytes whole.
-        match conn.sock.write(&ctx.request) {
+        match conn.link.write(&ctx.request) {
             Ok(n) if n == ctx.request.len() => conn.phase = Phase::Head,
             Ok(_) => return Err("short write of the upgrade request".into()),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
@@ -569,7 +588,7 @@ fn step(
     }
     if readable || conn.phase == Phase::Head {
         loop {
-            let n = match conn.sock.read(rbuf) {
+            let n = match conn.link.read(rbuf) {
                 Ok(0) => {
                     return Err(if conn.phase == Phase::Closing {
                         String::new()
@@ -606,7 +625,7 @@ fn step(
                             .record(conn.started.elapsed().as_nanos() as u64);
                     }
                     ctx.report.verified += 1;
-                    conn.sock
+                    conn.link
                         .write_all(&ctx.close)
                         .map_err(|e| format!("write close: {e}"))?;
                     conn.phase = Phase::Closing;
@@ -617,7 +636,7 @@ fn step(
             } else {
                 consume(conn, ctx, data)?;
             }
-            if n < rbuf.len() {
+            if n < rbuf.len() && conn.link.short_read_drains() {
                 // A short read drained the socket; edge-triggered readiness reports more.
                 break;
             }

@@ -100,7 +100,9 @@ impl Server {
             }
             Command::Shutdown => self.begin_shutdown(),
             #[cfg(feature = "tls")]
-            Command::ReloadTls => self.reload_tls_or_warn(),
+            Command::ReloadTls => drop(self.reload_tls_or_warn()),
+            #[cfg(feature = "tls")]
+            Command::SetTlsConfig(config) => self.set_tls_config(config),
             Command::ShutdownNow => self.shutdown_now(),
         }
     }

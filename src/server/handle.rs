@@ -20,6 +20,9 @@ pub(crate) enum Command {
     /// Read the TLS certificate and key files again (`Server::reload_tls`).
     #[cfg(feature = "tls")]
     ReloadTls,
+    /// Serve new handshakes with this config (`Server::set_tls_config`).
+    #[cfg(feature = "tls")]
+    SetTlsConfig(Arc<rustls::ServerConfig>),
     ShutdownNow,
 }
 
@@ -150,6 +153,13 @@ impl ServerHandle {
     #[cfg(feature = "tls")]
     pub fn reload_tls(&self) -> Result<(), HandleError> {
         self.push(Command::ReloadTls)
+    }
+
+    /// Serve new handshakes with `config` from now on (`Server::set_tls_config`; open
+    /// connections keep theirs). What the first of several loops does on SIGHUP for the others.
+    #[cfg(feature = "tls")]
+    pub fn set_tls_config(&self, config: Arc<rustls::ServerConfig>) -> Result<(), HandleError> {
+        self.push(Command::SetTlsConfig(config))
     }
 
     /// Drop every connection now, as a second SIGTERM does.

@@ -3,7 +3,8 @@
 //! connections over them) and its own protocol table, built in its thread by a factory (so
 //! a `Protocol` need not be `Send`). They share a [`LocalBus`] for topics and one count for
 //! `max_connections`; nothing on a connection's path is shared. The first loop runs on the
-//! calling thread and handles SIGINT/SIGTERM for all of them.
+//! calling thread and handles SIGINT/SIGTERM for all of them, and SIGHUP: with TLS it reads
+//! the certificate files once and hands the new configuration to every loop.
 
 use super::Server;
 use crate::config::Config;
@@ -32,6 +33,18 @@ pub struct Loops {
     pub config: Config,
     /// Serve static files from here, if set.
     pub www: Option<PathBuf>,
+    /// Serve `https://` and `wss://` on every loop with these files (a build without the
+    /// `tls` feature refuses them: `run` fails with `Unsupported`).
+    pub tls: Option<TlsFiles>,
+}
+
+/// A PEM certificate chain (leaf first) and its private key (PKCS#8, PKCS#1 or SEC1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
 }
 
 /// Everything one loop's thread needs to start.
@@ -39,6 +52,8 @@ struct Start {
     listener: TcpListener,
     config: Config,
     www: Option<PathBuf>,
+    #[cfg(feature = "tls")]
+    tls: Option<super::tls::TlsSetup>,
     bus: Arc<dyn Bus>,
     connections: Arc<AtomicUsize>,
 }
@@ -61,6 +76,18 @@ impl Loops {
         on_ready: impl FnOnce(SocketAddr),
     ) -> io::Result<()> {
         let count = self.count();
+        #[cfg(feature = "tls")]
+        let tls = match &self.tls {
+            Some(files) => Some(super::tls::TlsSetup::from_files(files)?),
+            None => None,
+        };
+        #[cfg(not(feature = "tls"))]
+        if self.tls.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "built without TLS (cargo feature `tls`)",
+            ));
+        }
         let first = reuseport_listener(self.addr)?;
         let addr = first.local_addr()?;
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
@@ -70,6 +97,8 @@ impl Loops {
             listener,
             config: self.config.clone(),
             www: self.www.clone(),
+            #[cfg(feature = "tls")]
+            tls: tls.clone(),
             bus: bus.clone(),
             connections: connections.clone(),
         };
@@ -99,13 +128,9 @@ impl Loops {
             threads.push(thread);
         }
         let first = start(first);
-        let server = Server::from_listener(first.listener, first.config, make_table())?;
-        let mut server = match &first.www {
-            Some(www) => server.serve_files(www)?,
-            None => server,
-        };
-        server.share_connection_count(first.connections);
-        let result = server.run_first_of(peers, Some(first.bus), |_| on_ready(addr));
+        let bus = first.bus.clone();
+        let server = first.server(make_table())?;
+        let result = server.run_first_of(peers, Some(bus), |_| on_ready(addr));
         for thread in threads {
             thread
                 .join()
@@ -118,20 +143,31 @@ impl Loops {
 impl Start {
     /// The server and its `Poll`, registered and on the bus.
     fn build(self, make_table: impl FnOnce() -> ProtocolTable) -> io::Result<(Server, mio::Poll)> {
-        let server = Server::from_listener(self.listener, self.config, make_table())?;
-        let mut server = match &self.www {
-            Some(www) => server.serve_files(www)?,
-            None => server,
-        };
-        server.share_connection_count(self.connections);
+        let bus = self.bus.clone();
+        let mut server = self.server(make_table())?;
         let poll = mio::Poll::new()?;
         server.set_waker(Arc::new(mio::Waker::new(
             poll.registry(),
             super::tokens::standalone::WAKER,
         )?));
-        server.join_bus(self.bus)?;
+        server.join_bus(bus)?;
         server.register(poll.registry(), super::tokens::standalone::SERVER_BASE)?;
         Ok((server, poll))
+    }
+
+    /// The loop's server: its listener, limits, files, TLS and the shared connection count.
+    fn server(self, table: ProtocolTable) -> io::Result<Server> {
+        let server = Server::from_listener(self.listener, self.config, table)?;
+        let mut server = match &self.www {
+            Some(www) => server.serve_files(www)?,
+            None => server,
+        };
+        server.share_connection_count(self.connections);
+        #[cfg(feature = "tls")]
+        {
+            server.tls = self.tls;
+        }
+        Ok(server)
     }
 }
 

@@ -40,7 +40,7 @@ pub(crate) mod tokens;
 mod topic_delivery;
 
 pub use handle::{HandleError, ServerHandle};
-pub use loops::Loops;
+pub use loops::{Loops, TlsFiles};
 pub(crate) use services::Services;
 
 use crate::config::Config;

@@ -106,12 +106,7 @@ impl Server {
     fn on_signal(&mut self, signal: i32, peers: &[ServerHandle]) {
         #[cfg(feature = "tls")]
         if signal == SIGHUP {
-            if self.serves_tls() {
-                info!("SIGHUP: reloading the TLS certificate");
-                self.reload_tls_or_warn();
-            } else {
-                info!("SIGHUP ignored: no TLS certificate to reload");
-            }
+            self.on_sighup(peers);
             return;
         }
         let name = if signal == SIGINT {

@@ -3,9 +3,11 @@
 //! socket in a TLS session, and accounting for handshakes that never complete.
 //!
 //! A reload swaps the `Arc<ServerConfig>`: sessions already open keep the one they started
-//! with, so open connections go on untouched; a reload that fails keeps the old one.
+//! with, so open connections go on untouched; a reload that fails keeps the old one. With
+//! several loops (`Loops`) each has its own `TlsSetup`; the first reads the files on SIGHUP and
+//! hands the new config to the others ([`ServerHandle::set_tls_config`]).
 
-use super::Server;
+use super::{Server, ServerHandle, TlsFiles};
 use crate::tls::load_server_config;
 use crate::transport::tls::TlsStream;
 use crate::transport::Transport;
@@ -14,18 +16,27 @@ use mio::net::TcpStream;
 use rustls::ServerConfig;
 use std::io;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// What new TLS connections are served with.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct TlsSetup {
     config: Arc<ServerConfig>,
     /// Certificate chain and key files, when the config was read from them.
-    files: Option<(PathBuf, PathBuf)>,
+    files: Option<TlsFiles>,
 }
 
 impl TlsSetup {
+    /// Read `files` (errors name the file and the problem).
+    pub(super) fn from_files(files: &TlsFiles) -> io::Result<TlsSetup> {
+        let config = load_server_config(&files.cert, &files.key)?;
+        Ok(TlsSetup {
+            config: Arc::new(config),
+            files: Some(files.clone()),
+        })
+    }
+
     /// Start a TLS session on an accepted socket.
     pub(super) fn wrap(
         &self,
@@ -46,12 +57,11 @@ impl Server {
         cert: impl AsRef<Path>,
         key: impl AsRef<Path>,
     ) -> io::Result<Server> {
-        let (cert, key) = (cert.as_ref().to_path_buf(), key.as_ref().to_path_buf());
-        let config = load_server_config(&cert, &key)?;
-        self.tls = Some(TlsSetup {
-            config: Arc::new(config),
-            files: Some((cert, key)),
-        });
+        let files = TlsFiles {
+            cert: cert.as_ref().to_path_buf(),
+            key: key.as_ref().to_path_buf(),
+        };
+        self.tls = Some(TlsSetup::from_files(&files)?);
         Ok(self)
     }
 
@@ -74,23 +84,43 @@ impl Server {
     /// handshakes present the new certificate, open connections go on untouched. On error the
     /// old certificate stays in use. Fails with `InvalidInput` if TLS was not set up from files.
     pub fn reload_tls(&mut self) -> io::Result<()> {
-        let Some((cert, key)) = self.tls.as_ref().and_then(|tls| tls.files.clone()) else {
+        let Some(files) = self.tls.as_ref().and_then(|tls| tls.files.clone()) else {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "TLS was not set up from certificate files",
             ));
         };
-        let config = load_server_config(&cert, &key)?;
+        let config = load_server_config(&files.cert, &files.key)?;
         self.set_tls_config(Arc::new(config));
-        info!("TLS certificate reloaded from {}", cert.display());
+        info!("TLS certificate reloaded from {}", files.cert.display());
         Ok(())
     }
 
     /// [`Server::reload_tls`] for SIGHUP and `ServerHandle::reload_tls`: a failure is one
-    /// warning, and the old certificate stays.
-    pub(super) fn reload_tls_or_warn(&mut self) {
-        if let Err(err) = self.reload_tls() {
-            warn!("TLS reload failed, keeping the current certificate: {err}");
+    /// warning, and the old certificate stays. The config in use afterwards, if it is new.
+    pub(super) fn reload_tls_or_warn(&mut self) -> Option<Arc<ServerConfig>> {
+        match self.reload_tls() {
+            Ok(()) => self.tls.as_ref().map(|tls| tls.config.clone()),
+            Err(err) => {
+                warn!("TLS reload failed, keeping the current certificate: {err}");
+                None
+            }
+        }
+    }
+
+    /// SIGHUP: reload the certificate, and hand it to the other loops (`peers`).
+    pub(super) fn on_sighup(&mut self, peers: &[ServerHandle]) {
+        if !self.serves_tls() {
+            info!("SIGHUP ignored: no TLS certificate to reload");
+            return;
+        }
+        info!("SIGHUP: reloading the TLS certificate");
+        if let Some(config) = self.reload_tls_or_warn() {
+            for peer in peers {
+                if let Err(err) = peer.set_tls_config(config.clone()) {
+                    warn!("a loop did not take the reloaded certificate: {err}");
+                }
+            }
         }
     }
 

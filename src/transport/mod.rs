@@ -162,10 +162,7 @@ impl Write for &Transport {
         match self {
             Transport::Tcp(stream) => (&mut &*stream).write_vectored(bufs),
             #[cfg(feature = "tls")]
-            Transport::Tls(tls) => {
-                let first = bufs.iter().find(|buf| !buf.is_empty());
-                first.map_or(Ok(0), |buf| tls.write(buf))
-            }
+            Transport::Tls(tls) => tls.write_vectored(bufs),
             #[cfg(test)]
             Transport::Memory(end) => (&mut &*end).write_vectored(bufs),
         }

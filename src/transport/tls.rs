@@ -26,7 +26,7 @@ use crate::net::{interrupted, would_block};
 use mio::net::TcpStream;
 use rustls::{ServerConfig, ServerConnection};
 use std::cell::RefCell;
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 
@@ -164,13 +164,19 @@ impl TlsStream {
     /// Hand plaintext to rustls (at most what its buffer limit leaves room for) and push
     /// records to the socket; `WouldBlock` when rustls can take nothing.
     pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[IoSlice::new(buf)])
+    }
+
+    /// [`TlsStream::write`] for several buffers: rustls packs them into records together,
+    /// so a frame's header and payload go out as one record in one `sendto`, not two.
+    pub fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         let mut session = self.session.borrow_mut();
         if let Some(err) = &session.failure {
             return Err(failed(err));
         }
         session.push(&self.tcp)?;
-        let taken = session.conn.writer().write(buf)?;
-        if taken == 0 && !buf.is_empty() {
+        let taken = session.conn.writer().write_vectored(bufs)?;
+        if taken == 0 && bufs.iter().any(|buf| !buf.is_empty()) {
             return Err(ErrorKind::WouldBlock.into());
         }
         session.pending += taken + taken.div_ceil(MAX_FRAGMENT) * RECORD_OVERHEAD;
@@ -221,4 +227,119 @@ impl Session {
 /// The I/O error a TLS failure is reported as.
 fn failed(err: &rustls::Error) -> io::Error {
     io::Error::new(ErrorKind::InvalidData, format!("TLS: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::pki_types::{PrivateKeyDer, ServerName};
+    use rustls::ClientConnection;
+    use std::time::{Duration, Instant};
+
+    /// A handshaken pair over loopback with small kernel buffers: the server's `TlsStream`
+    /// and a rustls client over a non-blocking std socket.
+    fn pair() -> (TlsStream, ClientConnection, std::net::TcpStream) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let server_config = ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert.der().clone()).unwrap();
+        let client_config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client_tcp = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server_tcp, peer) = listener.accept().unwrap();
+        socket2::SockRef::from(&server_tcp)
+            .set_send_buffer_size(4096)
+            .unwrap();
+        socket2::SockRef::from(&client_tcp)
+            .set_recv_buffer_size(4096)
+            .unwrap();
+        server_tcp.set_nonblocking(true).unwrap();
+        client_tcp.set_nonblocking(true).unwrap();
+        let server = TlsStream::accept(
+            TcpStream::from_std(server_tcp),
+            peer,
+            Arc::new(server_config),
+        )
+        .unwrap();
+        let name = ServerName::try_from("localhost").unwrap();
+        let mut client = ClientConnection::new(Arc::new(client_config), name).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while client.is_handshaking() || server.unfinished_handshake().is_some() {
+            assert!(Instant::now() < deadline, "handshake never completed");
+            let _ = client.complete_io(&mut client_tcp);
+            match server.read(&mut [0; 64]) {
+                Err(err) if would_block(&err) => {}
+                other => panic!("no plaintext expected yet: {other:?}"),
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        (server, client, client_tcp)
+    }
+
+    #[test]
+    fn rustls_buffers_at_most_its_limit_and_what_it_holds_is_pending_output() {
+        let (server, mut client, mut client_tcp) = pair();
+        assert_eq!(server.pending_output(), 0);
+        // The client does not read: the kernel buffers fill, then rustls' limit.
+        let chunk = vec![0x5a; 8192];
+        let mut accepted = 0;
+        loop {
+            match server.write(&chunk) {
+                Ok(n) => accepted += n,
+                Err(err) if would_block(&err) => break,
+                Err(err) => panic!("write: {err}"),
+            }
+            assert!(accepted < 16 << 20, "rustls took everything: no limit");
+        }
+        let pending = server.pending_output();
+        assert!(
+            pending > 0 && pending <= BUFFER_LIMIT + 2 * RECORD_OVERHEAD,
+            "{pending} bytes pending with a limit of {BUFFER_LIMIT}"
+        );
+        // Kernel buffers of a few KiB each and rustls' 32 KiB: nothing near 16 MiB.
+        assert!(accepted < 256 * 1024, "{accepted} bytes accepted");
+
+        // The client reads; the server pushes what rustls held until nothing is pending.
+        let mut received = 0;
+        let mut buf = vec![0; 64 * 1024];
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let flushed = server.flush_pending().unwrap();
+            if flushed && received == accepted {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{received} of {accepted} arrived"
+            );
+            if client.read_tls(&mut client_tcp).is_ok() {
+                client.process_new_packets().unwrap();
+            }
+            match client.reader().read(&mut buf) {
+                Ok(n) => received += n,
+                Err(err) if would_block(&err) => std::thread::sleep(Duration::from_millis(1)),
+                Err(err) => panic!("client read: {err}"),
+            }
+        }
+        assert_eq!(received, accepted);
+        assert_eq!(server.pending_output(), 0);
+    }
 }

@@ -157,6 +157,12 @@ impl ServerProcess {
     /// Panics (with the server's stderr) when it does not report listening within
     /// [`STARTUP_TIMEOUT`].
     pub fn start_with(extra_args: &[&str]) -> ServerProcess {
+        Self::start_with_env(extra_args, &[])
+    }
+
+    /// [`ServerProcess::start_with`] with environment variables for the server (`RUST_LOG`
+    /// among them overrides the default `info`).
+    pub fn start_with_env(extra_args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let logs = scratch_dir("server-logs");
@@ -178,6 +184,7 @@ impl ServerProcess {
         if std::env::var_os("RUST_LOG").is_none() {
             cmd.env("RUST_LOG", "info");
         }
+        cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
 
         let stdout = child.stdout.take().expect("piped stdout");

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SerialNumber};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use rustls::{
+    ClientConfig, ClientConnection, RootCertStore, StreamOwned, SupportedProtocolVersion,
+};
 use tungstenite::client::ClientRequestBuilder;
 use tungstenite::WebSocket;
 
@@ -35,6 +37,19 @@ pub struct ServerCert {
     pub cert: PathBuf,
     pub key: PathBuf,
     pub serial: u64,
+}
+
+impl ServerCert {
+    /// `--tls-cert FILE --tls-key FILE` for these files.
+    pub fn flags(&self) -> Vec<&str> {
+        vec!["--tls-cert", path(&self.cert), "--tls-key", path(&self.key)]
+    }
+
+    /// Overwrite these files with `other`'s (what a renewal does before SIGHUP).
+    pub fn replace_with(&self, other: &ServerCert) {
+        fs::copy(&other.cert, &self.cert).expect("copy cert");
+        fs::copy(&other.key, &self.key).expect("copy key");
+    }
 }
 
 impl TestCa {
@@ -66,17 +81,7 @@ impl TestCa {
         let cert = self.issue(name, serial);
         let pkcs8 = self.dir.join(format!("{name}.pkcs8"));
         fs::rename(&cert.key, &pkcs8).unwrap();
-        openssl(&[
-            "pkey",
-            "-in",
-            path(&pkcs8),
-            "-traditional",
-            "-out",
-            path(&cert.key),
-        ]);
-        assert!(fs::read_to_string(&cert.key)
-            .unwrap()
-            .contains("BEGIN EC PRIVATE KEY"));
+        write_traditional_key(&pkcs8, &cert.key, "EC PRIVATE KEY");
         cert
     }
 
@@ -95,17 +100,7 @@ impl TestCa {
         ]);
         let key = KeyPair::from_pem(&fs::read_to_string(&pkcs8).unwrap()).expect("RSA key");
         let cert = self.issue_for(name, serial, key);
-        openssl(&[
-            "pkey",
-            "-in",
-            path(&pkcs8),
-            "-traditional",
-            "-out",
-            path(&cert.key),
-        ]);
-        assert!(fs::read_to_string(&cert.key)
-            .unwrap()
-            .contains("BEGIN RSA PRIVATE KEY"));
+        write_traditional_key(&pkcs8, &cert.key, "RSA PRIVATE KEY");
         cert
     }
 
@@ -146,14 +141,23 @@ impl TestCa {
         roots
     }
 
-    /// A rustls client config trusting this CA, offering `alpn` (none: no ALPN extension).
+    /// A rustls client config trusting this CA, with TLS 1.2 and 1.3, offering `alpn`
+    /// (none: no ALPN extension).
     pub fn client_config(&self, alpn: &[&[u8]]) -> Arc<ClientConfig> {
-        let roots = self.roots();
+        self.client_config_for(rustls::DEFAULT_VERSIONS, alpn)
+    }
+
+    /// [`TestCa::client_config`] speaking only `versions`.
+    pub fn client_config_for(
+        &self,
+        versions: &[&'static SupportedProtocolVersion],
+        alpn: &[&[u8]],
+    ) -> Arc<ClientConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .expect("versions")
-            .with_root_certificates(roots)
+            .with_root_certificates(self.roots())
             .with_no_client_auth();
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         Arc::new(config)
@@ -283,6 +287,20 @@ fn path(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
 }
 
+/// Rewrite the PKCS#8 key in `pkcs8` at `out` in its traditional form (`BEGIN {label}`).
+fn write_traditional_key(pkcs8: &Path, out: &Path, label: &str) {
+    openssl(&[
+        "pkey",
+        "-in",
+        path(pkcs8),
+        "-traditional",
+        "-out",
+        path(out),
+    ]);
+    let pem = fs::read_to_string(out).unwrap();
+    assert!(pem.contains(&format!("BEGIN {label}")), "{pem}");
+}
+
 /// Run the openssl command line tool (installed by .ci/run).
 fn openssl(args: &[&str]) {
     let out = std::process::Command::new("openssl")
@@ -299,9 +317,18 @@ fn openssl(args: &[&str]) {
 /// A wsloop serving TLS with a certificate (serial 1) of a new CA under
 /// `<scratch>/<test>/`, plus `extra` arguments.
 pub fn start_server(test: &str, extra: &[&str]) -> (super::ServerProcess, TestCa) {
+    start_server_with_env(test, extra, &[])
+}
+
+/// [`start_server`] with environment variables for the server (`RUST_LOG=...`).
+pub fn start_server_with_env(
+    test: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (super::ServerProcess, TestCa) {
     let ca = TestCa::new(&super::scratch_dir("tls-servers").join(test));
     let cert = ca.issue("server", 1);
-    let mut args = vec!["--tls-cert", path(&cert.cert), "--tls-key", path(&cert.key)];
+    let mut args = cert.flags();
     args.extend_from_slice(extra);
-    (super::ServerProcess::start_with(&args), ca)
+    (super::ServerProcess::start_with_env(&args, env), ca)
 }
