@@ -99,8 +99,8 @@ const SENDERS: usize = 2;
 /// 2 x 320 x 64 KiB = 40 MiB exchanged: far more than a member that never reads can absorb
 /// in socket buffers plus `max_subscriber_backlog` (1 MiB).
 const PER_SENDER: usize = 320;
-/// A sender keeps at most this many of its messages unacknowledged (not yet back from the
-/// board), as an application that reads what it exchanges does: what is in flight to a
+/// A sender keeps at most this many of its messages not yet received by every reading
+/// member, as an application that reads what it exchanges does: what is in flight to a
 /// member that keeps up (SENDERS x WINDOW x 64 KiB = 512 KiB) stays under the backlog limit.
 const WINDOW: usize = 4;
 
@@ -157,14 +157,22 @@ fn a_member_that_never_reads_is_closed_and_the_others_get_everything() {
     };
 
     let total = SENDERS * PER_SENDER;
+    // Every reading member acknowledges each message to its sender, so a sender's window
+    // bounds what is in flight to the slowest reading member, however the threads are
+    // scheduled (with only its own reader's acks, a starved member could fall behind by more
+    // than the backlog limit and be cut off as too slow).
+    let (ack_senders, ack_receivers): (Vec<_>, Vec<_>) =
+        (0..SENDERS).map(|_| mpsc::channel::<()>()).unzip();
     let mut threads = Vec::new();
-    for (sender, raw) in members.into_iter().enumerate() {
+    for ((sender, raw), acks) in members.into_iter().enumerate().zip(ack_receivers) {
         let mut writer_stream = raw.conn.stream.try_clone().unwrap();
-        let (acked, acks) = mpsc::channel::<()>();
         threads.push(thread::spawn(move || {
             for n in 0..PER_SENDER {
                 if n >= WINDOW {
-                    acks.recv().expect("own reader ended");
+                    // Message n - WINDOW has reached every reading member.
+                    for _ in 0..SENDERS {
+                        acks.recv().expect("a reader ended");
+                    }
                 }
                 writer_stream
                     .write_all(&client_frame(true, op::BINARY, &tagged(sender, n)))
@@ -172,6 +180,7 @@ fn a_member_that_never_reads_is_closed_and_the_others_get_everything() {
             }
             Vec::new()
         }));
+        let ack_senders = ack_senders.clone();
         threads.push(thread::spawn(move || {
             let mut raw = raw;
             let mut seen = Vec::with_capacity(total);
@@ -181,9 +190,7 @@ fn a_member_that_never_reads_is_closed_and_the_others_get_everything() {
                     op::PING | op::PONG => continue,
                     op::BINARY => {
                         let tag = tag_of(&frame.payload);
-                        if tag.0 == sender {
-                            let _ = acked.send(());
-                        }
+                        let _ = ack_senders[tag.0].send(());
                         seen.push(tag);
                     }
                     other => panic!(
@@ -196,6 +203,7 @@ fn a_member_that_never_reads_is_closed_and_the_others_get_everything() {
             seen
         }));
     }
+    drop(ack_senders);
     let mut orders: Vec<Vec<(usize, usize)>> = threads
         .into_iter()
         .map(|t| t.join().expect("member thread"))
