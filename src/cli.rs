@@ -179,6 +179,15 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         static_recheck_interval,
         "how often a cached file is compared with the disk"
     ),
+    LimitFlag {
+        name: "--cache-control",
+        help: "Cache-Control of file responses (\"\": none)",
+        set: |config, value| {
+            config.cache_control = value.to_owned();
+            Ok(())
+        },
+        show: |config| format!("{:?}", config.cache_control),
+    },
     duration_flag!(
         "--head-timeout",
         head_timeout,

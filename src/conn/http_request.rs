@@ -1,12 +1,12 @@
 //! What to do with one complete request head: a WebSocket upgrade, the HTTP entry's own
 //! answer, a static file, or an error status; and queuing the response.
 
-use super::serving_file::FileSend;
+use super::serving_file::{Body, FileSend};
 use super::upgrade;
 use super::{lend, Env, Ident, Phase, Wire};
 use crate::http::request::BodyFraming;
 use crate::http::upgrade::check_upgrade_key;
-use crate::http::{Method, PreparedResponse, Request, Response};
+use crate::http::{FileRequest, Method, Reply, Request, Response};
 use crate::log_text::printable;
 use crate::protocol::{Context, Event, Outcome, SessionRequests};
 use log::info;
@@ -73,7 +73,7 @@ fn ask_http_entry(
     wire: &mut Wire,
     ident: Ident,
     env: &mut Env<'_>,
-) -> Option<PreparedResponse> {
+) -> Option<Reply> {
     let mut requests = SessionRequests::default();
     let lent = lend(false, &mut requests, wire, ident, None, env);
     let mut cx = Context::for_connection(lent.link, HTTP_ENTRY, lent.loop_requests, lent.now);
@@ -115,9 +115,11 @@ fn status_response(request: &Request, env: &Env<'_>) -> Option<Response> {
 
 /// GET and HEAD of files under the www root (from memory, head and all, when cached); 405
 /// for every other method.
-fn static_response(request: &Request, env: &mut Env<'_>) -> PreparedResponse {
+fn static_response(request: &Request, env: &mut Env<'_>) -> Reply {
     match (request.method(), env.files.as_deref_mut()) {
-        (Method::Get | Method::Head, Some(files)) => files.respond(request.path(), env.now),
+        (Method::Get | Method::Head, Some(files)) => {
+            files.respond(&FileRequest::from(request), env.now)
+        }
         (Method::Get | Method::Head, None) => {
             Response::error(404, "no files are served here").into()
         }
@@ -127,9 +129,9 @@ fn static_response(request: &Request, env: &mut Env<'_>) -> PreparedResponse {
     }
 }
 
-/// Queue `response`'s head for `request` and move to SERVING_FILE, which sends the body.
+/// Queue `reply`'s head for `request` and move to SERVING_FILE, which sends the body.
 pub(crate) fn respond(
-    response: PreparedResponse,
+    reply: Reply,
     request: Option<&Request>,
     keep_alive: bool,
     leftover: Vec<u8>,
@@ -137,6 +139,7 @@ pub(crate) fn respond(
     ident: Ident,
     env: &mut Env<'_>,
 ) -> Phase {
+    let response = reply.response;
     let head_only = request.is_some_and(|request| request.method() == &Method::Head);
     let http10 = request.is_some_and(|request| request.minor_version() == 0);
     match request {
@@ -152,9 +155,12 @@ pub(crate) fn respond(
     env.stats.responded(response.status());
     response.write_head(wire.out.buffer(), keep_alive, http10);
     let body = if head_only {
-        Default::default()
+        Body::Memory(Default::default())
     } else {
-        response.into_body()
+        match reply.file {
+            Some(region) => Body::File(region),
+            None => Body::Memory(response.into_body()),
+        }
     };
     Phase::serving(FileSend::new(body, keep_alive, leftover, env))
 }
