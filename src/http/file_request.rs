@@ -56,7 +56,7 @@ impl<'a> FileRequest<'a> {
     /// Where the value of header `name` goes, if it is one of ours. One switch on the
     /// length settles most headers of a browser's request without comparing a byte.
     fn slot(&mut self, name: &[u8]) -> Option<&mut Option<Cow<'a, [u8]>>> {
-        let is = |known: &str| name.eq_ignore_ascii_case(known.as_bytes());
+        let is = |known: &str| is_named(name, known.as_bytes());
         let slot = match name.len() {
             5 if is("range") => &mut self.range,
             8 if is("if-match") => &mut self.if_match,
@@ -69,6 +69,20 @@ impl<'a> FileRequest<'a> {
         };
         Some(slot)
     }
+}
+
+/// True if the header name `name` (a token) is `known` (lowercase letters and `-`) in any
+/// case. For a token byte `b`, `b | 0x20` is a lowercase letter only if `b` is that letter in
+/// either case, and `-` only if `b` is `-` (CR is no token byte), so one OR per byte is an
+/// exact case-insensitive comparison. From the end: our names that share a length differ
+/// there first (`accept-encoding` / `accept-language`, `if-match` / `if-range`).
+fn is_named(name: &[u8], known: &[u8]) -> bool {
+    name.len() == known.len()
+        && name
+            .iter()
+            .rev()
+            .zip(known.iter().rev())
+            .all(|(&b, &k)| b | 0x20 == k)
 }
 
 impl<'a> From<&'a Request> for FileRequest<'a> {
@@ -126,6 +140,29 @@ mod tests {
         // A HEAD ignores ranges.
         assert_eq!(file.range.as_deref(), Some(&b"bytes=0-1"[..]));
         assert_eq!(file.range(), None);
+    }
+
+    #[test]
+    fn names_compare_ignoring_ascii_case_exactly() {
+        for (name, known, want) in [
+            ("Accept-Encoding", "accept-encoding", true),
+            ("ACCEPT-ENCODING", "accept-encoding", true),
+            ("accept-encoding", "accept-encoding", true),
+            ("Accept-Language", "accept-encoding", false),
+            ("If-Range", "if-match", false),
+            ("If-Rangf", "if-range", false),
+            // Token bytes that are no letters match no letter: `_` | 0x20 is DEL, `^` is `~`.
+            ("If-Rang_", "if-range", false),
+            ("If-Rang^", "if-range", false),
+            ("Range", "range", true),
+            ("Rang", "range", false),
+        ] {
+            assert_eq!(
+                is_named(name.as_bytes(), known.as_bytes()),
+                want,
+                "{name} {known}"
+            );
+        }
     }
 
     #[test]
