@@ -127,7 +127,7 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
     bytes_flag!(
         "--read-buffer-bytes",
         read_buffer_bytes,
-        "the server's socket read buffer (most bytes per read call)"
+        "the server's read buffer (most bytes per read call or file chunk)"
     ),
     bytes_flag!(
         "--read-budget-bytes",
@@ -172,7 +172,7 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
     bytes_flag!(
         "--static-cache-bytes",
         static_cache_bytes,
-        "static file content kept in memory"
+        "static file content kept in memory (the rest: from disk)"
     ),
     duration_flag!(
         "--static-recheck-interval",

@@ -92,6 +92,7 @@ config! {
     outgoing_soft_limit: usize = 256 * 1024, with_outgoing_soft_limit;
     /// The server's one socket read buffer: the most bytes taken from a socket per read call.
     /// Connections hold only the bytes of an incomplete frame or head; idle ones hold none.
+    /// Also the most bytes of a large static file read per pass of its response.
     read_buffer_bytes: usize = 64 * 1024, with_read_buffer_bytes;
     /// Most bytes read from one connection in one service pass, so one busy client cannot
     /// starve the rest; a connection with more to read is revisited on the next tick.
@@ -106,7 +107,9 @@ config! {
     max_handle_requests: usize = 65_536, with_max_handle_requests;
     /// Largest static file served from the www root (larger ones get `500`).
     max_static_file_bytes: u64 = 64 << 20, with_max_static_file_bytes;
-    /// Static file content kept in memory (files larger than this are read on each request).
+    /// Static file content kept in memory. A file that does not fit is opened for each
+    /// request and sent from disk as the socket drains, one `read_buffer_bytes` chunk per
+    /// pass, never read whole.
     static_cache_bytes: usize = 16 << 20, with_static_cache_bytes;
     /// How often a cached static file is compared with the disk (one `stat`).
     static_recheck_interval: Duration = Duration::from_secs(1), with_static_recheck_interval;

@@ -74,6 +74,8 @@ impl Protocol for Fragile {
     fn callback(&mut self, cx: &mut Context<'_>, reason: Reason<'_, ()>) -> Outcome {
         if let Reason::Receive { message, .. } = reason {
             if message == wsloop::Message::from("boom") {
+                // What was queued before the panic still goes out, before the close.
+                let _ = cx.send_text("last words");
                 panic!("a bug in the fragile protocol");
             }
             let _ = cx.send(message);
@@ -125,6 +127,7 @@ fn a_panicking_callback_closes_its_own_connection_only() {
 
     let (mut victim, _) = try_connect(server.addr, &["fragile"]).unwrap();
     victim.send(Message::text("boom")).unwrap();
+    assert_eq!(victim.read().unwrap(), Message::text("last words"));
     match victim.read() {
         Ok(Message::Close(Some(frame))) => {
             assert_eq!(frame.code, WsCloseCode::Error, "1011");
