@@ -120,7 +120,7 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
     bytes_flag!(
         "--read-buffer-bytes",
         read_buffer_bytes,
-        "the server's socket read buffer (most bytes per read call)"
+        "the server's read buffer (most bytes per read call or file chunk)"
     ),
     bytes_flag!(
         "--read-budget-bytes",
@@ -165,13 +165,22 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
     bytes_flag!(
         "--static-cache-bytes",
         static_cache_bytes,
-        "static file content kept in memory"
+        "static file content kept in memory (the rest: from disk)"
     ),
     duration_flag!(
         "--static-recheck-interval",
         static_recheck_interval,
         "how often a cached file is compared with the disk"
     ),
+    LimitFlag {
+        name: "--cache-control",
+        help: "Cache-Control of file responses (\"\": none)",
+        set: |config, value| {
+            config.cache_control = value.to_owned();
+            Ok(())
+        },
+        show: |config| format!("{:?}", config.cache_control),
+    },
     duration_flag!(
         "--head-timeout",
         head_timeout,

@@ -93,6 +93,7 @@ config! {
     outgoing_soft_limit: usize = 256 * 1024, with_outgoing_soft_limit;
     /// The server's one socket read buffer: the most bytes taken from a socket per read call.
     /// Connections hold only the bytes of an incomplete frame or head; idle ones hold none.
+    /// Also the most bytes of a large static file read per pass of its response.
     read_buffer_bytes: usize = 64 * 1024, with_read_buffer_bytes;
     /// Most bytes read from one connection in one service pass, so one busy client cannot
     /// starve the rest; a connection with more to read is revisited on the next tick.
@@ -107,10 +108,16 @@ config! {
     max_handle_requests: usize = 65_536, with_max_handle_requests;
     /// Largest static file served from the www root (larger ones get `500`).
     max_static_file_bytes: u64 = 64 << 20, with_max_static_file_bytes;
-    /// Static file content kept in memory (files larger than this are read on each request).
+    /// Static file content kept in memory. A file that does not fit is opened for each
+    /// request and sent from disk as the socket drains, one `read_buffer_bytes` chunk per
+    /// pass, never read whole.
     static_cache_bytes: usize = 16 << 20, with_static_cache_bytes;
     /// How often a cached static file is compared with the disk (one `stat`).
     static_recheck_interval: Duration = Duration::from_secs(1), with_static_recheck_interval;
+    /// The `Cache-Control` value of static file responses (`200`, `206`, `304`); empty sends
+    /// none. The default, `no-cache`, lets browsers keep files but revalidate them on each
+    /// use (a `304` when unchanged): right for a server whose files change under it.
+    cache_control: String = "no-cache".into(), with_cache_control;
     /// Time allowed from connect (or from the end of the previous response) to a complete
     /// request head; then the connection is closed (with `408` if some bytes arrived).
     head_timeout: Duration = Duration::from_secs(10), with_head_timeout;
@@ -282,6 +289,21 @@ impl Bounded for Option<BearerToken> {
     }
 }
 
+/// A header value (`cache_control`): visible ASCII, spaces and tabs, so it goes out as set
+/// (a response header with a line break in it would be a second header).
+impl Bounded for String {
+    fn check_bound(&self) -> Result<(), String> {
+        if self
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+        {
+            Ok(())
+        } else {
+            Err("printable ASCII (a header value)".into())
+        }
+    }
+}
+
 impl Bounded for Vec<String> {
     fn check_bound(&self) -> Result<(), String> {
         Ok(())
@@ -346,6 +368,18 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         assert_eq!(Config::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn cache_control_is_a_header_value() {
+        assert_eq!(Config::default().cache_control, "no-cache");
+        let config = Config::default().with_cache_control("max-age=60, public".into());
+        assert_eq!(config.validate(), Ok(()));
+        let config = Config::default().with_cache_control("no-cache\r\nSet-Cookie: x=1".into());
+        assert_eq!(
+            config.validate(),
+            Err("cache_control must be printable ASCII (a header value)".into())
+        );
     }
 
     #[test]

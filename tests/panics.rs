@@ -1,12 +1,14 @@
 //! Faults contained: a protocol callback that panics (a bug in user code) costs only the
-//! connection it was called for — close 1011 for a WebSocket, 500 for an HTTP request — and
-//! the loop goes on serving everyone else; a protocol that panics in `ProtocolInit` fails
-//! startup with an error naming it.
+//! connection it was called for — close 1011 for a WebSocket, 500 for an HTTP request (on a
+//! connection that stays usable) — it is logged once with the protocol's name and the panic
+//! message, and the loop goes on serving 100 other clients; a protocol that panics in
+//! `ProtocolInit` fails startup with an error naming it.
 
 mod support;
 
 use std::net::SocketAddr;
-use support::http::get;
+use std::sync::{Mutex, Once};
+use support::http::{get, HttpConn};
 use support::inproc::InProcess;
 use support::ws::try_connect;
 use tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
@@ -15,6 +17,50 @@ use wsloop::http::Request;
 use wsloop::{Config, Context, Outcome, Protocol, ProtocolTable, Reason, Server};
 
 const OTHERS: usize = 100;
+
+/// Error lines logged by wsloop in this test binary.
+static ERRORS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct CaptureErrors;
+
+impl log::Log for CaptureErrors {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Error
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            ERRORS.lock().unwrap().push(record.args().to_string());
+        }
+    }
+    fn flush(&self) {}
+}
+
+/// Capture wsloop's error lines (once per test binary).
+fn capture_errors() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        log::set_logger(&CaptureErrors).expect("no other logger in this test binary");
+        log::set_max_level(log::LevelFilter::Error);
+    });
+}
+
+/// The error lines logged so far that contain `text`.
+fn errors_with(text: &str) -> Vec<String> {
+    let errors = ERRORS.lock().unwrap();
+    errors
+        .iter()
+        .filter(|line| line.contains(text))
+        .cloned()
+        .collect()
+}
+
+fn all_still_echo(others: &mut [tungstenite::WebSocket<std::net::TcpStream>], when: &str) {
+    for (i, ws) in others.iter_mut().enumerate() {
+        let text = format!("still here {i} {when}");
+        ws.send(Message::text(text.clone())).unwrap();
+        assert_eq!(ws.read().unwrap(), Message::text(text), "client {i} {when}");
+    }
+}
 
 /// Echoes, but panics on the message "boom".
 struct Fragile;
@@ -28,6 +74,8 @@ impl Protocol for Fragile {
     fn callback(&mut self, cx: &mut Context<'_>, reason: Reason<'_, ()>) -> Outcome {
         if let Reason::Receive { message, .. } = reason {
             if message == wsloop::Message::from("boom") {
+                // What was queued before the panic still goes out, before the close.
+                let _ = cx.send_text("last words");
                 panic!("a bug in the fragile protocol");
             }
             let _ = cx.send(message);
@@ -71,6 +119,7 @@ fn round_trip(addr: SocketAddr, text: &str) {
 
 #[test]
 fn a_panicking_callback_closes_its_own_connection_only() {
+    capture_errors();
     let server = InProcess::start(Config::default(), table);
     let mut others: Vec<_> = (0..OTHERS)
         .map(|_| try_connect(server.addr, &["fragile"]).expect("connect").0)
@@ -78,6 +127,7 @@ fn a_panicking_callback_closes_its_own_connection_only() {
 
     let (mut victim, _) = try_connect(server.addr, &["fragile"]).unwrap();
     victim.send(Message::text("boom")).unwrap();
+    assert_eq!(victim.read().unwrap(), Message::text("last words"));
     match victim.read() {
         Ok(Message::Close(Some(frame))) => {
             assert_eq!(frame.code, WsCloseCode::Error, "1011");
@@ -85,21 +135,31 @@ fn a_panicking_callback_closes_its_own_connection_only() {
         }
         other => panic!("expected close 1011, got {other:?}"),
     }
+    let logged = errors_with("a bug in the fragile protocol");
+    assert_eq!(logged.len(), 1, "logged once: {logged:?}");
+    assert!(
+        logged[0].contains("\"fragile\""),
+        "names the protocol: {logged:?}"
+    );
 
-    for (i, ws) in others.iter_mut().enumerate() {
-        let text = format!("still here {i}");
-        ws.send(Message::text(text.clone())).unwrap();
-        assert_eq!(ws.read().unwrap(), Message::text(text));
-    }
+    all_still_echo(&mut others, "after the WebSocket panic");
     round_trip(server.addr, "and new connections work");
 
-    let response = get(server.addr, "/boom");
-    assert_eq!(response.status, 500);
+    // The HTTP entry panics: that request gets a 500, the connection stays usable.
+    let mut conn = HttpConn::open(server.addr);
+    conn.send(b"GET /boom HTTP/1.1\r\nHost: t\r\n\r\nGET /index.html HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(conn.read_response(false).status, 500);
     assert_eq!(
-        get(server.addr, "/index.html").status,
+        conn.read_response(false).status,
         404,
         "no files: the entry fell through"
     );
+    let logged = errors_with("a bug in the HTTP entry");
+    assert_eq!(logged.len(), 1, "logged once: {logged:?}");
+    assert!(logged[0].contains("\"fragile-http\""), "{logged:?}");
+    assert_eq!(get(server.addr, "/boom").status, 500);
+
+    all_still_echo(&mut others, "after the HTTP panics");
     round_trip(server.addr, "after the HTTP panic too");
 }
 
@@ -121,6 +181,7 @@ impl Protocol for BrokenInit {
 
 #[test]
 fn a_panic_in_protocol_init_fails_startup_with_its_name() {
+    capture_errors();
     let addr = "127.0.0.1:0".parse().unwrap();
     let table = ProtocolTable::new().with_protocol(BrokenInit);
     let mut server = Server::bind(addr, Config::default(), table).unwrap();
@@ -133,4 +194,5 @@ fn a_panic_in_protocol_init_fails_startup_with_its_name() {
         text.contains("broken-init") && text.contains("cannot start"),
         "{text}"
     );
+    assert_eq!(errors_with("cannot start").len(), 1, "logged once");
 }

@@ -4,13 +4,13 @@
 
 use super::publish;
 use super::reading_body::{BodyReader, Sink};
-use super::serving_file::FileSend;
+use super::serving_file::{Body, FileSend};
 use super::upgrade;
 use super::{lend, Env, Ident, Phase, Wire};
 use crate::http::methods::{refuse_other_methods, STATIC_ALLOW};
 use crate::http::request::BodyFraming;
 use crate::http::upgrade::check_upgrade_key;
-use crate::http::{Method, PreparedResponse, Request, Response};
+use crate::http::{FileRequest, Method, Reply, Request, Response};
 use crate::log_text::printable;
 use crate::protocol::{Context, Event, Outcome, SessionRequests};
 use log::info;
@@ -89,7 +89,7 @@ struct Unread {
 impl Unread {
     fn respond(
         self,
-        response: PreparedResponse,
+        response: Reply,
         request: &Request,
         wire: &mut Wire,
         ident: Ident,
@@ -114,7 +114,7 @@ impl Unread {
 /// What the HTTP entry's outcome asks for.
 pub(crate) enum EntryAnswer {
     /// This response.
-    Respond(PreparedResponse),
+    Respond(Reply),
     /// Read the body (in `Reason::Http` only).
     ReadBody,
     /// It asked to close the connection: `403`.
@@ -173,19 +173,19 @@ fn status_response(request: &Request, env: &Env<'_>) -> Option<Response> {
 
 /// GET and HEAD of files under the www root (from memory, head and all, when cached);
 /// every other method is refused (see [`refuse_other_methods`]).
-pub(crate) fn static_response(request: &Request, env: &mut Env<'_>) -> PreparedResponse {
+pub(crate) fn static_response(request: &Request, env: &mut Env<'_>) -> Reply {
     if let Some(refusal) = refuse_other_methods(request.method(), STATIC_ALLOW) {
         return refusal.into();
     }
     match env.files.as_deref_mut() {
-        Some(files) => files.respond(request.path(), env.now),
+        Some(files) => files.respond(&FileRequest::from(request), env.now),
         None => Response::error(404, "no files are served here").into(),
     }
 }
 
-/// Queue `response`'s head for `request` and move to SERVING_FILE, which sends the body.
+/// Queue `reply`'s head for `request` and move to SERVING_FILE, which sends the body.
 pub(crate) fn respond(
-    response: PreparedResponse,
+    reply: Reply,
     request: Option<&Request>,
     keep_alive: bool,
     leftover: Vec<u8>,
@@ -195,6 +195,7 @@ pub(crate) fn respond(
 ) -> Phase {
     let head_only = request.is_some_and(|request| request.method() == &Method::Head);
     let http10 = request.is_some_and(|request| request.minor_version() == 0);
+    let response = reply.response;
     match request {
         Some(request) => info!(
             "{} {} {} -> {}",
@@ -208,9 +209,12 @@ pub(crate) fn respond(
     env.stats.responded(response.status());
     response.write_head(wire.out.buffer(), keep_alive, http10);
     let body = if head_only {
-        Default::default()
+        Body::Memory(Default::default())
     } else {
-        response.into_body()
+        match reply.file {
+            Some(region) => Body::File(region),
+            None => Body::Memory(response.into_body()),
+        }
     };
     Phase::serving(FileSend::new(body, keep_alive, leftover, env))
 }

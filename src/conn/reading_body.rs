@@ -10,7 +10,7 @@ use super::publish::Collected;
 use super::{Env, Ident, Mark, Phase, Wire};
 use crate::http::body::{BodyDecoder, Piece};
 use crate::http::request::BodyFraming;
-use crate::http::{PreparedResponse, Request, Response};
+use crate::http::{Reply, Request, Response};
 use crate::net::would_block;
 use crate::protocol::Event;
 use crate::tick::Tick;
@@ -219,7 +219,7 @@ impl BodyReader {
     /// The whole body is in: the sink answers; `rest` is what was pipelined after it.
     fn complete(self, rest: Vec<u8>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
         let BodyReader { request, sink, .. } = self;
-        let response: PreparedResponse = match sink {
+        let response: Reply = match sink {
             Sink::Protocol(mut session) => {
                 let event = Event::HttpBodyDone(&request);
                 match ask_http_entry(event, Some(session.as_mut()), wire, ident, env) {
@@ -266,7 +266,7 @@ impl BodyReader {
 /// was pipelined after the body (`rest`).
 fn answer_completed(
     request: &Request,
-    response: PreparedResponse,
+    response: Reply,
     rest: Vec<u8>,
     wire: &mut Wire,
     ident: Ident,

@@ -1,19 +1,28 @@
-//! HTTP/1.1: request heads, responses, static files, MIME types, the WebSocket upgrade and
-//! its extension negotiation.
+//! HTTP/1.1: request heads, responses, static files (validators and conditional requests,
+//! ranges, precompressed variants, bodies read from disk), MIME types, the WebSocket upgrade
+//! and its extension negotiation.
 
+pub mod accept_encoding;
 pub mod bearer;
 pub mod body;
 pub mod extensions;
 pub mod file_cache;
+pub mod file_entry;
+pub mod file_request;
 pub mod methods;
 pub mod mime;
+pub mod range;
+pub mod reply;
 pub mod request;
 pub mod response;
 pub mod static_files;
 mod target;
 mod token;
 pub mod upgrade;
+pub mod validators;
 
+pub use file_request::FileRequest;
+pub use reply::{FileRegion, Reply};
 pub use request::{
     parse_head, BodyFraming, HeadError, Method, ParsedHead, Request, DEFAULT_MAX_HEADERS,
 };

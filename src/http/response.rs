@@ -116,15 +116,16 @@ impl Response {
     /// `Transfer-Encoding` headers are ignored: framing is owned by this method.
     /// The status line is always `HTTP/1.1`.
     pub fn write_to(&self, out: &mut Vec<u8>, head_only: bool, keep_alive: bool, http10: bool) {
-        self.write_fixed_head(out);
+        self.write_fixed_head(out, self.body.len() as u64);
         finish_head(out, keep_alive, http10);
         if status_allows_body(self.status) && !head_only {
             out.extend_from_slice(&self.body);
         }
     }
 
-    /// The head up to the `Connection` header: everything that does not depend on the request.
-    fn write_fixed_head(&self, out: &mut Vec<u8>) {
+    /// The head up to the `Connection` header (everything that does not depend on the
+    /// request), for a body of `content_length` bytes.
+    fn write_fixed_head(&self, out: &mut Vec<u8>, content_length: u64) {
         let status = self.status;
         // Writing into a Vec<u8> cannot fail.
         let _ = write!(out, "HTTP/1.1 {} {}\r\n", status, reason_phrase(status));
@@ -141,7 +142,7 @@ impl Response {
             push_header(out, "X-Content-Type-Options", "nosniff");
         }
         if status_allows_body(status) {
-            let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
+            let _ = write!(out, "Content-Length: {content_length}\r\n");
         }
     }
 }
@@ -167,6 +168,11 @@ impl PreparedResponse {
         &self.body
     }
 
+    /// Bytes of the serialized head (without its `Connection` header).
+    pub(crate) fn head_len(&self) -> usize {
+        self.fixed_head.len()
+    }
+
     /// Take the body out, to send it from a cursor after [`PreparedResponse::write_head`].
     pub fn into_body(self) -> Bytes {
         self.body
@@ -180,14 +186,26 @@ impl PreparedResponse {
     }
 }
 
-impl From<Response> for PreparedResponse {
-    fn from(response: Response) -> Self {
+impl PreparedResponse {
+    /// `response`'s head for a body of `content_length` bytes that is sent from elsewhere (a
+    /// file read from disk as the socket drains); the response's own body is dropped.
+    pub(crate) fn for_length(response: &Response, content_length: u64) -> Self {
         let mut fixed_head = Vec::new();
-        response.write_fixed_head(&mut fixed_head);
+        response.write_fixed_head(&mut fixed_head, content_length);
         PreparedResponse {
             status: response.status,
             fixed_head: fixed_head.into(),
+            body: Bytes::new(),
+        }
+    }
+}
+
+impl From<Response> for PreparedResponse {
+    fn from(response: Response) -> Self {
+        let head = PreparedResponse::for_length(&response, response.body.len() as u64);
+        PreparedResponse {
             body: response.into_body(),
+            ..head
         }
     }
 }

@@ -1,12 +1,8 @@
-//! Static files: mapping request paths to files under a document root, safely, and serving them.
+//! Static files: mapping request paths to files under a document root, safely (and finding
+//! the precompressed variants beside them).
 
-use bytes::Bytes;
-use std::fs::{self, File};
-use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
-use super::mime::mime_type;
 use super::response::Response;
 
 /// File served when a request path resolves to a directory.
@@ -116,97 +112,22 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-/// Why a resolved file could not be read.
-enum ReadError {
-    TooLarge,
-    Io(io::Error),
+/// [`resolve`], with its errors as the response to send (`400` or `404`).
+pub fn find(root: &Path, request_path: &str) -> Result<PathBuf, Response> {
+    resolve(root, request_path).map_err(|err| match err {
+        ResolveError::BadRequest(why) => Response::error(400, why),
+        ResolveError::NotFound => Response::error(404, "no such file"),
+    })
 }
 
-/// Read the whole file, refusing anything larger than `max` bytes (also if it grows).
-fn read_limited(path: &Path, max: u64) -> Result<(Vec<u8>, Option<SystemTime>), ReadError> {
-    let file = File::open(path).map_err(ReadError::Io)?;
-    let meta = file.metadata().map_err(ReadError::Io)?;
-    let (len, modified) = (meta.len(), meta.modified().ok());
-    if len > max {
-        return Err(ReadError::TooLarge);
-    }
-    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(max.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(ReadError::Io)?;
-    if u64::try_from(buf.len()).map_or(true, |n| n > max) {
-        return Err(ReadError::TooLarge);
-    }
-    Ok((buf, modified))
-}
-
-/// A static file read into memory, with what is needed to tell later whether it changed.
-#[derive(Debug, Clone)]
-pub struct LoadedFile {
-    /// The canonical path under the root.
-    pub path: PathBuf,
-    /// The whole file.
-    pub body: Bytes,
-    /// Its MIME type.
-    pub content_type: &'static str,
-    /// Its modification time, when the filesystem keeps one.
-    pub modified: Option<SystemTime>,
-}
-
-impl LoadedFile {
-    /// The `200 OK` response carrying the file.
-    pub fn response(&self) -> Response {
-        Response::new(200).with_body(self.content_type, self.body.clone())
-    }
-
-    /// True if the file on disk still has this length and modification time.
-    pub fn unchanged_on_disk(&self) -> bool {
-        fs::metadata(&self.path).is_ok_and(|meta| {
-            meta.is_file()
-                && meta.len() == self.body.len() as u64
-                && meta.modified().ok() == self.modified
-        })
-    }
-}
-
-/// Resolve and read a static file for GET or HEAD; errors come back as the response to send
-/// (404, 400, or 500 for files over `max_file_bytes`).
-pub fn load(root: &Path, request_path: &str, max_file_bytes: u64) -> Result<LoadedFile, Response> {
-    let path = match resolve(root, request_path) {
-        Ok(path) => path,
-        Err(ResolveError::BadRequest(why)) => return Err(Response::error(400, why)),
-        Err(ResolveError::NotFound) => return Err(Response::error(404, "no such file")),
-    };
-    match read_limited(&path, max_file_bytes) {
-        Ok((body, modified)) => Ok(LoadedFile {
-            content_type: mime_type(&path),
-            path,
-            body: body.into(),
-            modified,
-        }),
-        Err(ReadError::TooLarge) => Err(Response::error(500, "file too large to serve")),
-        Err(ReadError::Io(e))
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied
-            ) =>
-        {
-            Err(Response::error(404, "no such file"))
-        }
-        Err(ReadError::Io(e)) => {
-            log::warn!("reading static file failed: {e}");
-            Err(Response::error(500, "could not read file"))
-        }
-    }
-}
-
-/// Answer a GET or HEAD for a static file, read from disk now (see
-/// [`file_cache`](super::file_cache) for the cached path the server takes).
-pub fn serve(root: &Path, request_path: &str, max_file_bytes: u64) -> Response {
-    match load(root, request_path, max_file_bytes) {
-        Ok(file) => file.response(),
-        Err(response) => response,
-    }
+/// The regular file named like `file` (already resolved) plus `suffix` (`.gz`), if there is
+/// one under `root`: a precompressed variant. A symlink leaving the root is not one.
+pub fn sibling(root: &Path, file: &Path, suffix: &str) -> Option<PathBuf> {
+    let mut name = file.as_os_str().to_owned();
+    name.push(suffix);
+    canonical_under(root, Path::new(&name))
+        .ok()
+        .filter(|path| path.is_file())
 }
 
 #[cfg(test)]
@@ -367,43 +288,26 @@ mod tests {
         assert_eq!(resolve(r, "/dir_out/"), Err(ResolveError::NotFound));
         assert_eq!(resolve(r, "/evil/"), Err(ResolveError::NotFound));
         assert_eq!(resolve(r, "/link_in"), Ok(r.join("a/file.txt")));
-        let resp = serve(r, "/link_in", 1024);
-        assert_eq!(resp.status(), 200);
-        assert_eq!(resp.body(), b"file");
-        assert_eq!(serve(r, "/link_out", 1024).status(), 404);
+        assert_eq!(find(r, "/link_out").unwrap_err().status(), 404);
+        // A variant that is a symlink out of the root is no variant.
+        let file = r.join("a/file.txt");
+        symlink(fx.base.join("x"), r.join("a/file.txt.gz")).expect("symlink");
+        fs::write(r.join("a/file.txt.br"), b"br").unwrap();
+        assert_eq!(sibling(r, &file, ".gz"), None);
+        assert_eq!(sibling(r, &file, ".br"), Some(r.join("a/file.txt.br")));
     }
 
     #[test]
-    fn serve_responses() {
+    fn find_answers_errors_with_their_status() {
         let fx = Fixture::new();
         let r = &fx.root;
-        let resp = serve(r, "/", 1024);
-        assert_eq!(resp.status(), 200);
-        assert_eq!(resp.body(), b"root index");
-        assert_eq!(
-            resp.header("content-type"),
-            Some("text/html; charset=utf-8")
-        );
-
-        let resp = serve(r, "/a/file.txt", 1024);
-        assert_eq!(
-            resp.header("content-type"),
-            Some("text/plain; charset=utf-8")
-        );
-        assert_eq!(resp.body(), b"file");
-
-        let resp = serve(r, "/big.bin", 100);
-        assert_eq!(resp.status(), 200);
-        assert_eq!(resp.body().len(), 100);
-        assert_eq!(
-            resp.header("content-type"),
-            Some("application/octet-stream")
-        );
-
-        assert_eq!(serve(r, "/big.bin", 99).status(), 500);
-        assert_eq!(serve(r, "/missing", 1024).status(), 404);
-        let bad = serve(r, "/../x", 1024);
+        assert_eq!(find(r, "/sub/").ok(), Some(r.join("sub/index.html")));
+        assert_eq!(find(r, "/missing").unwrap_err().status(), 404);
+        let bad = find(r, "/../x").unwrap_err();
         assert_eq!(bad.status(), 400);
         assert!(!bad.body().windows(6).any(|w| w == b"secret"));
+        assert_eq!(sibling(r, &r.join("index.html"), ".gz"), None);
+        // A directory is no variant.
+        assert_eq!(sibling(r, &r.join("sub"), "/"), None);
     }
 }

@@ -184,12 +184,7 @@ impl Server {
                 format!("www root {} is not a directory", root.display()),
             ));
         }
-        self.services.files = Some(FileCache::new(
-            canonical,
-            self.services.config.static_cache_bytes,
-            self.services.config.static_recheck_interval,
-            self.services.config.max_static_file_bytes,
-        ));
+        self.services.files = Some(FileCache::new(canonical, &self.services.config));
         Ok(self)
     }
 

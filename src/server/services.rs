@@ -56,6 +56,13 @@ impl Services {
         }
     }
 
+    /// Serve static files from `files` (what `Server::serve_files` sets up), for unit tests
+    /// of the connection state machine.
+    #[cfg(test)]
+    pub(crate) fn set_files(&mut self, files: FileCache) {
+        self.files = Some(files);
+    }
+
     /// The view of the server a connection's pass gets at `now` (`now_ms` on the clock);
     /// `incoming_held_by_others` is what every other connection holds of the incoming budget.
     pub(crate) fn env(

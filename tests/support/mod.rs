@@ -6,6 +6,7 @@
 
 pub mod autobahn;
 pub mod browser;
+pub mod files;
 pub mod hostile;
 pub mod http;
 pub mod inproc;

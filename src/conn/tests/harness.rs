@@ -59,6 +59,14 @@ impl Harness {
         harness
     }
 
+    /// A connection just accepted by a server that serves the files under `root` (canonical).
+    pub fn with_files(config: Config, root: std::path::PathBuf) -> Self {
+        let files = crate::http::file_cache::FileCache::new(root, &config);
+        let mut harness = Self::new(config);
+        harness.services.set_files(files);
+        harness
+    }
+
     /// A connection whose upgrade went through: the client read the 101, `Established` was
     /// delivered (and taken off the log).
     pub fn open(config: Config) -> Self {

@@ -4,11 +4,13 @@
 //! real RFC 6455 bytes ([`peer`]). Time moves only when a test moves it.
 //!
 //! One file per behaviour: the upgrade and messages ([`open`]), both close handshakes and a
-//! protocol violation ([`close`]), dead-peer detection ([`liveness`]), and a client that does
-//! not read ([`backpressure`]).
+//! protocol violation ([`close`]), dead-peer detection ([`liveness`]), a client that does
+//! not read ([`backpressure`]), and a file sent from disk to a client that reads little at a
+//! time ([`files`]).
 
 mod backpressure;
 mod close;
+mod files;
 mod harness;
 mod liveness;
 mod open;
