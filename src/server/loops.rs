@@ -6,6 +6,7 @@
 //! calling thread and handles SIGINT/SIGTERM for all of them.
 
 use super::Server;
+use super::StatsBoard;
 use crate::config::Config;
 use crate::protocol::ProtocolTable;
 use crate::topics::{Bus, LocalBus};
@@ -41,6 +42,7 @@ struct Start {
     www: Option<PathBuf>,
     bus: Arc<dyn Bus>,
     connections: Arc<AtomicUsize>,
+    stats: Arc<StatsBoard>,
 }
 
 impl Loops {
@@ -65,6 +67,7 @@ impl Loops {
         let addr = first.local_addr()?;
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
         let connections = Arc::new(AtomicUsize::new(0));
+        let stats = Arc::new(StatsBoard::new());
         let make_table = Arc::new(make_table);
         let start = |listener| Start {
             listener,
@@ -72,6 +75,7 @@ impl Loops {
             www: self.www.clone(),
             bus: bus.clone(),
             connections: connections.clone(),
+            stats: stats.clone(),
         };
         let mut peers = Vec::new();
         let mut threads = Vec::new();
@@ -99,13 +103,8 @@ impl Loops {
             threads.push(thread);
         }
         let first = start(first);
-        let server = Server::from_listener(first.listener, first.config, make_table())?;
-        let mut server = match &first.www {
-            Some(www) => server.serve_files(www)?,
-            None => server,
-        };
-        server.share_connection_count(first.connections);
-        let result = server.run_first_of(peers, Some(first.bus), |_| on_ready(addr));
+        let (server, bus) = first.server(make_table())?;
+        let result = server.run_first_of(peers, Some(bus), |_| on_ready(addr));
         for thread in threads {
             thread
                 .join()
@@ -116,21 +115,26 @@ impl Loops {
 }
 
 impl Start {
-    /// The server and its `Poll`, registered and on the bus.
-    fn build(self, make_table: impl FnOnce() -> ProtocolTable) -> io::Result<(Server, mio::Poll)> {
-        let server = Server::from_listener(self.listener, self.config, make_table())?;
+    /// The loop's server, counted with the others (connections, stats), not yet attached
+    /// to a `Poll`, and the bus it is to join.
+    fn server(self, table: ProtocolTable) -> io::Result<(Server, Arc<dyn Bus>)> {
+        let server = Server::from_listener(self.listener, self.config.clone(), table)?;
         let mut server = match &self.www {
             Some(www) => server.serve_files(www)?,
             None => server,
         };
         server.share_connection_count(self.connections);
+        if self.config.status_endpoints {
+            server.share_stats(self.stats);
+        }
+        Ok((server, self.bus))
+    }
+
+    /// The server and its `Poll`, attached and on the bus.
+    fn build(self, make_table: impl FnOnce() -> ProtocolTable) -> io::Result<(Server, mio::Poll)> {
+        let (mut server, bus) = self.server(make_table())?;
         let poll = mio::Poll::new()?;
-        server.set_waker(Arc::new(mio::Waker::new(
-            poll.registry(),
-            super::tokens::standalone::WAKER,
-        )?));
-        server.join_bus(self.bus)?;
-        server.register(poll.registry(), super::tokens::standalone::SERVER_BASE)?;
+        server.attach(&poll, Some(bus))?;
         Ok((server, poll))
     }
 }

@@ -9,7 +9,9 @@ pub mod browser;
 pub mod hostile;
 pub mod http;
 pub mod inproc;
+pub mod loops;
 mod process;
+pub mod pubsub;
 pub mod tls;
 pub mod ws;
 
