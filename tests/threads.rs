@@ -45,7 +45,9 @@ fn two_loops_deliver_one_order_per_topic_and_shut_down_together() {
             members.len() < MEMBERS,
             "the publishers all landed on one loop"
         );
-        let (on, (ws, now)) = which_loop(&server, &before, || join(addr, "/?mirror=board"));
+        let (on, (ws, now)) = which_loop(server.connect_addr(), &before, || {
+            join(addr, "/?mirror=board")
+        });
         before = now;
         if publisher_loops.iter().filter(|&&p| p == on).count() < 2 {
             publisher_loops.push(on);
@@ -67,7 +69,7 @@ fn two_loops_deliver_one_order_per_topic_and_shut_down_together() {
         .collect();
     members.extend(connecting.into_iter().map(|t| t.join().unwrap()));
     let mut elsewhere = join(addr, "/?mirror=other");
-    let spread = wait_for_loops(&server, |loops| {
+    let spread = wait_for_loops(server.connect_addr(), |loops| {
         loops.iter().sum::<u64>() == MEMBERS as u64 + 1
     });
     support::say(&format!(

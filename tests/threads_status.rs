@@ -41,7 +41,9 @@ fn status_and_metrics_count_every_loop() {
     const CLIENTS: usize = 40;
     let server = ServerProcess::start_with(&["--threads", "2", "--status"]);
     let mut clients: Vec<Client> = (0..CLIENTS).map(|_| connect(&server)).collect();
-    let loops = wait_for_loops(&server, |loops| loops.iter().sum::<u64>() == CLIENTS as u64);
+    let loops = wait_for_loops(server.connect_addr(), |loops| {
+        loops.iter().sum::<u64>() == CLIENTS as u64
+    });
     support::say(&format!("{CLIENTS} clients over 2 loops: {loops:?}"));
     assert_eq!(loops.len(), 2, "one line per loop");
     assert!(
@@ -96,7 +98,7 @@ fn sigterm_with_clients_on_every_loop_exits_within_the_shutdown_timeout() {
     let mut before = vec![0, 0];
     while !(0..2).all(|l| stuck.iter().any(|(on, _)| *on == l)) {
         assert!(stuck.len() < 20, "every stuck client landed on one loop");
-        let (on, (raw, now)) = which_loop(&server, &before, || {
+        let (on, (raw, now)) = which_loop(server.connect_addr(), &before, || {
             let mut raw = RawWs::open(server.connect_addr(), &[], &[]);
             raw.send(&big);
             raw
@@ -107,7 +109,9 @@ fn sigterm_with_clients_on_every_loop_exits_within_the_shutdown_timeout() {
     // And ordinary clients, which answer the close.
     let mut clients: Vec<Client> = (0..20).map(|_| connect(&server)).collect();
     let total = (stuck.len() + clients.len()) as u64;
-    let loops = wait_for_loops(&server, |loops| loops.iter().sum::<u64>() == total);
+    let loops = wait_for_loops(server.connect_addr(), |loops| {
+        loops.iter().sum::<u64>() == total
+    });
     assert!(loops.iter().all(|&n| n > 0), "{loops:?}");
 
     // One SIGTERM (a second would drop everything at once); the clients read meanwhile.

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use super::http::get;
-use super::ServerProcess;
+use std::net::SocketAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 const SETTLE: Duration = Duration::from_secs(10);
 
 /// WebSockets per loop, from the `loops` list of `/status`.
-pub fn websockets_per_loop(server: &ServerProcess) -> Vec<u64> {
-    let json = get(server.connect_addr(), "/status").body_text();
+pub fn websockets_per_loop(addr: SocketAddr) -> Vec<u64> {
+    let json = get(addr, "/status").body_text();
     let loops = json
         .split_once("\"loops\":[")
         .unwrap_or_else(|| panic!("no loops in {json}"))
@@ -28,10 +28,10 @@ pub fn websockets_per_loop(server: &ServerProcess) -> Vec<u64> {
 }
 
 /// Poll the per-loop counts until `done` holds for them (bounded); returns them.
-pub fn wait_for_loops(server: &ServerProcess, done: impl Fn(&[u64]) -> bool) -> Vec<u64> {
+pub fn wait_for_loops(addr: SocketAddr, done: impl Fn(&[u64]) -> bool) -> Vec<u64> {
     let deadline = Instant::now() + SETTLE;
     loop {
-        let loops = websockets_per_loop(server);
+        let loops = websockets_per_loop(addr);
         if done(&loops) {
             return loops;
         }
@@ -47,13 +47,13 @@ pub fn wait_for_loops(server: &ServerProcess, done: impl Fn(&[u64]) -> bool) -> 
 /// `before` (every connection before it still open). Returns the loop, the connection and
 /// the counts after.
 pub fn which_loop<T>(
-    server: &ServerProcess,
+    addr: SocketAddr,
     before: &[u64],
     open: impl FnOnce() -> T,
 ) -> (usize, (T, Vec<u64>)) {
     let conn = open();
     let total = before.iter().sum::<u64>() + 1;
-    let now = wait_for_loops(server, |loops| loops.iter().sum::<u64>() == total);
+    let now = wait_for_loops(addr, |loops| loops.iter().sum::<u64>() == total);
     let on = (0..now.len())
         .find(|&l| now[l] > before.get(l).copied().unwrap_or(0))
         .expect("one loop has one more");
