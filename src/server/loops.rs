@@ -139,8 +139,10 @@ impl Start {
     }
 }
 
-/// A non-blocking listener on `addr` with `SO_REUSEPORT`, so every loop can have one.
-fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
+/// A non-blocking listener on `addr` with `SO_REUSEPORT`, so every loop can have one (port
+/// 0: bind the first, then the others to its port). For hosts that run several loops
+/// themselves (`Server::from_listener`).
+pub fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = Socket::new(
         Domain::for_address(addr),
         Type::STREAM,

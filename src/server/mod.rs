@@ -41,7 +41,7 @@ pub(crate) mod tokens;
 mod topic_delivery;
 
 pub use handle::{HandleError, ServerHandle};
-pub use loops::Loops;
+pub use loops::{reuseport_listener, Loops};
 pub(crate) use services::Services;
 pub use stats_board::StatsBoard;
 pub(crate) use stats_board::{process_view as process_stats, StatsSeat};
