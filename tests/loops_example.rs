@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use support::loops::wait_for_loops;
 use support::pubsub::text;
-use support::ws::{try_connect, Client};
+use support::ws::{read_close_code, try_connect, Client};
 use tungstenite::Message;
 
 const CLIENTS: usize = 20;
@@ -47,13 +47,8 @@ fn the_example_serves_one_room_over_two_loops_and_stops_on_sigterm() {
 
     support::send_signal(std::process::id(), "TERM").unwrap();
     for (n, ws) in clients.iter_mut().enumerate() {
-        let code = loop {
-            match ws.read() {
-                Ok(Message::Close(frame)) => break frame.map(|f| u16::from(f.code)),
-                Ok(_) => continue,
-                Err(e) => panic!("client {n}: no close frame: {e}"),
-            }
-        };
+        let code =
+            read_close_code(ws).unwrap_or_else(|e| panic!("client {n}: no close frame: {e}"));
         assert_eq!(code, Some(1001), "client {n}");
     }
     // Our end closes too (the loops wait for the peers' FIN after the close handshake).

@@ -11,7 +11,7 @@ use std::thread;
 use std::time::Duration;
 
 use support::loops::{wait_for_loops, which_loop};
-use support::ws::{next_data, try_connect_to, Client};
+use support::ws::{next_data, read_close_code, try_connect_to, Client};
 use support::ServerProcess;
 use tungstenite::Message;
 
@@ -119,13 +119,8 @@ fn two_loops_deliver_one_order_per_topic_and_shut_down_together() {
         ws.get_ref()
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
-        let code = loop {
-            match ws.read() {
-                Ok(Message::Close(frame)) => break frame.map(|f| u16::from(f.code)),
-                Ok(_) => continue,
-                Err(e) => panic!("member {member}: no close frame: {e}"),
-            }
-        };
+        let code =
+            read_close_code(ws).unwrap_or_else(|e| panic!("member {member}: no close frame: {e}"));
         assert_eq!(code, Some(1001), "member {member}");
     }
     let status = server.terminate();

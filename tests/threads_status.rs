@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use support::http::get;
 use support::loops::{wait_for_loops, which_loop};
-use support::ws::{client_frame, connect, op, round_trip, try_connect, Client, RawWs};
+use support::ws::{
+    client_frame, connect, op, read_close_code, round_trip, try_connect, Client, RawWs,
+};
 use support::{describe_status, ServerProcess};
 use tungstenite::Message;
 
@@ -118,13 +120,8 @@ fn sigterm_with_clients_on_every_loop_exits_within_the_shutdown_timeout() {
     let (status, signalled) = thread::scope(|scope| {
         let readers = scope.spawn(|| {
             for (n, ws) in clients.iter_mut().enumerate() {
-                let code = loop {
-                    match ws.read() {
-                        Ok(Message::Close(frame)) => break frame.map(|f| u16::from(f.code)),
-                        Ok(_) => continue,
-                        Err(e) => panic!("client {n}: no close frame: {e}"),
-                    }
-                };
+                let code = read_close_code(ws)
+                    .unwrap_or_else(|e| panic!("client {n}: no close frame: {e}"));
                 assert_eq!(code, Some(1001), "client {n}");
             }
         });

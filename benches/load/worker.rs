@@ -466,10 +466,7 @@ impl Worker {
 
     /// pingpong / pipeline.
     pub fn messages(&mut self, conns: usize, barrier: &Barrier) -> Report {
-        let opened = self.open(conns);
-        barrier.wait();
-        if let Err(msg) = opened {
-            note_error(&mut self.ctx.report, &msg);
+        if !self.open_with_the_others(conns, barrier) {
             return self.report();
         }
         self.ctx.sending = true;
@@ -480,6 +477,20 @@ impl Worker {
         self.warm_up_and_measure();
         self.drain(self.timeout);
         self.report()
+    }
+
+    /// Open `conns` connections, then wait for the other threads to open theirs; false
+    /// (noted as an error) if some failed.
+    fn open_with_the_others(&mut self, conns: usize, barrier: &Barrier) -> bool {
+        let opened = self.open(conns);
+        barrier.wait();
+        match opened {
+            Ok(_) => true,
+            Err(msg) => {
+                note_error(&mut self.ctx.report, &msg);
+                false
+            }
+        }
     }
 
     /// The warmup, then the measured window (its CPU time sampled); sending stops after it.
@@ -499,11 +510,8 @@ impl Worker {
     /// publishes with a window of `depth`. Then drain until every subscriber has every
     /// message the publisher sent.
     pub fn broadcast(&mut self, conns: usize, barrier: &Barrier, publishes: bool) -> Report {
-        let opened = self.open(conns);
         // Every subscriber of every thread is in before the first publication.
-        barrier.wait();
-        if let Err(msg) = opened {
-            note_error(&mut self.ctx.report, &msg);
+        if !self.open_with_the_others(conns, barrier) {
             return self.report();
         }
         self.ctx.sending = true;
