@@ -97,12 +97,17 @@ const MESSAGE_BYTES: usize = 64 * 1024;
 /// Members that send and read everything.
 const SENDERS: usize = 2;
 /// 2 x 320 x 64 KiB = 40 MiB exchanged: far more than a member that never reads can absorb
-/// in socket buffers plus `max_subscriber_backlog` (1 MiB).
+/// in socket buffers plus the test's `max_subscriber_backlog` ([`BACKLOG`]).
 const PER_SENDER: usize = 320;
 /// A sender keeps at most this many of its messages unacknowledged (not yet back from the
 /// board), as an application that reads what it exchanges does: what is in flight to a
 /// member that keeps up (SENDERS x WINDOW x 64 KiB = 512 KiB) stays under the backlog limit.
 const WINDOW: usize = 4;
+/// The server's `--max-subscriber-backlog` here: each sender is paced by its own reader
+/// only, so a reader whose thread is starved on a loaded machine falls behind the other
+/// sender by more than the window; 4 MiB leaves it 8 windows of slack (1 MiB, the default,
+/// cut a reading member off under a full parallel `cargo test` on 2 busy cores).
+const BACKLOG: &str = "4M";
 
 fn tagged(sender: usize, n: usize) -> Vec<u8> {
     let mut data = vec![((sender * 31 + n) % 251) as u8; MESSAGE_BYTES];
@@ -134,7 +139,7 @@ const MIRROR_HEADER: &str = "Sec-WebSocket-Protocol: lws-mirror-protocol";
 
 #[test]
 fn a_member_that_never_reads_is_closed_and_the_others_get_everything() {
-    let server = ServerProcess::start_with(&["--status"]);
+    let server = ServerProcess::start_with(&["--status", "--max-subscriber-backlog", BACKLOG]);
     let addr = server.connect_addr();
     let pid = server.pid().expect("server pid");
     let mut slow = RawWs::open(addr, &[MIRROR_HEADER], &[]);
