@@ -216,6 +216,11 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         shutdown_timeout,
         "time to drain connections on SIGTERM"
     ),
+    duration_flag!(
+        "--stats-share-interval",
+        stats_share_interval,
+        "--threads with --status: how old other loops' counters may be"
+    ),
     LimitFlag {
         name: "--deflate",
         help: "permessage-deflate: off, shared or takeover",

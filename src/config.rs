@@ -153,6 +153,10 @@ config! {
     /// messages and bytes, closes by code and uptime. Off by default: they tell anyone who
     /// asks how busy the server is.
     status_endpoints: bool = false, with_status_endpoints;
+    /// With several loops and `status_endpoints`: how often each loop posts a copy of its
+    /// counters for the process-wide `/status` and `/metrics` (the loop that answers adds
+    /// its own live counters), so other loops' figures are at most this old.
+    stats_share_interval: Duration = Duration::from_millis(250), with_stats_share_interval;
     /// permessage-deflate (RFC 7692), negotiated when a client offers it: [`DeflateMode`].
     deflate: DeflateMode = DeflateMode::Shared, with_deflate;
     /// In [`DeflateMode::Takeover`], the largest LZ77 window (9..=15: 512 B to 32 KiB) of a
@@ -346,6 +350,7 @@ impl Config {
             send_timeout,
             close_timeout,
             body_timeout,
+            stats_share_interval,
         );
         if let Some((name, _)) = timeouts.iter().find(|(_, value)| value.is_zero()) {
             return Err(format!("{name} must be greater than 0"));

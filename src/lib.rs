@@ -112,7 +112,7 @@ pub use protocol::{
 /// [`Server::with_tls_config`].
 #[cfg(feature = "tls")]
 pub use rustls;
-pub use server::{HandleError, Loops, Server, ServerHandle, TlsFiles};
+pub use server::{HandleError, Loops, Server, ServerHandle, StatsBoard, TlsFiles};
 pub use topics::{Bus, LocalBus, Publication, TopicError};
 /// Close codes (RFC 6455 §7.4), as tungstenite names them.
 pub use tungstenite::protocol::frame::coding::CloseCode;

@@ -12,10 +12,18 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::IoSlice;
 
-/// Buffers the pool keeps per thread (one event loop per thread); more are freed.
+/// Buffers the pool keeps per thread (one event loop per thread), whatever they hold up to
+/// [`POOLED_CAPACITY`]; more are freed unless they are small.
 const POOLED_BUFFERS: usize = 64;
 /// A drained buffer larger than this (left by one big message) is freed, not pooled.
 const POOLED_CAPACITY: usize = 64 * 1024;
+/// Small buffers the pool keeps besides: a topic frame sent to thousands of subscribers
+/// takes a buffer for each of their queues in the same pass (shared frames only, so their
+/// owned bytes stay small), and without these each would be allocated and freed again per
+/// publication. At most ~7 MiB per thread (entry, 256 bytes, the shared frames' slots).
+const POOLED_SMALL_BUFFERS: usize = 16 * 1024;
+/// What "small" means for [`POOLED_SMALL_BUFFERS`]: owned capacity of at most this.
+const SMALL_CAPACITY: usize = 256;
 
 thread_local! {
     // Boxed so a queue takes a pooled buffer without allocating even its 8-byte pointer's target.
@@ -242,8 +250,13 @@ impl OutQueue {
         buffer.shared.clear();
         buffer.shared_sent = 0;
         buffer.shared_len = 0;
+        let limit = if buffer.bytes.capacity() <= SMALL_CAPACITY {
+            POOLED_SMALL_BUFFERS
+        } else {
+            POOLED_BUFFERS
+        };
         POOL.with_borrow_mut(|pool| {
-            if pool.len() < POOLED_BUFFERS {
+            if pool.len() < limit {
                 pool.push(buffer);
             }
         });

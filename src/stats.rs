@@ -1,6 +1,8 @@
 //! The server's counters and their two renderings: `/status` (JSON) and `/metrics`
 //! (Prometheus text format). Gauges are kept up to date on every phase change, so rendering
-//! never scans the connections.
+//! never scans the connections. Each loop counts alone; with several loops the counters
+//! rendered are the sum of every loop's ([`Stats::add`]), followed by a short line per loop
+//! ([`LoopSummary`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -31,7 +33,8 @@ impl Traffic {
     }
 }
 
-#[derive(Debug)]
+/// One loop's counters. A field added here is summed over the loops in [`Stats::add`].
+#[derive(Debug, Clone)]
 pub(crate) struct Stats {
     started: Instant,
     /// Connections in each phase of [`PHASES`].
@@ -72,6 +75,32 @@ impl Stats {
         }
     }
 
+    /// Add another loop's counters to these (the process-wide view); uptime is the oldest.
+    pub fn add(&mut self, other: &Stats) {
+        self.started = self.started.min(other.started);
+        for (mine, theirs) in self.phases.iter_mut().zip(other.phases) {
+            *mine += theirs;
+        }
+        add_map(&mut self.sessions, &other.sessions);
+        self.accepted += other.accepted;
+        self.tls_handshake_failures += other.tls_handshake_failures;
+        self.incoming_buffered += other.incoming_buffered;
+        self.received.add(other.received);
+        self.sent.add(other.sent);
+        add_map(&mut self.closes, &other.closes);
+        add_map(&mut self.responses, &other.responses);
+        self.slow_subscribers += other.slow_subscribers;
+    }
+
+    /// What `/status` shows of this loop alone.
+    pub fn summary(&self) -> LoopSummary {
+        LoopSummary {
+            connections: self.phases.iter().sum(),
+            websockets: self.sessions.values().sum(),
+            accepted: self.accepted,
+        }
+    }
+
     /// A connection moved from phase `from` to phase `to` (either may be "GONE" or new).
     pub fn phase_changed(&mut self, from: Option<PhaseKind>, to: PhaseKind) {
         if let Some(index) = from.and_then(|from| PHASES.iter().position(|p| *p == from)) {
@@ -97,8 +126,14 @@ impl Stats {
         *self.responses.entry(status).or_default() += 1;
     }
 
-    /// `/status`: one JSON object. `protocol_name` maps protocol indexes to names.
-    pub fn to_json(&self, now: Instant, protocol_name: impl Fn(usize) -> String) -> String {
+    /// `/status`: one JSON object. `protocol_name` maps protocol indexes to names; `loops`
+    /// lists each loop (these counters are their sum).
+    pub fn to_json(
+        &self,
+        now: Instant,
+        protocol_name: impl Fn(usize) -> String,
+        loops: &[LoopSummary],
+    ) -> String {
         let mut out = format!(
             "{{\"uptime_seconds\":{},\"accepted\":{},\"tls_handshake_failures\":{},\
              \"incoming_buffered_bytes\":{},\"connections\":{{",
@@ -126,16 +161,31 @@ impl Stats {
             &mut out,
             self.responses.iter().map(|(s, &n)| (s.to_string(), n)),
         );
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "}},\"slow_subscribers_closed\":{}}}",
+            "}},\"slow_subscribers_closed\":{}",
             self.slow_subscribers
         );
+        out += ",\"loops\":[";
+        for (index, summary) in loops.iter().enumerate() {
+            let comma = if index == 0 { "" } else { "," };
+            let _ = write!(
+                out,
+                "{comma}{{\"connections\":{},\"websockets\":{},\"accepted\":{}}}",
+                summary.connections, summary.websockets, summary.accepted
+            );
+        }
+        out += "]}\n";
         out
     }
 
-    /// `/metrics`: Prometheus text exposition format.
-    pub fn to_prometheus(&self, now: Instant, protocol_name: impl Fn(usize) -> String) -> String {
+    /// `/metrics`: Prometheus text exposition format; `loops` as in [`Stats::to_json`].
+    pub fn to_prometheus(
+        &self,
+        now: Instant,
+        protocol_name: impl Fn(usize) -> String,
+        loops: &[LoopSummary],
+    ) -> String {
         let mut out = String::new();
         let uptime = now.duration_since(self.started).as_secs_f64();
         metric(
@@ -247,7 +297,69 @@ impl Stats {
                 "wsloop_http_responses_total{{status=\"{status}\"}} {count}"
             );
         }
+        push_loop_metrics(&mut out, loops);
         out
+    }
+}
+
+/// One loop's line in `/status` and `/metrics` (how connections spread over the loops).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct LoopSummary {
+    /// Open connections of every phase.
+    pub connections: u64,
+    /// WebSocket sessions (open or closing).
+    pub websockets: u64,
+    pub accepted: u64,
+}
+
+impl Traffic {
+    fn add(&mut self, other: Traffic) {
+        self.messages += other.messages;
+        self.bytes += other.bytes;
+    }
+}
+
+fn add_map<K: Ord + Copy>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {
+    for (&key, &count) in from {
+        *into.entry(key).or_default() += count;
+    }
+}
+
+/// One per-loop series: name, type, help, and its value in a loop's summary.
+type LoopSeries = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&LoopSummary) -> u64,
+);
+
+/// The per-loop gauges and counter, labelled `loop="0"`, `loop="1"`, ...
+fn push_loop_metrics(out: &mut String, loops: &[LoopSummary]) {
+    let series: [LoopSeries; 3] = [
+        (
+            "wsloop_loop_connections",
+            "gauge",
+            "Connections by event loop.",
+            |l| l.connections,
+        ),
+        (
+            "wsloop_loop_websockets",
+            "gauge",
+            "WebSocket sessions by event loop.",
+            |l| l.websockets,
+        ),
+        (
+            "wsloop_loop_accepted_total",
+            "counter",
+            "Connections accepted, by event loop.",
+            |l| l.accepted,
+        ),
+    ];
+    for (name, kind, help, value) in series {
+        metric(out, name, kind, help);
+        for (index, summary) in loops.iter().enumerate() {
+            let _ = writeln!(out, "{name}{{loop=\"{index}\"}} {}", value(summary));
+        }
     }
 }
 
@@ -285,7 +397,8 @@ mod tests {
     #[test]
     fn json_names_every_counter() {
         let now = Instant::now();
-        let json = sample(now).to_json(now, |_| "echo".into());
+        let stats = sample(now);
+        let json = stats.to_json(now, |_| "echo".into(), &[stats.summary()]);
         assert_eq!(
             json,
             "{\"uptime_seconds\":0,\"accepted\":3,\"tls_handshake_failures\":0,\
@@ -294,14 +407,45 @@ mod tests {
              \"SERVING_FILE\":0,\"OPEN\":0,\"CLOSING\":0},\"websockets\":{\"echo\":0},\
              \"received\":{\"messages\":1,\"bytes\":5},\"sent\":{\"messages\":1,\"bytes\":5},\
              \"closes\":{\"1000\":1},\"http_responses\":{\"200\":1},\
-             \"slow_subscribers_closed\":0}\n"
+             \"slow_subscribers_closed\":0,\
+             \"loops\":[{\"connections\":1,\"websockets\":0,\"accepted\":3}]}\n"
         );
+    }
+
+    #[test]
+    fn loops_add_up() {
+        let now = Instant::now();
+        let (a, b) = (sample(now), sample(now));
+        let mut total = a.clone();
+        total.add(&b);
+        let loops = [a.summary(), b.summary()];
+        let json = total.to_json(now, |_| "echo".into(), &loops);
+        assert!(json.contains("\"accepted\":6,"), "{json}");
+        assert!(json.contains("\"READING_HEAD\":2,"), "{json}");
+        assert!(json.contains("\"closes\":{\"1000\":2}"), "{json}");
+        assert!(
+            json.contains("\"received\":{\"messages\":2,\"bytes\":10}"),
+            "{json}"
+        );
+        let text = total.to_prometheus(now, |_| "echo".into(), &loops);
+        for line in [
+            "wsloop_accepted_total 6",
+            "wsloop_loop_connections{loop=\"0\"} 1",
+            "wsloop_loop_connections{loop=\"1\"} 1",
+            "wsloop_loop_accepted_total{loop=\"1\"} 3",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
     }
 
     #[test]
     fn prometheus_has_types_and_labels() {
         let now = Instant::now();
-        let text = sample(now).to_prometheus(now, |_| "echo".into());
+        let stats = sample(now);
+        let text = stats.to_prometheus(now, |_| "echo".into(), &[stats.summary()]);
         for line in [
             "# TYPE wsloop_connections gauge",
             "wsloop_connections{phase=\"READING_HEAD\"} 1",

@@ -1,7 +1,8 @@
-//! `--threads 2` in the real binary: 40 mirror clients connecting in a burst land on both
-//! loops (SO_REUSEPORT), several of them publish, and every member sees the one identical
-//! sequence, each publisher's messages in its order; another instance sees none of it; and
-//! SIGTERM closes every loop's WebSockets with 1001 and exits 0.
+//! `--threads 2` in the real binary: 40 mirror clients, four publishers placed two on each
+//! loop (found from the per-loop lines of `/status`) and the rest connecting in a burst
+//! (SO_REUSEPORT spreads them), the publishers sending at once: every member sees the one
+//! identical sequence, each publisher's messages in its order; another instance sees none
+//! of it; and SIGTERM closes every loop's WebSockets with 1001 and exits 0.
 
 mod support;
 
@@ -9,7 +10,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use support::ws::{next_data, try_connect_to, Client};
+use support::loops::{wait_for_loops, which_loop};
+use support::ws::{next_data, read_close_code, try_connect_to, Client};
 use support::ServerProcess;
 use tungstenite::Message;
 
@@ -32,10 +34,31 @@ fn text(ws: &mut Client) -> String {
 
 #[test]
 fn two_loops_deliver_one_order_per_topic_and_shut_down_together() {
-    let mut server = ServerProcess::start_with(&["--threads", "2"]);
+    let mut server = ServerProcess::start_with(&["--threads", "2", "--status"]);
     let addr = server.connect_addr();
-    let burst = Arc::new(Barrier::new(MEMBERS));
-    let connecting: Vec<_> = (0..MEMBERS)
+    // Publishers first, one at a time, until two are on each loop (extras stay members).
+    let mut members: Vec<Client> = Vec::new();
+    let mut publisher_loops = Vec::new();
+    let mut before = vec![0, 0];
+    while (0..2).any(|l| publisher_loops.iter().filter(|&&on| on == l).count() < 2) {
+        assert!(
+            members.len() < MEMBERS,
+            "the publishers all landed on one loop"
+        );
+        let (on, (ws, now)) = which_loop(server.connect_addr(), &before, || {
+            join(addr, "/?mirror=board")
+        });
+        before = now;
+        if publisher_loops.iter().filter(|&&p| p == on).count() < 2 {
+            publisher_loops.push(on);
+            members.insert(publisher_loops.len() - 1, ws);
+        } else {
+            members.push(ws);
+        }
+    }
+    let rest = MEMBERS - members.len();
+    let burst = Arc::new(Barrier::new(rest));
+    let connecting: Vec<_> = (0..rest)
         .map(|_| {
             let burst = burst.clone();
             thread::spawn(move || {
@@ -44,10 +67,16 @@ fn two_loops_deliver_one_order_per_topic_and_shut_down_together() {
             })
         })
         .collect();
-    let mut members: Vec<Client> = connecting.into_iter().map(|t| t.join().unwrap()).collect();
+    members.extend(connecting.into_iter().map(|t| t.join().unwrap()));
     let mut elsewhere = join(addr, "/?mirror=other");
+    let spread = wait_for_loops(server.connect_addr(), |loops| {
+        loops.iter().sum::<u64>() == MEMBERS as u64 + 1
+    });
+    support::say(&format!(
+        "{MEMBERS} members + 1 elsewhere over the loops: {spread:?}"
+    ));
 
-    // Publishers on (almost surely) both loops, sending at once.
+    // Publishers on both loops (two each), sending at once.
     let total = PUBLISHERS * PER_PUBLISHER;
     let (publishers, listeners) = members.split_at_mut(PUBLISHERS);
     thread::scope(|scope| {
@@ -90,13 +119,8 @@ fn two_loops_deliver_one_order_per_topic_and_shut_down_together() {
         ws.get_ref()
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
-        let code = loop {
-            match ws.read() {
-                Ok(Message::Close(frame)) => break frame.map(|f| u16::from(f.code)),
-                Ok(_) => continue,
-                Err(e) => panic!("member {member}: no close frame: {e}"),
-            }
-        };
+        let code =
+            read_close_code(ws).unwrap_or_else(|e| panic!("member {member}: no close frame: {e}"));
         assert_eq!(code, Some(1001), "member {member}");
     }
     let status = server.terminate();

@@ -153,18 +153,22 @@ fn status_response(request: &Request, env: &Env<'_>) -> Option<Response> {
         return None;
     }
     let name = |index| env.table.name(index).to_owned();
+    let view = || crate::server::process_stats(env.stats, env.stats_seat);
     match request.path() {
         "/status" => Some(
             Response::new(200)
-                .with_body("application/json", env.stats.to_json(env.now, name))
+                .with_body("application/json", {
+                    let (total, loops) = view();
+                    total.to_json(env.now, name, &loops)
+                })
                 .with_header("Cache-Control", "no-store"),
         ),
         "/metrics" => Some(
             Response::new(200)
-                .with_body(
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    env.stats.to_prometheus(env.now, name),
-                )
+                .with_body("text/plain; version=0.0.4; charset=utf-8", {
+                    let (total, loops) = view();
+                    total.to_prometheus(env.now, name, &loops)
+                })
                 .with_header("Cache-Control", "no-store"),
         ),
         _ => None,

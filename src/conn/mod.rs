@@ -84,6 +84,8 @@ pub(crate) struct Env<'a> {
     /// What callbacks ask of the loop as a whole; the server applies it after the pass.
     pub requests: &'a mut LoopRequests,
     pub stats: &'a mut Stats,
+    /// Where the other loops' counters are, when several loops share them.
+    pub stats_seat: Option<&'a crate::server::StatsSeat>,
     /// The server's socket read buffer, lent to each read pass (see [`Env::begin_read`]).
     pub scratch: &'a mut BytesMut,
     /// The server's message arena: small payloads are copied into it (see `frame_reader`).

@@ -7,6 +7,7 @@
 //! the certificate files once and hands the new configuration to every loop.
 
 use super::Server;
+use super::StatsBoard;
 use crate::config::Config;
 use crate::protocol::ProtocolTable;
 use crate::topics::{Bus, LocalBus};
@@ -56,6 +57,7 @@ struct Start {
     tls: Option<super::tls::TlsSetup>,
     bus: Arc<dyn Bus>,
     connections: Arc<AtomicUsize>,
+    stats: Arc<StatsBoard>,
 }
 
 impl Loops {
@@ -92,6 +94,7 @@ impl Loops {
         let addr = first.local_addr()?;
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
         let connections = Arc::new(AtomicUsize::new(0));
+        let stats = Arc::new(StatsBoard::new());
         let make_table = Arc::new(make_table);
         let start = |listener| Start {
             listener,
@@ -101,6 +104,7 @@ impl Loops {
             tls: tls.clone(),
             bus: bus.clone(),
             connections: connections.clone(),
+            stats: stats.clone(),
         };
         let mut peers = Vec::new();
         let mut threads = Vec::new();
@@ -128,8 +132,7 @@ impl Loops {
             threads.push(thread);
         }
         let first = start(first);
-        let bus = first.bus.clone();
-        let server = first.server(make_table())?;
+        let (server, bus) = first.server(make_table())?;
         let result = server.run_first_of(peers, Some(bus), |_| on_ready(addr));
         for thread in threads {
             thread
@@ -141,38 +144,38 @@ impl Loops {
 }
 
 impl Start {
-    /// The server and its `Poll`, registered and on the bus.
-    fn build(self, make_table: impl FnOnce() -> ProtocolTable) -> io::Result<(Server, mio::Poll)> {
-        let bus = self.bus.clone();
-        let mut server = self.server(make_table())?;
-        let poll = mio::Poll::new()?;
-        server.set_waker(Arc::new(mio::Waker::new(
-            poll.registry(),
-            super::tokens::standalone::WAKER,
-        )?));
-        server.join_bus(bus)?;
-        server.register(poll.registry(), super::tokens::standalone::SERVER_BASE)?;
-        Ok((server, poll))
-    }
-
-    /// The loop's server: its listener, limits, files, TLS and the shared connection count.
-    fn server(self, table: ProtocolTable) -> io::Result<Server> {
-        let server = Server::from_listener(self.listener, self.config, table)?;
+    /// The loop's server (its listener, limits, files and TLS), counted with the others
+    /// (connections, stats), not yet attached to a `Poll`, and the bus it is to join.
+    fn server(self, table: ProtocolTable) -> io::Result<(Server, Arc<dyn Bus>)> {
+        let server = Server::from_listener(self.listener, self.config.clone(), table)?;
         let mut server = match &self.www {
             Some(www) => server.serve_files(www)?,
             None => server,
         };
         server.share_connection_count(self.connections);
+        if self.config.status_endpoints {
+            server.share_stats(self.stats);
+        }
         #[cfg(feature = "tls")]
         {
             server.tls = self.tls;
         }
-        Ok(server)
+        Ok((server, self.bus))
+    }
+
+    /// The server and its `Poll`, attached and on the bus.
+    fn build(self, make_table: impl FnOnce() -> ProtocolTable) -> io::Result<(Server, mio::Poll)> {
+        let (mut server, bus) = self.server(make_table())?;
+        let poll = mio::Poll::new()?;
+        server.attach(&poll, Some(bus))?;
+        Ok((server, poll))
     }
 }
 
-/// A non-blocking listener on `addr` with `SO_REUSEPORT`, so every loop can have one.
-fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
+/// A non-blocking listener on `addr` with `SO_REUSEPORT`, so every loop can have one (port
+/// 0: bind the first, then the others to its port). For hosts that run several loops
+/// themselves (`Server::from_listener`).
+pub fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = Socket::new(
         Domain::for_address(addr),
         Type::STREAM,

@@ -34,14 +34,17 @@ mod loops;
 mod protocol_timers;
 mod run;
 mod services;
+mod stats_board;
 #[cfg(feature = "tls")]
 mod tls;
 pub(crate) mod tokens;
 mod topic_delivery;
 
 pub use handle::{HandleError, ServerHandle};
-pub use loops::{Loops, TlsFiles};
+pub use loops::{reuseport_listener, Loops, TlsFiles};
 pub(crate) use services::Services;
+pub use stats_board::StatsBoard;
+pub(crate) use stats_board::{process_view as process_stats, StatsSeat};
 
 use crate::config::Config;
 use crate::conn::{Connection, Env, Ident, Readiness};
@@ -252,6 +255,18 @@ impl Server {
         self.process_connections = Some(counter);
     }
 
+    /// Count this loop in `board` with other loops: `/status` and `/metrics` then report
+    /// them all (summed, and a line per loop). Their figures are at most
+    /// `stats_share_interval` old; this loop's are live.
+    pub fn share_stats(&mut self, board: Arc<StatsBoard>) {
+        let interval = self.services.config.stats_share_interval;
+        self.services.stats_seat = Some(stats_board::StatsSeat::take(
+            board,
+            interval,
+            Instant::now(),
+        ));
+    }
+
     /// Register with the host's `registry`. The server uses the tokens
     /// `[base, base + 1 + max_connections)` and no others. Sends `ProtocolInit` to every
     /// protocol; fails if one of them panicked there (the server then serves nothing).
@@ -336,6 +351,10 @@ impl Server {
             self.protocol_timers.next(),
             self.accept.retry_at(),
             self.shutdown_deadline,
+            self.services
+                .stats_seat
+                .as_ref()
+                .map(|seat| seat.next_post()),
         ]
         .into_iter()
         .flatten()
@@ -377,6 +396,9 @@ impl Server {
         }
         if self.accept.is_due(now) {
             self.accept_connections(now);
+        }
+        if let Some(seat) = self.services.stats_seat.as_mut() {
+            seat.post_if_due(now, &self.services.stats);
         }
         if self.shutdown_deadline.is_some_and(|at| at <= now) && !self.connections.is_empty() {
             warn!(

@@ -8,7 +8,7 @@ use super::{Server, ServerHandle};
 use crate::net::interrupted;
 use crate::topics::Bus;
 use log::info;
-use mio::{Events, Interest, Poll, Waker};
+use mio::{Events, Interest, Poll, Token, Waker};
 #[cfg(feature = "tls")]
 use signal_hook::consts::SIGHUP;
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -43,48 +43,50 @@ impl Server {
         bus: Option<Arc<dyn Bus>>,
         on_ready: impl FnOnce(&Server),
     ) -> io::Result<()> {
-        let mut poll = Poll::new()?;
+        let poll = Poll::new()?;
         #[cfg(feature = "tls")]
         let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
         #[cfg(not(feature = "tls"))]
         let mut signals = Signals::new([SIGINT, SIGTERM])?;
         poll.registry()
             .register(&mut signals, standalone::SIGNALS, Interest::READABLE)?;
-        self.set_waker(Arc::new(Waker::new(poll.registry(), standalone::WAKER)?));
-        if let Some(bus) = bus {
-            self.join_bus(bus)?;
-        }
-        self.register(poll.registry(), standalone::SERVER_BASE)?;
+        self.attach(&poll, bus)?;
         on_ready(&self);
-        let mut events = Events::with_capacity(EVENTS_PER_POLL);
-        while !self.is_finished() {
-            if let Err(err) = poll.poll(&mut events, self.timeout()) {
-                if interrupted(&err) {
-                    continue;
-                }
-                return Err(err);
-            }
-            for event in events.iter() {
-                match event.token() {
-                    standalone::SIGNALS => {
-                        for signal in signals.pending() {
-                            self.on_signal(signal, &peers);
-                        }
-                    }
-                    // Handle requests are picked up by handle_timeouts below.
-                    standalone::WAKER => {}
-                    _ => self.handle_event(event),
+        self.poll_loop(poll, |server, token| {
+            if token == standalone::SIGNALS {
+                for signal in signals.pending() {
+                    server.on_signal(signal, &peers);
                 }
             }
-            self.handle_timeouts();
-        }
+        })?;
         info!("stopped");
         Ok(())
     }
 
-    /// Run a loop that another loop signals (see `Loops`): `poll` is the one this server
-    /// was registered in, with its waker on `standalone::WAKER`.
-    pub(super) fn serve(mut self, mut poll: Poll) -> io::Result<()> {
+    /// Run a loop that another loop signals (see `Loops`): `poll` is the one it was
+    /// [attached](Server::attach) to.
+    pub(super) fn serve(self, poll: Poll) -> io::Result<()> {
+        self.poll_loop(poll, |_, _| {})
+    }
+
+    /// Put the server in `poll` under the standalone tokens: its waker, the bus (if any),
+    /// its connections.
+    pub(super) fn attach(&mut self, poll: &Poll, bus: Option<Arc<dyn Bus>>) -> io::Result<()> {
+        self.set_waker(Arc::new(Waker::new(poll.registry(), standalone::WAKER)?));
+        if let Some(bus) = bus {
+            self.join_bus(bus)?;
+        }
+        self.register(poll.registry(), standalone::SERVER_BASE)
+    }
+
+    /// The one poll loop, until the server is finished: the server's events to it, every
+    /// other token to `other` (the waker's needs nothing: handle requests are picked up by
+    /// `handle_timeouts`, which runs after every poll).
+    fn poll_loop(
+        mut self,
+        mut poll: Poll,
+        mut other: impl FnMut(&mut Server, Token),
+    ) -> io::Result<()> {
         let mut events = Events::with_capacity(EVENTS_PER_POLL);
         while !self.is_finished() {
             if let Err(err) = poll.poll(&mut events, self.timeout()) {
@@ -96,6 +98,8 @@ impl Server {
             for event in events.iter() {
                 if self.owns_token(event.token()) {
                     self.handle_event(event);
+                } else {
+                    other(&mut self, event.token());
                 }
             }
             self.handle_timeouts();

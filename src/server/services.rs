@@ -23,6 +23,8 @@ pub(crate) struct Services {
     /// What callbacks asked of the loop as a whole during the current pass.
     pub(super) loop_requests: LoopRequests,
     pub(super) stats: Stats,
+    /// This loop's seat on the process's stats board, when loops share one.
+    pub(super) stats_seat: Option<super::stats_board::StatsSeat>,
     /// The socket read buffer, lent to each read pass; allocated once, on the first read.
     scratch: BytesMut,
     /// Small received payloads are carved from it (see `conn::frame_reader`).
@@ -47,6 +49,7 @@ impl Services {
                 config.max_subscriptions,
             )),
             stats: Stats::new(epoch),
+            stats_seat: None,
             scratch: BytesMut::new(),
             arena: BytesMut::new(),
             deflate,
@@ -75,6 +78,7 @@ impl Services {
             table: &mut self.table,
             requests: &mut self.loop_requests,
             stats: &mut self.stats,
+            stats_seat: self.stats_seat.as_ref(),
             scratch: &mut self.scratch,
             arena: &mut self.arena,
             deflate: &mut self.deflate,

@@ -77,6 +77,11 @@ impl LocalBus {
         Self::default()
     }
 
+    /// Topics that at least one loop has a subscriber of (what the bus keeps per topic).
+    pub fn topic_count(&self) -> usize {
+        self.state().interest.len()
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }

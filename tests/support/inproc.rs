@@ -8,7 +8,7 @@ use std::thread;
 use std::time::Duration;
 
 use mio::{Events, Poll, Token, Waker};
-use wsloop::{Config, ProtocolTable, Server, ServerHandle};
+use wsloop::{Bus, Config, ProtocolTable, Server, ServerHandle};
 
 const WAKER: Token = Token(0);
 const SERVER_BASE: Token = Token(1);
@@ -41,6 +41,23 @@ impl InProcess {
         config: Config,
         make_table: impl FnOnce() -> ProtocolTable + Send + 'static,
     ) -> InProcess {
+        Self::start_on(config, make_table, None)
+    }
+
+    /// [`InProcess::start`], as one of several loops whose topics go through `bus`.
+    pub fn start_on_bus(
+        config: Config,
+        make_table: impl FnOnce() -> ProtocolTable + Send + 'static,
+        bus: Arc<dyn Bus>,
+    ) -> InProcess {
+        Self::start_on(config, make_table, Some(bus))
+    }
+
+    fn start_on(
+        config: Config,
+        make_table: impl FnOnce() -> ProtocolTable + Send + 'static,
+        bus: Option<Arc<dyn Bus>>,
+    ) -> InProcess {
         let (ready_tx, ready_rx) = mpsc::channel();
         let (done_tx, done) = mpsc::channel();
         let counts = Arc::new(Mutex::new(Counts::default()));
@@ -53,6 +70,9 @@ impl InProcess {
                     let mut server = Server::bind(addr, config, make_table())?;
                     let mut poll = Poll::new()?;
                     server.set_waker(Arc::new(Waker::new(poll.registry(), WAKER)?));
+                    if let Some(bus) = bus {
+                        server.join_bus(bus)?;
+                    }
                     server.register(poll.registry(), SERVER_BASE)?;
                     let _ = ready_tx.send((server.local_addr(), server.handle()));
                     let mut events = Events::with_capacity(256);

@@ -10,7 +10,9 @@ pub mod files;
 pub mod hostile;
 pub mod http;
 pub mod inproc;
+pub mod loops;
 mod process;
+pub mod pubsub;
 pub mod tls;
 pub mod ws;
 

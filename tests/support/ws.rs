@@ -57,6 +57,15 @@ pub fn try_connect_to(
     })
 }
 
+/// Read until the server's close frame; its code (`None`: a close frame without one).
+pub fn read_close_code(ws: &mut Client) -> Result<Option<u16>, tungstenite::Error> {
+    loop {
+        if let Message::Close(frame) = ws.read()? {
+            return Ok(frame.map(|f| u16::from(f.code)));
+        }
+    }
+}
+
 /// [`try_connect`] to a running server, panicking with the error.
 pub fn connect_with(server: &ServerProcess, protocols: &[&str]) -> (Client, Response) {
     try_connect(server.connect_addr(), protocols)
