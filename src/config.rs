@@ -156,6 +156,19 @@ config! {
     /// to many connections (a broadcast) is compressed once for all that agreed the same
     /// parameters. 0 compresses every copy.
     deflate_cache_bytes: usize = 1 << 20, with_deflate_cache_bytes;
+    /// Redis bridge (`--redis`): the longest wait between attempts to reach Redis. Waits
+    /// start at 100 ms after a failure and double up to this.
+    redis_reconnect_max_delay: Duration = Duration::from_secs(5), with_redis_reconnect_max_delay;
+    /// Redis bridge: how long connecting, one write, or one reply from Redis may take before
+    /// the connection counts as lost.
+    redis_io_timeout: Duration = Duration::from_secs(3), with_redis_io_timeout;
+    /// Redis bridge: after this long without a word from Redis on a connection, the bridge
+    /// pings it (a Redis gone without a TCP reset is noticed within this plus
+    /// `redis_io_timeout`).
+    redis_ping_interval: Duration = Duration::from_secs(10), with_redis_ping_interval;
+    /// Redis bridge: payload bytes of publications waiting to be sent to Redis; a
+    /// publication that would pass it is dropped (counted in `/metrics`).
+    redis_max_queued_bytes: usize = 64 << 20, with_redis_max_queued_bytes;
 }
 
 /// How permessage-deflate (RFC 7692) is offered to clients that ask for it.
@@ -294,6 +307,7 @@ impl Config {
             max_connections,
             max_handle_requests,
             max_subscriber_backlog,
+            redis_max_queued_bytes,
         );
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(format!("{name} must be greater than 0"));
@@ -305,6 +319,9 @@ impl Config {
             pong_timeout,
             send_timeout,
             close_timeout,
+            redis_reconnect_max_delay,
+            redis_io_timeout,
+            redis_ping_interval,
         );
         if let Some((name, _)) = timeouts.iter().find(|(_, value)| value.is_zero()) {
             return Err(format!("{name} must be greater than 0"));

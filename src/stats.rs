@@ -7,6 +7,8 @@ use std::fmt::Write;
 use std::time::Instant;
 
 use crate::phase_kind::PhaseKind;
+use crate::topics::{BridgeSnapshot, BridgeStats};
+use std::sync::Arc;
 
 /// Phases as the status endpoints list them.
 const PHASES: [PhaseKind; 4] = PhaseKind::LIVE;
@@ -53,6 +55,8 @@ pub(crate) struct Stats {
     responses: BTreeMap<u16, u64>,
     /// Subscribers closed for passing `max_subscriber_backlog`.
     pub slow_subscribers: u64,
+    /// The Redis bridge's counters, when topics go through one (shared by every loop).
+    pub bridge: Option<Arc<BridgeStats>>,
 }
 
 impl Stats {
@@ -69,6 +73,7 @@ impl Stats {
             closes: BTreeMap::new(),
             responses: BTreeMap::new(),
             slow_subscribers: 0,
+            bridge: None,
         }
     }
 
@@ -126,11 +131,15 @@ impl Stats {
             &mut out,
             self.responses.iter().map(|(s, &n)| (s.to_string(), n)),
         );
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "}},\"slow_subscribers_closed\":{}}}",
+            "}},\"slow_subscribers_closed\":{}",
             self.slow_subscribers
         );
+        if let Some(bridge) = &self.bridge {
+            push_bridge_json(&mut out, bridge.snapshot());
+        }
+        out += "}\n";
         out
     }
 
@@ -247,7 +256,71 @@ impl Stats {
                 "wsloop_http_responses_total{{status=\"{status}\"}} {count}"
             );
         }
+        if let Some(bridge) = &self.bridge {
+            push_bridge_metrics(&mut out, bridge.snapshot());
+        }
         out
+    }
+}
+
+/// `,"redis":{...}`: the bridge's state in `/status`.
+fn push_bridge_json(out: &mut String, bridge: BridgeSnapshot) {
+    let _ = write!(
+        out,
+        ",\"redis\":{{\"connected\":{},\"reconnects\":{},\"messages_in\":{},\
+         \"messages_out\":{},\"local_only\":{},\"dropped\":{}}}",
+        bridge.connected,
+        bridge.reconnects,
+        bridge.messages_in,
+        bridge.messages_out,
+        bridge.local_only,
+        bridge.dropped
+    );
+}
+
+/// The bridge's state in `/metrics`.
+fn push_bridge_metrics(out: &mut String, bridge: BridgeSnapshot) {
+    let rows = [
+        (
+            "wsloop_redis_connected",
+            "gauge",
+            "1 while topics go through Redis, 0 while delivered locally.",
+            u64::from(bridge.connected),
+        ),
+        (
+            "wsloop_redis_reconnects_total",
+            "counter",
+            "Times the Redis bridge came back after losing Redis.",
+            bridge.reconnects,
+        ),
+        (
+            "wsloop_redis_messages_in_total",
+            "counter",
+            "Messages received from Redis.",
+            bridge.messages_in,
+        ),
+        (
+            "wsloop_redis_messages_out_total",
+            "counter",
+            "Messages published to Redis.",
+            bridge.messages_out,
+        ),
+        (
+            "wsloop_redis_local_only_total",
+            "counter",
+            "Publications delivered on this instance only, Redis being unreachable.",
+            bridge.local_only,
+        ),
+        (
+            "wsloop_redis_dropped_total",
+            "counter",
+            "Messages lost: queue full, a failed send, or not a valid envelope.",
+            bridge.dropped,
+        ),
+    ];
+    for (name, kind, help, value) in rows {
+        metric(out, name, kind, help);
+        let _ = writeln!(out, "{name} {value}");
     }
 }
 
@@ -296,6 +369,35 @@ mod tests {
              \"closes\":{\"1000\":1},\"http_responses\":{\"200\":1},\
              \"slow_subscribers_closed\":0}\n"
         );
+    }
+
+    #[test]
+    fn the_bridge_shows_in_both_when_there_is_one() {
+        let now = Instant::now();
+        let mut stats = sample(now);
+        assert!(!stats.to_json(now, |_| "echo".into()).contains("redis"));
+        let bridge = Arc::new(BridgeStats::default());
+        bridge.set_connected(true);
+        bridge.sent(3);
+        stats.bridge = Some(bridge);
+        let json = stats.to_json(now, |_| "echo".into());
+        assert!(
+            json.ends_with(
+                "\"slow_subscribers_closed\":0,\"redis\":{\"connected\":true,\"reconnects\":0,\
+             \"messages_in\":0,\"messages_out\":3,\"local_only\":0,\"dropped\":0}}\n"
+            ),
+            "{json}"
+        );
+        let text = stats.to_prometheus(now, |_| "echo".into());
+        for line in [
+            "wsloop_redis_connected 1",
+            "wsloop_redis_messages_out_total 3",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
     }
 
     #[test]

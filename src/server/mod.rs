@@ -126,10 +126,12 @@ enum Service {
 }
 
 impl Server {
-    /// Listen on `addr` (port 0 picks a free port; see [`Server::local_addr`]). Fails as
-    /// [`Server::from_listener`] does for an invalid config or protocol table.
+    /// Listen on `addr` (port 0 picks a free port; see [`Server::local_addr`]), with
+    /// `SO_REUSEPORT`, so a new process can listen on the same port while this one drains
+    /// (a restart without downtime). Fails as [`Server::from_listener`] does for an invalid
+    /// config or protocol table.
     pub fn bind(addr: SocketAddr, config: Config, table: ProtocolTable) -> io::Result<Server> {
-        Self::from_listener(TcpListener::bind(addr)?, config, table)
+        Self::from_listener(net::reuseport_listener(addr)?, config, table)
     }
 
     /// Use a listener the caller bound.
@@ -246,6 +248,7 @@ impl Server {
             )
         })?;
         let id = bus.join(waker);
+        self.services.stats.bridge = bus.bridge_stats();
         self.bus = Some(topic_delivery::BusLink::new(bus, id));
         Ok(())
     }
@@ -405,10 +408,8 @@ impl Server {
         );
         self.shutdown_deadline = Some(now + self.services.config.shutdown_timeout);
         self.services.shutting_down = true;
-        if let (Some(mut listener), Some(registration)) =
-            (self.listener.take(), self.registration.as_ref())
-        {
-            let _ = registration.registry.deregister(&mut listener);
+        if let Some(listener) = self.listener.take() {
+            self.close_listener(listener, now);
         }
         self.accept.stop();
         let keys: Vec<usize> = self.connections.iter().map(|(key, _)| key).collect();

@@ -10,6 +10,7 @@ pub mod hostile;
 pub mod http;
 pub mod inproc;
 mod process;
+pub mod redis;
 pub mod tls;
 pub mod ws;
 
