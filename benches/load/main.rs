@@ -5,6 +5,7 @@
 //! expected reply as they stream past (no per-message allocation), one shared read buffer per
 //! thread, latency in a fixed log-linear histogram.
 
+mod broadcast;
 mod hist;
 mod worker;
 mod ws;
@@ -27,13 +28,20 @@ MODES
   connect    handshakes/s: open, handshake, close handshake, repeat (C at a time);
              with --hold N: open N connections, keep them idle, and print the server's
              VmRSS (--server-pid) before and after: memory per connection = delta / N
+  broadcast  C subscribers of one topic (lws-mirror-protocol's instance, or any server
+             that sends each message to every client, the sender included); one of them
+             publishes binary messages of S bytes with a window of P (--depth) it has not
+             yet received back. Every delivery is checked (each message once, in order)
+             and timed from its publication: rate = deliveries/s, latency = delivery
+             latency, server CPU per delivery (--server-pid)
 
 OPTIONS
   --addr HOST:PORT     server address (required)
   --path PATH          request path [/]
-  --protocol NAME      Sec-WebSocket-Protocol to offer, or 'none' [dumb-increment-protocol]
+  --protocol NAME      Sec-WebSocket-Protocol to offer, or 'none'
+                       [dumb-increment-protocol; broadcast: lws-mirror-protocol]
   --conns C            connections (connect: handshakes in progress at once) [100 | 32]
-  --size S             payload bytes per message [20]
+  --size S             payload bytes per message [20; broadcast: 64, at least 16]
   --depth P            messages in flight per connection (pipeline) [16]
   --binary             send binary messages (default: text, printable ASCII)
   --json               payload is chat-like JSON text (compresses like real traffic)
@@ -62,6 +70,7 @@ pub enum Mode {
     PingPong,
     Pipeline,
     Connect,
+    Broadcast,
 }
 
 #[derive(Clone, Debug)]
@@ -93,9 +102,9 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
     let mut mode = None;
     let mut addr = None;
     let mut path = "/".to_string();
-    let mut protocol = Some("dumb-increment-protocol".to_string());
+    let mut protocol = None;
     let mut conns = None;
-    let mut size = 20;
+    let mut size = None;
     let mut depth = 16;
     let mut binary = false;
     let mut json = false;
@@ -132,14 +141,15 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
             "pingpong" => mode = Some(Mode::PingPong),
             "pipeline" => mode = Some(Mode::Pipeline),
             "connect" => mode = Some(Mode::Connect),
+            "broadcast" => mode = Some(Mode::Broadcast),
             "--addr" => addr = Some(value()?),
             "--path" => path = value()?,
             "--protocol" => {
                 let v = value()?;
-                protocol = (v != "none").then_some(v);
+                protocol = Some((v != "none").then_some(v));
             }
             "--conns" => conns = Some(num(&flag, value()?)?),
-            "--size" => size = num(&flag, value()?)?,
+            "--size" => size = Some(num(&flag, value()?)?),
             "--depth" => depth = num(&flag, value()?)?,
             "--binary" => binary = true,
             "--json" => json = true,
@@ -161,7 +171,32 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
     }
-    let mode = mode.ok_or("a mode is required: pingpong, pipeline or connect")?;
+    let mode = mode.ok_or("a mode is required: pingpong, pipeline, connect or broadcast")?;
+    let broadcast = mode == Mode::Broadcast;
+    let protocol = protocol.unwrap_or_else(|| {
+        Some(
+            if broadcast {
+                "lws-mirror-protocol"
+            } else {
+                "dumb-increment-protocol"
+            }
+            .into(),
+        )
+    });
+    let size = size.unwrap_or(if broadcast { 64 } else { 20 });
+    if broadcast {
+        if size < ws::STAMP_BYTES {
+            return Err(format!(
+                "broadcast: --size must be at least {}",
+                ws::STAMP_BYTES
+            ));
+        }
+        if deflate {
+            return Err("broadcast: --deflate is not supported".into());
+        }
+        // The stamp is binary; the rest of the payload is checked as sent (an echo).
+        (binary, echo, length_only) = (true, true, false);
+    }
     let host = addr.ok_or("--addr HOST:PORT is required")?;
     let addr = host
         .to_socket_addrs()
@@ -261,6 +296,7 @@ fn traffic(opts: &Arc<Options>) -> bool {
                 worker.sample_cpu = t == 0;
                 match opts.mode {
                     Mode::Connect => Ok(worker.connect_cycle(conns, &barrier)),
+                    Mode::Broadcast => Ok(worker.broadcast(conns, &barrier, t == 0)),
                     _ => Ok(worker.messages(conns, &barrier)),
                 }
             })
@@ -287,6 +323,7 @@ fn traffic(opts: &Arc<Options>) -> bool {
     let secs = total.elapsed.as_secs_f64().max(1e-9);
     let (kind, rate) = match opts.mode {
         Mode::Connect => ("handshakes", total.handshakes as f64 / secs),
+        Mode::Broadcast => ("deliveries", total.messages as f64 / secs),
         _ => ("msgs", total.messages as f64 / secs),
     };
     let pct = |ns: Option<u64>| ns.map(|ns| ns as f64 / (secs * 1e7));
@@ -297,12 +334,15 @@ fn traffic(opts: &Arc<Options>) -> bool {
         .filter(|_| rate > 0.0)
         .map(|ns| ns as f64 / 1000.0 / (rate * secs));
     let show = |v: Option<f64>, digits: usize| v.map_or("?".into(), |v| format!("{v:.digits$}"));
+    // What a server achieves per second of its own CPU (broadcast: deliveries).
+    let per_server_cpu_s = server_us_per_op.filter(|&us| us > 0.0).map(|us| 1e6 / us);
     let wire_in_per_msg =
         (total.messages > 0).then(|| total.wire_in as f64 / total.messages as f64);
     let mode = match opts.mode {
         Mode::PingPong => "pingpong",
         Mode::Pipeline => "pipeline",
         Mode::Connect => "connect",
+        Mode::Broadcast => "broadcast",
     };
     if !opts.quiet {
         println!(
@@ -334,9 +374,16 @@ fn traffic(opts: &Arc<Options>) -> bool {
             "  CPU: load generator {}%  server {}%  server CPU per {} {} us",
             show(cpu_self, 0),
             show(cpu_server, 0),
-            &kind[..kind.len() - 1],
+            kind.strip_suffix("ies")
+                .map_or(&kind[..kind.len() - 1], |_| "delivery"),
             show(server_us_per_op, 2)
         );
+        if opts.mode == Mode::Broadcast {
+            println!(
+                "  {kind} per server CPU-second {}",
+                show(per_server_cpu_s, 0)
+            );
+        }
         println!(
             "  wire bytes per message (payload {} B): sent {}  received {}",
             opts.size,
@@ -352,7 +399,7 @@ fn traffic(opts: &Arc<Options>) -> bool {
         "RESULT mode={mode} conns={} depth={} size={} binary={} rate={rate:.0} \
          p50_us={:.1} p99_us={:.1} p999_us={:.1} client_cpu_pct={} server_cpu_pct={} \
          server_us_per_op={} wire_out_per_msg={} wire_in_per_msg={} deflate={} verified={} \
-         mismatches={} errors={}",
+         mismatches={} errors={} per_server_cpu_s={}",
         opts.conns,
         if opts.mode == Mode::Connect {
             0
@@ -372,7 +419,8 @@ fn traffic(opts: &Arc<Options>) -> bool {
         opts.deflate,
         total.verified,
         total.mismatches,
-        total.errors
+        total.errors,
+        show(per_server_cpu_s, 0)
     );
     let ok = total.mismatches == 0 && total.errors == 0 && total.verified > 0;
     if !ok {
@@ -465,5 +513,12 @@ fn self_test() {
     hist::self_test::quantiles();
     ws::self_test::byte_by_byte_and_fragmented();
     ws::self_test::compressed_replies_are_inflated_and_checked();
-    println!("self-test: 5 passed, 0 failed");
+    ws::self_test::stamps_are_handed_over_and_the_rest_checked();
+    let o = parse_args(args("broadcast --addr 127.0.0.1:1"))
+        .unwrap()
+        .unwrap();
+    assert!(o.binary && o.echo && o.size == 64);
+    assert_eq!(o.protocol.as_deref(), Some("lws-mirror-protocol"));
+    assert!(parse_args(args("broadcast --addr 127.0.0.1:1 --size 8")).is_err());
+    println!("self-test: 6 passed, 0 failed");
 }

@@ -1,5 +1,6 @@
 //! One client thread: a mio `Poll`, a slab of connections, and the phases of a run.
 
+use crate::broadcast::{self, Publisher};
 use crate::hist::Histogram;
 use crate::ws::{self, Inflating, Parser, Seen};
 use crate::{Mode, Options};
@@ -75,6 +76,11 @@ struct Conn {
     /// Send times of the messages in flight, oldest first (replies come in order).
     stamps: VecDeque<Instant>,
     started: Instant,
+    /// Broadcast: the sequence number of the next message this subscriber must get.
+    next_seq: u64,
+    /// Broadcast: this connection publishes; its stamped frames wait here to be written.
+    publishes: bool,
+    pending: Vec<u8>,
 }
 
 /// Everything but the connections, so callbacks can borrow both.
@@ -105,6 +111,10 @@ struct Ctx {
     /// Messages sent and not yet answered, over all connections.
     outstanding: u64,
     last_progress: Instant,
+    /// Broadcast: the publisher, on the thread whose connection publishes.
+    publisher: Option<Publisher>,
+    /// Broadcast: stamped messages received (warmup and drain included).
+    delivered: u64,
 }
 
 pub struct Worker {
@@ -260,6 +270,8 @@ impl Worker {
                 outstanding: 0,
                 close_after_handshake: opts.mode == Mode::Connect && opts.hold.is_none(),
                 last_progress: now,
+                publisher: None,
+                delivered: 0,
             },
             addr: opts.addr,
             timeout: opts.timeout,
@@ -299,11 +311,14 @@ impl Worker {
                         sock,
                         phase: Phase::Connecting,
                         head: Vec::new(),
-                        parser: Parser::new(self.ctx.length_only),
+                        parser: Parser::new(self.ctx.length_only, self.ctx.mode == Mode::Broadcast),
                         to_send: 0,
                         offset: 0,
-                        stamps: VecDeque::with_capacity(self.ctx.depth),
+                        stamps: VecDeque::new(),
                         started: Instant::now(),
+                        next_seq: 0,
+                        publishes: false,
+                        pending: Vec::new(),
                     });
                     self.ctx.opening += 1;
                 }
@@ -475,6 +490,72 @@ impl Worker {
         self.report()
     }
 
+    /// broadcast: open `conns` subscribers; on the thread that `publishes`, the first one
+    /// publishes with a window of `depth`. Then drain until every subscriber has every
+    /// message the publisher sent.
+    pub fn broadcast(&mut self, conns: usize, barrier: &Barrier, publishes: bool) -> Report {
+        let opened = self.open(conns);
+        // Every subscriber of every thread is in before the first publication.
+        barrier.wait();
+        if let Err(msg) = opened {
+            note_error(&mut self.ctx.report, &msg);
+            return self.report();
+        }
+        self.ctx.sending = true;
+        if publishes {
+            let mut publisher = Publisher::new(self.ctx.opcode, &self.ctx.expected, self.ctx.depth);
+            let (key, conn) = self.conns.iter_mut().next().expect("one connection");
+            conn.publishes = true;
+            for _ in 0..publisher.window {
+                publisher.push_next(&mut conn.pending);
+            }
+            self.ctx.outstanding += publisher.window as u64;
+            self.ctx.publisher = Some(publisher);
+            self.send(key, 0);
+        }
+        self.run_for(self.warmup);
+        self.ctx.recording = true;
+        let cpu = self.cpu_now();
+        let start = Instant::now();
+        self.run_for(self.duration);
+        self.ctx.report.elapsed = start.elapsed();
+        self.note_cpu(cpu);
+        self.ctx.recording = false;
+        self.ctx.sending = false;
+        if self.ctx.publisher.is_some() {
+            // The publisher's own copies come back first; then the others know the total.
+            self.drain(self.timeout);
+            publisher_of(&self.ctx).announce_total();
+        }
+        self.drain_deliveries();
+        self.report()
+    }
+
+    /// Run until every subscriber here has all the publisher sent, or progress stalls.
+    fn drain_deliveries(&mut self) {
+        self.ctx.last_progress = Instant::now();
+        loop {
+            let done = broadcast::published_total()
+                .is_some_and(|total| self.ctx.delivered >= total * self.conns.len() as u64);
+            if done {
+                return;
+            }
+            if self.ctx.last_progress.elapsed() > self.timeout {
+                note_error(
+                    &mut self.ctx.report,
+                    &format!(
+                        "deliveries stalled: {} received, published {:?} to {} here",
+                        self.ctx.delivered,
+                        broadcast::published_total(),
+                        self.conns.len()
+                    ),
+                );
+                return;
+            }
+            self.turn(Instant::now() + Duration::from_millis(50));
+        }
+    }
+
     /// connect: keep `conns` handshakes going, each closed cleanly, for warmup + duration.
     pub fn connect_cycle(&mut self, conns: usize, barrier: &Barrier) -> Report {
         barrier.wait();
@@ -520,8 +601,31 @@ impl Worker {
     }
 }
 
-/// Write as much of the frame train as the socket takes.
+fn publisher_of(ctx: &Ctx) -> &Publisher {
+    ctx.publisher.as_ref().expect("the publishing thread")
+}
+
+/// Write the publisher's stamped frames the socket takes; true if all of them went.
+fn flush_pending(conn: &mut Conn) -> io::Result<bool> {
+    while !conn.pending.is_empty() {
+        match conn.sock.write(&conn.pending) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                conn.pending.drain(..n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// Write as much of the frame train (or the publisher's frames) as the socket takes.
 fn flush(conn: &mut Conn, ctx: &Ctx) -> io::Result<()> {
+    if !flush_pending(conn)? {
+        return Ok(());
+    }
     while conn.to_send > 0 {
         let len = conn.to_send.min(ctx.train.len() - conn.offset);
         let chunk = &ctx.train[conn.offset..conn.offset + len];
@@ -623,7 +727,7 @@ fn step(
             }
         }
     }
-    if writable || conn.to_send > 0 {
+    if writable || conn.to_send > 0 || !conn.pending.is_empty() {
         flush(conn, ctx).map_err(|e| format!("write: {e}"))?;
     }
     Ok(())
@@ -638,6 +742,9 @@ fn consume(conn: &mut Conn, ctx: &mut Ctx, data: &[u8]) -> Result<(), String> {
         stamps,
         to_send,
         phase,
+        next_seq,
+        publishes,
+        pending,
         ..
     } = conn;
     let wire_before = parser.wire_bytes;
@@ -663,6 +770,30 @@ fn consume(conn: &mut Conn, ctx: &mut Ctx, data: &[u8]) -> Result<(), String> {
                 stamps.push_back(now);
                 *to_send += ctx.frame_len;
                 ctx.outstanding += 1;
+            }
+        }
+        Seen::Stamped { ok, stamp } => {
+            let (seq, sent_ns) = broadcast::read_stamp(&stamp);
+            ctx.delivered += 1;
+            ctx.report.verified += 1;
+            ctx.last_progress = now;
+            if !ok || seq != *next_seq {
+                ctx.report.mismatches += 1;
+            }
+            *next_seq = seq + 1;
+            if ctx.recording {
+                ctx.report.messages += 1;
+                let latency = broadcast::now_ns(now).saturating_sub(sent_ns);
+                ctx.report.hist.record(latency);
+            }
+            if *publishes {
+                let publisher = ctx.publisher.as_mut().expect("the publishing thread");
+                publisher.in_flight -= 1;
+                ctx.outstanding -= 1;
+                if ctx.sending {
+                    publisher.push_next(pending);
+                    ctx.outstanding += 1;
+                }
             }
         }
         Seen::Close => closed = true,

@@ -52,6 +52,13 @@ pub fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
     frame
 }
 
+/// Overwrite the start of a masked payload with `bytes` (masked as at offset 0).
+pub fn mask_at(payload: &mut [u8], bytes: &[u8]) {
+    for (i, (out, b)) in payload.iter_mut().zip(bytes).enumerate() {
+        *out = b ^ MASK[i % 4];
+    }
+}
+
 /// One masked client frame with FIN and RSV1 set: `payload` compressed as one
 /// permessage-deflate message (RFC 7692 §7.2.1).
 pub fn compressed_client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
@@ -163,11 +170,17 @@ impl Inflating {
     }
 }
 
+/// Bytes at the start of a broadcast message that are not compared but handed over: its
+/// sequence number and send time (see `broadcast.rs`).
+pub const STAMP_BYTES: usize = 16;
+
 /// What the parser saw complete.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Seen {
     /// A whole data message; `true` if it matched the expected reply exactly.
     Message(bool),
+    /// A whole data message with a stamp (`Parser::stamped`): the rest matched if `ok`.
+    Stamped { ok: bool, stamp: [u8; STAMP_BYTES] },
     /// A close frame.
     Close,
 }
@@ -177,6 +190,9 @@ pub enum Seen {
 pub struct Parser {
     /// Check only the type and length of replies, not their bytes.
     pub length_only: bool,
+    /// Broadcast: the first `STAMP_BYTES` of every message are a stamp, not compared.
+    pub stamped: bool,
+    stamp: [u8; STAMP_BYTES],
     hdr: [u8; 14],
     hdr_len: usize,
     /// Payload bytes left in the current frame; meaningful when `in_frame`.
@@ -198,9 +214,10 @@ pub struct Parser {
 }
 
 impl Parser {
-    pub fn new(length_only: bool) -> Parser {
+    pub fn new(length_only: bool, stamped: bool) -> Parser {
         Parser {
             length_only,
+            stamped,
             ..Parser::default()
         }
     }
@@ -250,9 +267,12 @@ impl Parser {
                 }
             } else if self.opcode < 8 {
                 let end = self.pos + take;
+                let stamp_len = if self.stamped { STAMP_BYTES } else { 0 };
+                let skip = stamp_len.saturating_sub(self.pos).min(take);
+                self.stamp[self.pos.min(STAMP_BYTES)..][..skip].copy_from_slice(&data[..skip]);
                 if !self.bad
                     && (end > expected.len()
-                        || !self.length_only && expected[self.pos..end] != data[..take])
+                        || !self.length_only && expected[self.pos + skip..end] != data[skip..take])
                 {
                     self.bad = true;
                 }
@@ -330,6 +350,13 @@ impl Parser {
                 });
                 seen(Seen::Message(!self.bad && ok));
             }
+            _ if self.fin && self.stamped => {
+                self.in_message = false;
+                seen(Seen::Stamped {
+                    ok: !self.bad && self.pos == expected.len() && self.pos >= STAMP_BYTES,
+                    stamp: self.stamp,
+                });
+            }
             _ if self.fin => {
                 self.in_message = false;
                 seen(Seen::Message(!self.bad && self.pos == expected.len()));
@@ -394,6 +421,31 @@ pub mod self_test {
                     "len {len} chunk {chunk}"
                 );
             }
+        }
+    }
+
+    pub fn stamps_are_handed_over_and_the_rest_checked() {
+        let body: Vec<u8> = (0..40u8).collect();
+        let mut sent = body.clone();
+        sent[..STAMP_BYTES].copy_from_slice(&[7; STAMP_BYTES]);
+        let mut wrong = sent.clone();
+        wrong[30] ^= 1;
+        let mut wire = server_frame(2, true, &sent);
+        wire.extend(server_frame(2, true, &wrong));
+        wire.extend(server_frame(2, true, &sent[..10]));
+        for chunk in [1, 5, 4096] {
+            let mut parser = Parser {
+                stamped: true,
+                ..Parser::default()
+            };
+            let mut seen = Vec::new();
+            for piece in wire.chunks(chunk) {
+                parser.feed(piece, &body, 2, &mut |s| seen.push(s)).unwrap();
+            }
+            let stamp = [7; STAMP_BYTES];
+            assert_eq!(seen[0], Seen::Stamped { ok: true, stamp }, "chunk {chunk}");
+            assert_eq!(seen[1], Seen::Stamped { ok: false, stamp }, "chunk {chunk}");
+            assert!(matches!(seen[2], Seen::Stamped { ok: false, .. }), "short");
         }
     }
 
