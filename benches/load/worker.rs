@@ -477,6 +477,13 @@ impl Worker {
         for key in keys {
             self.send(key, self.ctx.depth);
         }
+        self.warm_up_and_measure();
+        self.drain(self.timeout);
+        self.report()
+    }
+
+    /// The warmup, then the measured window (its CPU time sampled); sending stops after it.
+    fn warm_up_and_measure(&mut self) {
         self.run_for(self.warmup);
         self.ctx.recording = true;
         let cpu = self.cpu_now();
@@ -486,8 +493,6 @@ impl Worker {
         self.note_cpu(cpu);
         self.ctx.recording = false;
         self.ctx.sending = false;
-        self.drain(self.timeout);
-        self.report()
     }
 
     /// broadcast: open `conns` subscribers; on the thread that `publishes`, the first one
@@ -513,15 +518,7 @@ impl Worker {
             self.ctx.publisher = Some(publisher);
             self.send(key, 0);
         }
-        self.run_for(self.warmup);
-        self.ctx.recording = true;
-        let cpu = self.cpu_now();
-        let start = Instant::now();
-        self.run_for(self.duration);
-        self.ctx.report.elapsed = start.elapsed();
-        self.note_cpu(cpu);
-        self.ctx.recording = false;
-        self.ctx.sending = false;
+        self.warm_up_and_measure();
         if self.ctx.publisher.is_some() {
             // The publisher's own copies come back first; then the others know the total.
             self.drain(self.timeout);
