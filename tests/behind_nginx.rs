@@ -12,9 +12,9 @@ use std::time::Duration;
 use support::hostile::poll_until;
 use support::http::get;
 use support::redis::{free_port, require_tool, RedisServer};
-use support::ws::{next_data, try_connect_to, Client};
+use support::topics::exchange_in_one_order;
+use support::ws::{try_connect_to, Client};
 use support::{scratch_dir, send_signal, wait_timeout, ServerProcess};
-use tungstenite::Message;
 
 /// nginx with `deploy/nginx.conf` in front of `upstreams`; stopped (by PID) on drop.
 struct Nginx {
@@ -90,13 +90,6 @@ impl Drop for Nginx {
     }
 }
 
-fn next_text(ws: &mut Client) -> String {
-    match next_data(ws) {
-        Message::Text(text) => text.to_string(),
-        other => panic!("expected text, got {other:?}"),
-    }
-}
-
 #[test]
 fn clients_through_nginx_on_one_topic_see_one_order() {
     let redis = RedisServer::start();
@@ -116,27 +109,8 @@ fn clients_through_nginx_on_one_topic_see_one_order() {
         .collect();
     redis.wait_subscribers("wsloop:mirror/room", 2);
 
-    const ROUNDS: usize = 20;
-    for round in 0..ROUNDS {
-        for (who, ws) in clients.iter_mut().enumerate() {
-            ws.send(Message::text(format!("{who}:{round}"))).unwrap();
-        }
-    }
-    let total = clients.len() * ROUNDS;
-    let seen: Vec<Vec<String>> = clients
-        .iter_mut()
-        .map(|ws| (0..total).map(|_| next_text(ws)).collect())
-        .collect();
-    for (who, other) in seen.iter().enumerate().skip(1) {
-        assert_eq!(
-            &seen[0], other,
-            "client 0 and client {who} disagree on the order"
-        );
-    }
-    let mut sorted = seen[0].clone();
-    sorted.sort();
-    sorted.dedup();
-    assert_eq!(sorted.len(), total, "every message once");
+    let seen = exchange_in_one_order(&mut clients, 20);
+    assert_eq!(seen.len(), 80);
     for server in &instances {
         let upgrades = server
             .stderr()

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use support::hostile::{fd_count, poll_until};
 use support::http::get;
 use support::redis::{free_port, RedisServer};
+use support::topics::{exchange_in_one_order, next_text};
 use support::ws::{next_data, response_protocol, try_connect_to, Client};
 use support::ServerProcess;
 use tungstenite::Message;
@@ -33,13 +34,6 @@ fn join(server: &ServerProcess) -> Client {
         .unwrap_or_else(|e| panic!("connect: {e}"));
     assert_eq!(response_protocol(&response).as_deref(), Some(PROTOCOL));
     ws
-}
-
-fn next_text(ws: &mut Client) -> String {
-    match next_data(ws) {
-        Message::Text(text) => text.to_string(),
-        other => panic!("expected text, got {other:?}"),
-    }
 }
 
 /// The next text within `within`, or `None` (the client keeps working after a timeout).
@@ -94,32 +88,7 @@ fn two_instances_clients_and_publishers_on_both_see_one_order() {
     redis.wait_subscribers(ROOM, 2);
 
     const ROUNDS: usize = 25;
-    for round in 0..ROUNDS {
-        for (who, ws) in clients.iter_mut().enumerate() {
-            ws.send(Message::text(format!("{who}:{round}"))).unwrap();
-        }
-    }
-    let total = clients.len() * ROUNDS;
-    let seen: Vec<Vec<String>> = clients
-        .iter_mut()
-        .map(|ws| (0..total).map(|_| next_text(ws)).collect())
-        .collect();
-    for (who, other) in seen.iter().enumerate().skip(1) {
-        assert_eq!(
-            &seen[0], other,
-            "client 0 and client {who} disagree on the order"
-        );
-    }
-    for who in 0..clients.len() {
-        let own: Vec<String> = seen[0]
-            .iter()
-            .filter(|m| m.starts_with(&format!("{who}:")))
-            .cloned()
-            .collect();
-        let sent: Vec<String> = (0..ROUNDS).map(|r| format!("{who}:{r}")).collect();
-        assert_eq!(own, sent, "sender {who}: each message once, in its order");
-    }
-
+    let total = exchange_in_one_order(&mut clients, ROUNDS).len();
     // Another program publishes through the envelope: `t` text, `b` binary.
     assert_eq!(redis.publish(ROOM, "tfrom redis-cli"), Some(2));
     assert_eq!(redis.publish(ROOM, "bbytes"), Some(2));
@@ -245,6 +214,16 @@ fn redis_lost_means_local_delivery_and_redis_back_means_cross_delivery_again() {
     drop(redis);
 }
 
+/// `CONFIG SET client-output-buffer-limit LIMIT`.
+fn set_pubsub_limit(redis: &RedisServer, limit: &str) {
+    let reply = redis.command(&["CONFIG", "SET", "client-output-buffer-limit", limit]);
+    assert_eq!(
+        reply.as_deref().map(str::trim),
+        Some("+OK"),
+        "CONFIG SET {limit}"
+    );
+}
+
 #[test]
 fn a_redis_that_cuts_off_the_bridge_for_its_output_buffer_is_survived() {
     let redis = RedisServer::start();
@@ -252,13 +231,7 @@ fn a_redis_that_cuts_off_the_bridge_for_its_output_buffer_is_survived() {
     let (mut a1, mut b1) = (join(&a), join(&b));
     redis.wait_subscribers(ROOM, 2);
     // Any pubsub client with more than 1 KiB waiting is disconnected at once.
-    let set = redis.command(&[
-        "CONFIG",
-        "SET",
-        "client-output-buffer-limit",
-        "pubsub 1024 0 0",
-    ]);
-    assert_eq!(set.as_deref().map(str::trim), Some("+OK"));
+    set_pubsub_limit(&redis, "pubsub 1024 0 0");
     // Both bridges are cut off by it, and the message is lost for everyone: Redis drops
     // it, and the sender's instance had handed it to Redis (at most once).
     a1.send(Message::text("x".repeat(64 * 1024))).unwrap();
@@ -268,13 +241,7 @@ fn a_redis_that_cuts_off_the_bridge_for_its_output_buffer_is_survived() {
         })
         .expect("the bridge was cut off and came back");
     }
-    let set = redis.command(&[
-        "CONFIG",
-        "SET",
-        "client-output-buffer-limit",
-        "pubsub 32mb 8mb 60",
-    ]);
-    assert_eq!(set.as_deref().map(str::trim), Some("+OK"));
+    set_pubsub_limit(&redis, "pubsub 32mb 8mb 60");
     redis.wait_subscribers(ROOM, 2);
     while text_within(&mut b1, Duration::from_millis(100)).is_some() {}
     wait_cross_delivery(&mut a1, &mut b1, RESUME_WITHIN);

@@ -123,7 +123,9 @@ pub struct Worker {
     conns: Slab<Conn>,
     rbuf: Vec<u8>,
     ctx: Ctx,
-    addr: std::net::SocketAddr,
+    /// Where this thread's connections go.
+    pub addr: std::net::SocketAddr,
+    settle: Duration,
     timeout: Duration,
     warmup: Duration,
     duration: Duration,
@@ -274,6 +276,7 @@ impl Worker {
                 delivered: 0,
             },
             addr: opts.addr,
+            settle: opts.settle,
             timeout: opts.timeout,
             warmup: opts.warmup,
             duration: opts.duration,
@@ -508,6 +511,7 @@ impl Worker {
         }
         self.ctx.sending = true;
         if publishes {
+            std::thread::sleep(self.settle);
             let mut publisher = Publisher::new(self.ctx.opcode, &self.ctx.expected, self.ctx.depth);
             let (key, conn) = self.conns.iter_mut().next().expect("one connection");
             conn.publishes = true;

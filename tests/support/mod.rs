@@ -12,6 +12,7 @@ pub mod inproc;
 mod process;
 pub mod redis;
 pub mod tls;
+pub mod topics;
 pub mod ws;
 
 use std::fs::{self, File};
