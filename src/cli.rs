@@ -248,6 +248,11 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         deflate_cache_bytes,
         "compressed broadcasts remembered, to compress each once"
     ),
+];
+
+/// The Redis bridge's knobs (only in a build with the `redis` feature).
+#[cfg(feature = "redis")]
+const REDIS_FLAGS: &[LimitFlag] = &[
     duration_flag!(
         "--redis-reconnect-max-delay",
         redis_reconnect_max_delay,
@@ -269,6 +274,13 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         "publications waiting for Redis (dropped beyond)"
     ),
 ];
+#[cfg(not(feature = "redis"))]
+const REDIS_FLAGS: &[LimitFlag] = &[];
+
+/// Every flag that sets a [`Config`] field.
+fn limit_flags() -> impl Iterator<Item = &'static LimitFlag> {
+    LIMIT_FLAGS.iter().chain(REDIS_FLAGS)
+}
 
 /// Parse the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
@@ -317,7 +329,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--redis-prefix" => redis_prefix = Some(value()?),
             "--allow-origin" => config.allowed_origins.push(value()?),
             "--status" => config.status_endpoints = true,
-            _ => match LIMIT_FLAGS.iter().find(|limit| limit.name == flag) {
+            _ => match limit_flags().find(|limit| limit.name == flag) {
                 Some(limit) => {
                     let value = value()?;
                     (limit.set)(&mut config, &value)
@@ -396,13 +408,16 @@ pub fn help() -> String {
          \x20 --allow-origin O  accept WebSocket upgrades only with Origin O (repeatable;\n\
          \x20                   default: any origin)\n\
          \x20 --status        serve /status (JSON) and /metrics (Prometheus)\n\
-         \x20 --redis URL     bridge topics to other instances through Redis pub/sub\n\
-         \x20                 (redis://HOST:PORT[/DB]); Redis down: delivered locally\n\
-         \x20 --redis-prefix P  Redis channel = P + topic (default wsloop:)\n\
          \x20 -h, --help      this text\n\
          \x20 -V, --version   the version\n\nLimits and timeouts (sizes take K/M/G; durations s/ms, at most 7 days):\n",
     );
-    for limit in LIMIT_FLAGS {
+    #[cfg(feature = "redis")]
+    {
+        text += "  --redis URL     bridge topics to other instances through Redis pub/sub\n\
+                 \x20                 (redis://HOST:PORT[/DB]); Redis down: delivered locally\n\
+                 \x20 --redis-prefix P  Redis channel = P + topic (default wsloop:)\n";
+    }
+    for limit in limit_flags() {
         text += &format!(
             "  {:<34}{} (default {})\n",
             format!("{} V", limit.name),
@@ -588,14 +603,16 @@ mod tests {
 
     #[test]
     fn redis_flags_parse_and_refuse_what_cannot_work() {
-        let Ok(Command::Serve(options)) = parse(args(&["--redis-reconnect-max-delay=2s"])) else {
-            panic!("expected serve");
-        };
-        assert_eq!(
-            options.config.redis_reconnect_max_delay,
-            Duration::from_secs(2)
-        );
-        if cfg!(feature = "redis") {
+        #[cfg(feature = "redis")]
+        {
+            let Ok(Command::Serve(options)) = parse(args(&["--redis-reconnect-max-delay=2s"]))
+            else {
+                panic!("expected serve");
+            };
+            assert_eq!(
+                options.config.redis_reconnect_max_delay,
+                Duration::from_secs(2)
+            );
             let Ok(Command::Serve(options)) = parse(args(&["--redis", "redis://127.0.0.1:6390/2"]))
             else {
                 panic!("expected serve");
@@ -606,7 +623,9 @@ mod tests {
             assert!(parse(args(&["--redis", "http://x"]))
                 .unwrap_err()
                 .contains("expected redis://HOST:PORT"));
-        } else {
+        }
+        #[cfg(not(feature = "redis"))]
+        {
             assert!(parse(args(&["--redis", "redis://x"]))
                 .unwrap_err()
                 .contains("built without Redis"));
@@ -615,9 +634,12 @@ mod tests {
             parse(args(&["--redis-prefix", "app:"])).unwrap_err(),
             "--redis-prefix needs --redis"
         );
-        assert!(parse(args(&["--redis-io-timeout", "0"]))
-            .unwrap_err()
-            .contains("redis_io_timeout"));
+        #[cfg(feature = "redis")]
+        {
+            assert!(parse(args(&["--redis-io-timeout", "0"]))
+                .unwrap_err()
+                .contains("redis_io_timeout"));
+        }
     }
 
     #[test]
@@ -701,7 +723,7 @@ mod tests {
     #[test]
     fn help_lists_every_limit_with_its_default() {
         let text = help();
-        for limit in LIMIT_FLAGS {
+        for limit in limit_flags() {
             assert!(
                 text.contains(limit.name),
                 "{} missing from --help",

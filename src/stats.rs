@@ -7,7 +7,9 @@ use std::fmt::Write;
 use std::time::Instant;
 
 use crate::phase_kind::PhaseKind;
+#[cfg(feature = "redis")]
 use crate::topics::{BridgeSnapshot, BridgeStats};
+#[cfg(feature = "redis")]
 use std::sync::Arc;
 
 /// Phases as the status endpoints list them.
@@ -56,6 +58,7 @@ pub(crate) struct Stats {
     /// Subscribers closed for passing `max_subscriber_backlog`.
     pub slow_subscribers: u64,
     /// The Redis bridge's counters, when topics go through one (shared by every loop).
+    #[cfg(feature = "redis")]
     pub bridge: Option<Arc<BridgeStats>>,
 }
 
@@ -73,6 +76,7 @@ impl Stats {
             closes: BTreeMap::new(),
             responses: BTreeMap::new(),
             slow_subscribers: 0,
+            #[cfg(feature = "redis")]
             bridge: None,
         }
     }
@@ -136,6 +140,7 @@ impl Stats {
             "}},\"slow_subscribers_closed\":{}",
             self.slow_subscribers
         );
+        #[cfg(feature = "redis")]
         if let Some(bridge) = &self.bridge {
             push_bridge_json(&mut out, bridge.snapshot());
         }
@@ -256,6 +261,7 @@ impl Stats {
                 "wsloop_http_responses_total{{status=\"{status}\"}} {count}"
             );
         }
+        #[cfg(feature = "redis")]
         if let Some(bridge) = &self.bridge {
             push_bridge_metrics(&mut out, bridge.snapshot());
         }
@@ -264,6 +270,7 @@ impl Stats {
 }
 
 /// `,"redis":{...}`: the bridge's state in `/status`.
+#[cfg(feature = "redis")]
 fn push_bridge_json(out: &mut String, bridge: BridgeSnapshot) {
     let _ = write!(
         out,
@@ -279,6 +286,7 @@ fn push_bridge_json(out: &mut String, bridge: BridgeSnapshot) {
 }
 
 /// The bridge's state in `/metrics`.
+#[cfg(feature = "redis")]
 fn push_bridge_metrics(out: &mut String, bridge: BridgeSnapshot) {
     let rows = [
         (
@@ -371,6 +379,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "redis")]
     #[test]
     fn the_bridge_shows_in_both_when_there_is_one() {
         let now = Instant::now();

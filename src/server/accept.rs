@@ -96,16 +96,11 @@ impl Server {
         if let Some(registration) = self.registration.as_ref() {
             let _ = registration.registry.deregister(&mut listener);
         }
-        let mut taken = 0;
-        while taken <= net::LISTEN_BACKLOG {
+        for _ in 0..=net::LISTEN_BACKLOG {
             match net::accept(&listener) {
                 Ok(Some((stream, peer))) => self.admit(stream, peer, now),
                 Ok(None) | Err(_) => break,
             }
-            taken += 1;
-        }
-        if taken > 0 {
-            debug!("took {taken} connections from the backlog before closing the listener");
         }
     }
 

@@ -248,7 +248,10 @@ impl Server {
             )
         })?;
         let id = bus.join(waker);
-        self.services.stats.bridge = bus.bridge_stats();
+        #[cfg(feature = "redis")]
+        {
+            self.services.stats.bridge = bus.bridge_stats();
+        }
         self.bus = Some(topic_delivery::BusLink::new(bus, id));
         Ok(())
     }

@@ -35,7 +35,6 @@ pub struct BridgeSnapshot {
     pub dropped: u64,
 }
 
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 impl BridgeStats {
     pub(crate) fn set_connected(&self, connected: bool) {
         self.connected.store(connected, Ordering::Relaxed);

@@ -19,7 +19,9 @@
 //! that publishes nothing none at all. Even with one loop, a bus costs the round trip
 //! through the lock; a single-loop server therefore has no bus and delivers directly.
 
-use super::{BridgeStats, Publication};
+#[cfg(feature = "redis")]
+use super::BridgeStats;
+use super::Publication;
 use bytes::Bytes;
 use mio::Waker;
 use std::collections::HashMap;
@@ -51,6 +53,7 @@ pub trait Bus: Send + Sync + fmt::Debug {
 
     /// The counters of a bridge to other processes (Redis), for `/status` and `/metrics`;
     /// `None` for a bus within one process.
+    #[cfg(feature = "redis")]
     fn bridge_stats(&self) -> Option<Arc<BridgeStats>> {
         None
     }
@@ -105,6 +108,7 @@ impl LocalBus {
     }
 
     /// [`Bus::leave`]; the topics that no loop of the process is interested in any more.
+    #[cfg(feature = "redis")]
     pub(crate) fn leave_reporting(&self, id: LoopId) -> Vec<Bytes> {
         let mut state = self.state();
         state.loops[id.0] = None;
@@ -143,7 +147,12 @@ impl Bus for LocalBus {
     }
 
     fn leave(&self, id: LoopId) {
-        let _ = self.leave_reporting(id);
+        let mut state = self.state();
+        state.loops[id.0] = None;
+        state.interest.retain(|_, loops| {
+            loops.retain(|&l| l != id.0);
+            !loops.is_empty()
+        });
     }
 
     fn set_interest(&self, id: LoopId, topic: &Bytes, interested: bool) {
@@ -223,7 +232,10 @@ mod tests {
             "a is still interested"
         );
         assert_eq!(bus.interesting_topics(), std::slice::from_ref(&room));
+        #[cfg(feature = "redis")]
         assert_eq!(bus.leave_reporting(a), std::slice::from_ref(&room));
+        #[cfg(not(feature = "redis"))]
+        bus.leave(a);
         assert!(!bus.is_interested(&room));
         assert!(bus.state().interest.is_empty());
         assert!(bus.update_interest(b, &room, true), "b is the first again");

@@ -8,6 +8,7 @@
 //! and what it costs); [`redis::RedisBus`] (feature `redis`) carries them between processes
 //! through Redis pub/sub.
 
+#[cfg(feature = "redis")]
 mod bridge_stats;
 mod bus;
 mod publication;
@@ -15,6 +16,7 @@ mod publication;
 pub mod redis;
 mod registry;
 
+#[cfg(feature = "redis")]
 pub use bridge_stats::{BridgeSnapshot, BridgeStats};
 pub use bus::{Bus, LocalBus, LoopId};
 pub use publication::Publication;
