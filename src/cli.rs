@@ -27,6 +27,16 @@ pub struct Options {
     pub config: Config,
     /// `--tls-cert` and `--tls-key`: serve https:// and wss:// with them.
     pub tls: Option<TlsFiles>,
+    /// `--redis URL` and `--redis-prefix`: topics go through that Redis.
+    pub redis: Option<RedisTarget>,
+}
+
+/// Where the Redis bridge connects and how it names channels.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub struct RedisTarget {
+    pub url: String,
+    pub prefix: String,
 }
 
 /// One `--flag VALUE` that sets a [`Config`] field.
@@ -257,6 +267,38 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
     ),
 ];
 
+/// The Redis bridge's knobs (only in a build with the `redis` feature).
+#[cfg(feature = "redis")]
+const REDIS_FLAGS: &[LimitFlag] = &[
+    duration_flag!(
+        "--redis-reconnect-max-delay",
+        redis_reconnect_max_delay,
+        "longest wait between tries to reach Redis (from 100ms, doubling)"
+    ),
+    duration_flag!(
+        "--redis-io-timeout",
+        redis_io_timeout,
+        "time a connect, write or reply from Redis may take"
+    ),
+    duration_flag!(
+        "--redis-ping-interval",
+        redis_ping_interval,
+        "silence from Redis before the bridge pings it"
+    ),
+    bytes_flag!(
+        "--redis-max-queued-bytes",
+        redis_max_queued_bytes,
+        "publications waiting for Redis (dropped beyond)"
+    ),
+];
+#[cfg(not(feature = "redis"))]
+const REDIS_FLAGS: &[LimitFlag] = &[];
+
+/// Every flag that sets a [`Config`] field.
+fn limit_flags() -> impl Iterator<Item = &'static LimitFlag> {
+    LIMIT_FLAGS.iter().chain(REDIS_FLAGS)
+}
+
 /// Parse the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut port: u16 = 9000;
@@ -265,6 +307,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut threads = 1;
     let mut config = Config::default();
     let (mut tls_cert, mut tls_key) = (None, None);
+    let (mut redis_url, mut redis_prefix) = (None, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline_value) = match arg.split_once('=') {
@@ -299,6 +342,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                     .parse()
                     .map_err(|_| "--threads: expected a whole number (0: one per CPU)")?
             }
+            "--redis" => redis_url = Some(value()?),
+            "--redis-prefix" => redis_prefix = Some(value()?),
             "--allow-origin" => config.allowed_origins.push(value()?),
             "--status" => config.status_endpoints = true,
             "--publish-token" => {
@@ -307,7 +352,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                     BearerToken::new(&token).map_err(|err| format!("--publish-token: {err}"))?,
                 )
             }
-            _ => match LIMIT_FLAGS.iter().find(|limit| limit.name == flag) {
+            _ => match limit_flags().find(|limit| limit.name == flag) {
                 Some(limit) => {
                     let value = value()?;
                     (limit.set)(&mut config, &value)
@@ -329,13 +374,44 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         (Some(_), None) => return Err("--tls-cert needs --tls-key".into()),
         (None, Some(_)) => return Err("--tls-key needs --tls-cert".into()),
     };
+    let redis = redis_target(redis_url, redis_prefix)?;
     Ok(Command::Serve(Box::new(Options {
         addr: SocketAddr::new(bind, port),
         www,
         threads,
         config,
         tls,
+        redis,
     })))
+}
+
+/// `--redis URL` (`redis://HOST:PORT[/DB]`) and `--redis-prefix`, checked here so a typo is a
+/// usage error rather than a bridge that never connects.
+fn redis_target(
+    url: Option<String>,
+    prefix: Option<String>,
+) -> Result<Option<RedisTarget>, String> {
+    let Some(url) = url else {
+        return match prefix {
+            Some(_) => Err("--redis-prefix needs --redis".into()),
+            None => Ok(None),
+        };
+    };
+    if !cfg!(feature = "redis") {
+        return Err("--redis: this wsloop was built without Redis (cargo feature `redis`)".into());
+    }
+    if !(url.starts_with("redis://")
+        || url.starts_with("redis+unix://")
+        || url.starts_with("unix://"))
+    {
+        return Err(format!(
+            "--redis {url:?}: expected redis://HOST:PORT[/DB] (or redis+unix:///PATH)"
+        ));
+    }
+    Ok(Some(RedisTarget {
+        url,
+        prefix: prefix.unwrap_or_else(|| "wsloop:".into()),
+    }))
 }
 
 /// The `--help` text, with every limit's current default.
@@ -360,7 +436,13 @@ pub fn help() -> String {
          \x20 -h, --help      this text\n\
          \x20 -V, --version   the version\n\nLimits and timeouts (sizes take K/M/G; durations s/ms, at most 7 days):\n",
     );
-    for limit in LIMIT_FLAGS {
+    #[cfg(feature = "redis")]
+    {
+        text += "  --redis URL     bridge topics to other instances through Redis pub/sub\n\
+                 \x20                 (redis://HOST:PORT[/DB]); Redis down: delivered locally\n\
+                 \x20 --redis-prefix P  Redis channel = P + topic (default wsloop:)\n";
+    }
+    for limit in limit_flags() {
         text += &format!(
             "  {:<34}{} (default {})\n",
             format!("{} V", limit.name),
@@ -546,6 +628,47 @@ mod tests {
     }
 
     #[test]
+    fn redis_flags_parse_and_refuse_what_cannot_work() {
+        #[cfg(feature = "redis")]
+        {
+            let Ok(Command::Serve(options)) = parse(args(&["--redis-reconnect-max-delay=2s"]))
+            else {
+                panic!("expected serve");
+            };
+            assert_eq!(
+                options.config.redis_reconnect_max_delay,
+                Duration::from_secs(2)
+            );
+            let Ok(Command::Serve(options)) = parse(args(&["--redis", "redis://127.0.0.1:6390/2"]))
+            else {
+                panic!("expected serve");
+            };
+            let target = options.redis.expect("redis");
+            assert_eq!(target.url, "redis://127.0.0.1:6390/2");
+            assert_eq!(target.prefix, "wsloop:");
+            assert!(parse(args(&["--redis", "http://x"]))
+                .unwrap_err()
+                .contains("expected redis://HOST:PORT"));
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            assert!(parse(args(&["--redis", "redis://x"]))
+                .unwrap_err()
+                .contains("built without Redis"));
+        }
+        assert_eq!(
+            parse(args(&["--redis-prefix", "app:"])).unwrap_err(),
+            "--redis-prefix needs --redis"
+        );
+        #[cfg(feature = "redis")]
+        {
+            assert!(parse(args(&["--redis-io-timeout", "0"]))
+                .unwrap_err()
+                .contains("redis_io_timeout"));
+        }
+    }
+
+    #[test]
     fn liveness_and_keepalive_flags_parse() {
         let Ok(Command::Serve(options)) = parse(args(&[
             "--ping-interval",
@@ -626,7 +749,7 @@ mod tests {
     #[test]
     fn help_lists_every_limit_with_its_default() {
         let text = help();
-        for limit in LIMIT_FLAGS {
+        for limit in limit_flags() {
             assert!(
                 text.contains(limit.name),
                 "{} missing from --help",

@@ -9,6 +9,7 @@ use std::time::Duration;
 /// a new limit is one entry (and, being `#[non_exhaustive]`, not a breaking change).
 macro_rules! config {
     ($(
+        $(#[cfg($cfg:meta)])?
         $(#[doc = $doc:literal])*
         $field:ident: $ty:ty = $default:expr, $setter:ident;
     )*) => {
@@ -32,6 +33,7 @@ macro_rules! config {
         #[non_exhaustive]
         pub struct Config {
             $(
+                $(#[cfg($cfg)])?
                 $(#[doc = $doc])*
                 pub $field: $ty,
             )*
@@ -40,7 +42,7 @@ macro_rules! config {
         impl Default for Config {
             fn default() -> Self {
                 Config {
-                    $($field: $default,)*
+                    $($(#[cfg($cfg)])? $field: $default,)*
                 }
             }
         }
@@ -49,6 +51,7 @@ macro_rules! config {
             /// Every field within its type's [`Bounded`] range, or why not.
             fn check_bounds(&self) -> Result<(), String> {
                 $(
+                    $(#[cfg($cfg)])?
                     Bounded::check_bound(&self.$field)
                         .map_err(|bound| format!("{} must be {bound}", stringify!($field)))?;
                 )*
@@ -56,6 +59,7 @@ macro_rules! config {
             }
 
             $(
+                $(#[cfg($cfg)])?
                 #[doc = concat!(
                     "Set [`", stringify!($field), "`](Config::", stringify!($field), ")."
                 )]
@@ -179,6 +183,23 @@ config! {
     /// TOKEN` publishes its body (up to `max_message_bytes`) to the topic. `None`: no
     /// endpoint, `/publish/...` is an ordinary static path.
     publish_token: Option<BearerToken> = None, with_publish_token;
+    #[cfg(feature = "redis")]
+    /// Redis bridge (`--redis`): the longest wait between attempts to reach Redis. Waits
+    /// start at 100 ms after a failure and double up to this.
+    redis_reconnect_max_delay: Duration = Duration::from_secs(5), with_redis_reconnect_max_delay;
+    #[cfg(feature = "redis")]
+    /// Redis bridge: how long connecting, one write, or one reply from Redis may take before
+    /// the connection counts as lost.
+    redis_io_timeout: Duration = Duration::from_secs(3), with_redis_io_timeout;
+    #[cfg(feature = "redis")]
+    /// Redis bridge: after this long without a word from Redis on a connection, the bridge
+    /// pings it (a Redis gone without a TCP reset is noticed within this plus
+    /// `redis_io_timeout`).
+    redis_ping_interval: Duration = Duration::from_secs(10), with_redis_ping_interval;
+    #[cfg(feature = "redis")]
+    /// Redis bridge: payload bytes of publications waiting to be sent to Redis; a
+    /// publication that would pass it is dropped (counted in `/metrics`).
+    redis_max_queued_bytes: usize = 64 << 20, with_redis_max_queued_bytes;
 }
 
 /// How permessage-deflate (RFC 7692) is offered to clients that ask for it.
@@ -355,12 +376,33 @@ impl Config {
         if let Some((name, _)) = timeouts.iter().find(|(_, value)| value.is_zero()) {
             return Err(format!("{name} must be greater than 0"));
         }
+        #[cfg(feature = "redis")]
+        self.validate_redis()?;
         self.check_bounds()?;
         if self.outgoing_soft_limit > self.max_outgoing_bytes {
             return Err("outgoing_soft_limit must not exceed max_outgoing_bytes".into());
         }
         if !(9..=15).contains(&self.deflate_window_bits) {
             return Err("deflate_window_bits must be from 9 to 15".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "redis")]
+impl Config {
+    /// The Redis bridge's knobs: none may be zero.
+    fn validate_redis(&self) -> Result<(), String> {
+        let timeouts = named!(self =>
+            redis_reconnect_max_delay,
+            redis_io_timeout,
+            redis_ping_interval,
+        );
+        if let Some((name, _)) = timeouts.iter().find(|(_, value)| value.is_zero()) {
+            return Err(format!("{name} must be greater than 0"));
+        }
+        if self.redis_max_queued_bytes == 0 {
+            return Err("redis_max_queued_bytes must be greater than 0".into());
         }
         Ok(())
     }

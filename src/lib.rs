@@ -113,6 +113,8 @@ pub use protocol::{
 #[cfg(feature = "tls")]
 pub use rustls;
 pub use server::{HandleError, Loops, Server, ServerHandle, StatsBoard, TlsFiles};
+#[cfg(feature = "redis")]
+pub use topics::redis::RedisBus;
 pub use topics::{Bus, LocalBus, Publication, TopicError};
 /// Close codes (RFC 6455 §7.4), as tungstenite names them.
 pub use tungstenite::protocol::frame::coding::CloseCode;

@@ -1,5 +1,6 @@
 //! The `wsloop` binary: parse flags, set up logging, serve the demo protocols and `--www`
-//! (over TLS with `--tls-cert`/`--tls-key`) until SIGINT/SIGTERM.
+//! (over TLS with `--tls-cert`/`--tls-key`, topics through Redis with `--redis`) until
+//! SIGINT/SIGTERM.
 
 #![forbid(unsafe_code)]
 
@@ -63,7 +64,16 @@ fn main() -> ExitCode {
         println!("listening on {scheme}://{}/", server.local_addr());
         let _ = std::io::stdout().flush();
     };
-    match server.run_with(announce) {
+    let bus = bus(options.redis.as_ref(), server.config());
+    let served = match bus {
+        Ok(Some(bus)) => server.run_on_bus(bus, announce),
+        Ok(None) => server.run_with(announce),
+        Err(message) => {
+            eprintln!("wsloop: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("wsloop: {err}");
@@ -99,6 +109,26 @@ fn serves_tls(server: &wsloop::Server) -> bool {
     }
 }
 
+/// The Redis bridge of `--redis`, if given (an error is a URL that does not parse).
+fn bus(
+    redis: Option<&cli::RedisTarget>,
+    config: &wsloop::Config,
+) -> Result<Option<std::sync::Arc<dyn wsloop::Bus>>, String> {
+    match redis {
+        #[cfg(feature = "redis")]
+        Some(target) => wsloop::RedisBus::start(&target.url, &target.prefix, config)
+            .map(|bus| Some(std::sync::Arc::new(bus) as std::sync::Arc<dyn wsloop::Bus>))
+            .map_err(|err| err.to_string()),
+        // cli::parse refuses --redis in a build without it.
+        #[cfg(not(feature = "redis"))]
+        Some(_) => Err("built without Redis".into()),
+        None => {
+            let _ = config;
+            Ok(None)
+        }
+    }
+}
+
 /// `--threads N` (N != 1): N loops on one port, each with its own demo table.
 fn run_loops(options: cli::Options) -> ExitCode {
     let scheme = if options.tls.is_some() {
@@ -119,7 +149,14 @@ fn run_loops(options: cli::Options) -> ExitCode {
         println!("listening on {scheme}://{addr}/");
         let _ = std::io::stdout().flush();
     };
-    match loops.run(wsloop::demo::table, announce) {
+    let bus = match bus(options.redis.as_ref(), &loops.config) {
+        Ok(bus) => bus.unwrap_or_else(|| std::sync::Arc::new(wsloop::LocalBus::new())),
+        Err(message) => {
+            eprintln!("wsloop: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match loops.run_on(bus, wsloop::demo::table, announce) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("wsloop: {err}");

@@ -1,5 +1,5 @@
-//! With `transport`, the only code that touches sockets: accept, register, read, write,
-//! shutdown. Everything else works on bytes. `transport` makes each single call on whichever
+//! With `transport`, the only code that touches sockets: listen, accept, register, read,
+//! write, shutdown. Everything else works on bytes. `transport` makes each single call on whichever
 //! kind of stream a connection has; this module holds the loops around them: edge-triggered
 //! readiness means every call here goes on until the kernel says `WouldBlock` (or a budget
 //! runs out) and reports which of the two happened.
@@ -9,8 +9,31 @@ use crate::transport::Transport;
 use bytes::{Bytes, BytesMut};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Registry, Token};
+use socket2::{Domain, Protocol as IpProtocol, Socket, Type};
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 use std::net::SocketAddr;
+
+/// Connections waiting to be accepted, per listener.
+pub(crate) const LISTEN_BACKLOG: i32 = 1024;
+
+/// A non-blocking listener on `addr` with `SO_REUSEPORT`: every loop of a process can have
+/// one on the port, and so can a second wsloop process started while the first still runs
+/// (a restart without downtime). A port held by a socket without `SO_REUSEPORT` (another
+/// program) still fails with `AddrInUse`. Port 0: bind the first, then the others to its
+/// port. Public for hosts that run several loops themselves (`Server::from_listener`).
+pub fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM,
+        Some(IpProtocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(TcpListener::from_std(socket.into()))
+}
 
 /// True for the error that means "not now": the kernel has nothing more for us.
 pub(crate) fn would_block(err: &io::Error) -> bool {

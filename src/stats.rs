@@ -9,6 +9,10 @@ use std::fmt::Write;
 use std::time::Instant;
 
 use crate::phase_kind::PhaseKind;
+#[cfg(feature = "redis")]
+use crate::topics::{BridgeSnapshot, BridgeStats};
+#[cfg(feature = "redis")]
+use std::sync::Arc;
 
 /// Phases as the status endpoints list them.
 const PHASES: [PhaseKind; PhaseKind::LIVE.len()] = PhaseKind::LIVE;
@@ -56,6 +60,9 @@ pub(crate) struct Stats {
     responses: BTreeMap<u16, u64>,
     /// Subscribers closed for passing `max_subscriber_backlog`.
     pub slow_subscribers: u64,
+    /// The Redis bridge's counters, when topics go through one (shared by every loop).
+    #[cfg(feature = "redis")]
+    pub bridge: Option<Arc<BridgeStats>>,
 }
 
 impl Stats {
@@ -72,6 +79,8 @@ impl Stats {
             closes: BTreeMap::new(),
             responses: BTreeMap::new(),
             slow_subscribers: 0,
+            #[cfg(feature = "redis")]
+            bridge: None,
         }
     }
 
@@ -166,6 +175,10 @@ impl Stats {
             "}},\"slow_subscribers_closed\":{}",
             self.slow_subscribers
         );
+        #[cfg(feature = "redis")]
+        if let Some(bridge) = &self.bridge {
+            push_bridge_json(&mut out, bridge.snapshot());
+        }
         out += ",\"loops\":[";
         for (index, summary) in loops.iter().enumerate() {
             let comma = if index == 0 { "" } else { "," };
@@ -298,6 +311,10 @@ impl Stats {
             );
         }
         push_loop_metrics(&mut out, loops);
+        #[cfg(feature = "redis")]
+        if let Some(bridge) = &self.bridge {
+            push_bridge_metrics(&mut out, bridge.snapshot());
+        }
         out
     }
 }
@@ -363,6 +380,69 @@ fn push_loop_metrics(out: &mut String, loops: &[LoopSummary]) {
     }
 }
 
+/// `,"redis":{...}`: the bridge's state in `/status`.
+#[cfg(feature = "redis")]
+fn push_bridge_json(out: &mut String, bridge: BridgeSnapshot) {
+    let _ = write!(
+        out,
+        ",\"redis\":{{\"connected\":{},\"reconnects\":{},\"messages_in\":{},\
+         \"messages_out\":{},\"local_only\":{},\"dropped\":{}}}",
+        bridge.connected,
+        bridge.reconnects,
+        bridge.messages_in,
+        bridge.messages_out,
+        bridge.local_only,
+        bridge.dropped
+    );
+}
+
+/// The bridge's state in `/metrics`.
+#[cfg(feature = "redis")]
+fn push_bridge_metrics(out: &mut String, bridge: BridgeSnapshot) {
+    let rows = [
+        (
+            "wsloop_redis_connected",
+            "gauge",
+            "1 while topics go through Redis, 0 while delivered locally.",
+            u64::from(bridge.connected),
+        ),
+        (
+            "wsloop_redis_reconnects_total",
+            "counter",
+            "Times the Redis bridge came back after losing Redis.",
+            bridge.reconnects,
+        ),
+        (
+            "wsloop_redis_messages_in_total",
+            "counter",
+            "Messages received from Redis.",
+            bridge.messages_in,
+        ),
+        (
+            "wsloop_redis_messages_out_total",
+            "counter",
+            "Messages published to Redis.",
+            bridge.messages_out,
+        ),
+        (
+            "wsloop_redis_local_only_total",
+            "counter",
+            "Publications delivered on this instance only, Redis being unreachable.",
+            bridge.local_only,
+        ),
+        (
+            "wsloop_redis_dropped_total",
+            "counter",
+            "Messages lost: queue full, a failed send, or not a valid envelope.",
+            bridge.dropped,
+        ),
+    ];
+    for (name, kind, help, value) in rows {
+        metric(out, name, kind, help);
+        let _ = writeln!(out, "{name} {value}");
+    }
+}
+
 fn metric(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
@@ -410,6 +490,38 @@ mod tests {
              \"slow_subscribers_closed\":0,\
              \"loops\":[{\"connections\":1,\"websockets\":0,\"accepted\":3}]}\n"
         );
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn the_bridge_shows_in_both_when_there_is_one() {
+        let now = Instant::now();
+        let mut stats = sample(now);
+        assert!(!stats
+            .to_json(now, |_| "echo".into(), &[stats.summary()])
+            .contains("redis"));
+        let bridge = Arc::new(BridgeStats::default());
+        bridge.set_connected(true);
+        bridge.sent(3);
+        stats.bridge = Some(bridge);
+        let json = stats.to_json(now, |_| "echo".into(), &[stats.summary()]);
+        assert!(
+            json.contains(
+                "\"slow_subscribers_closed\":0,\"redis\":{\"connected\":true,\"reconnects\":0,\
+             \"messages_in\":0,\"messages_out\":3,\"local_only\":0,\"dropped\":0},\"loops\":["
+            ),
+            "{json}"
+        );
+        let text = stats.to_prometheus(now, |_| "echo".into(), &[stats.summary()]);
+        for line in [
+            "wsloop_redis_connected 1",
+            "wsloop_redis_messages_out_total 3",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
     }
 
     #[test]

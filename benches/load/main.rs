@@ -38,6 +38,10 @@ MODES
 
 OPTIONS
   --addr HOST:PORT     server address (required)
+  --second-addr H:P    every other client thread connects here (broadcast across two
+                       instances, e.g. bridged through Redis); the publisher stays on --addr
+  --settle SECS        broadcast: wait this long after every subscriber is in before the
+                       first publication (another instance's SUBSCRIBE to be in place) [0]
   --path PATH          request path [/]
   --protocol NAME      Sec-WebSocket-Protocol to offer, or 'none'
                        [dumb-increment-protocol; broadcast: lws-mirror-protocol]
@@ -83,6 +87,10 @@ pub enum Mode {
 pub struct Options {
     pub mode: Mode,
     pub addr: SocketAddr,
+    /// `--second-addr`: the odd-numbered client threads connect here.
+    pub second_addr: Option<SocketAddr>,
+    /// `--settle`: broadcast's pause between the last subscriber and the first publication.
+    pub settle: Duration,
     pub host: String,
     pub path: String,
     pub protocol: Option<String>,
@@ -108,6 +116,8 @@ pub struct Options {
 fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
     let mut mode = None;
     let mut addr = None;
+    let mut second_addr = None;
+    let mut settle = 0.0;
     let mut path = "/".to_string();
     let mut protocol = None;
     let mut conns = None;
@@ -151,6 +161,8 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
             "connect" => mode = Some(Mode::Connect),
             "broadcast" => mode = Some(Mode::Broadcast),
             "--addr" => addr = Some(value()?),
+            "--second-addr" => second_addr = Some(value()?),
+            "--settle" => settle = num(&flag, value()?)?,
             "--path" => path = value()?,
             "--protocol" => {
                 let v = value()?;
@@ -215,6 +227,15 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
         .map_err(|e| format!("--addr {host}: {e}"))?
         .next()
         .ok_or_else(|| format!("--addr {host}: no address"))?;
+    let second_addr = match second_addr {
+        Some(host) => Some(
+            host.to_socket_addrs()
+                .map_err(|e| format!("--second-addr {host}: {e}"))?
+                .next()
+                .ok_or_else(|| format!("--second-addr {host}: no address"))?,
+        ),
+        None => None,
+    };
     if mode == Mode::PingPong {
         depth = 1;
     }
@@ -234,6 +255,8 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
     Ok(Some(Options {
         mode,
         addr,
+        second_addr,
+        settle: secs("--settle", settle)?,
         host,
         path,
         protocol,
@@ -310,6 +333,9 @@ fn traffic(opts: &Arc<Options>) -> bool {
             std::thread::spawn(move || -> Result<Report, String> {
                 let mut worker = Worker::new(&opts)?;
                 worker.sample_cpu = t == 0;
+                if let Some(second) = opts.second_addr.filter(|_| t % 2 == 1) {
+                    worker.addr = second;
+                }
                 match opts.mode {
                     Mode::Connect => Ok(worker.connect_cycle(conns, &barrier)),
                     Mode::Broadcast => Ok(worker.broadcast(conns, &barrier, t == 0)),

@@ -124,11 +124,13 @@ pub struct Worker {
     conns: Slab<Conn>,
     rbuf: Vec<u8>,
     ctx: Ctx,
-    addr: std::net::SocketAddr,
+    /// Where this thread's connections go.
+    pub addr: std::net::SocketAddr,
     /// `--addr` as given: the TLS server name.
     host: String,
     /// wss:// (`--tls-ca`, `--tls-insecure`).
     tls: Option<Arc<rustls::ClientConfig>>,
+    settle: Duration,
     timeout: Duration,
     warmup: Duration,
     duration: Duration,
@@ -285,6 +287,7 @@ impl Worker {
                 .enabled()
                 .then(|| opts.tls.client_config())
                 .transpose()?,
+            settle: opts.settle,
             timeout: opts.timeout,
             warmup: opts.warmup,
             duration: opts.duration,
@@ -534,6 +537,7 @@ impl Worker {
         }
         self.ctx.sending = true;
         if publishes {
+            std::thread::sleep(self.settle);
             let mut publisher = Publisher::new(self.ctx.opcode, &self.ctx.expected, self.ctx.depth);
             let (key, conn) = self.conns.iter_mut().next().expect("one connection");
             conn.publishes = true;

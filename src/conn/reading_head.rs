@@ -15,6 +15,9 @@ pub(crate) struct HeadReader {
     idle_deadline: Tick,
     /// Once the first byte of a head arrived: `head_timeout` from then (slowloris bound).
     head_deadline: Option<Tick>,
+    /// No request was answered on this connection yet: at shutdown it is still waited for
+    /// (it may have been taken from the backlog as the listener closed).
+    first: bool,
 }
 
 impl HeadReader {
@@ -25,6 +28,7 @@ impl HeadReader {
             buf: Vec::new(),
             idle_deadline: deadline,
             head_deadline: Some(deadline),
+            first: true,
         }
     }
 
@@ -35,6 +39,7 @@ impl HeadReader {
             buf: leftover,
             idle_deadline: env.tick.after(env.config.keepalive_timeout),
             head_deadline,
+            first: false,
         }
     }
 
@@ -46,8 +51,9 @@ impl HeadReader {
     }
 
     pub fn step(mut self: Box<Self>, wire: &mut Wire, ident: Ident, env: &mut Env<'_>) -> Phase {
-        if env.shutting_down {
-            // An idle keep-alive connection just goes; a half-sent request learns why.
+        if env.shutting_down && !self.first {
+            // An idle keep-alive connection just goes; a half-sent request learns why. A new
+            // connection's first request is answered (within head_timeout).
             if self.buf.is_empty() {
                 return Phase::Gone;
             }

@@ -1,5 +1,6 @@
 //! Taking connections off the listening socket: within the accept budget, up to
-//! `max_connections`, and never spinning when `accept` fails (EMFILE): retry later instead.
+//! `max_connections`, and never spinning when `accept` fails (EMFILE): retry later instead;
+//! at shutdown, the backlog before the socket is closed.
 
 use super::Server;
 use crate::conn::Connection;
@@ -8,7 +9,7 @@ use crate::log_text::Throttle;
 use crate::net;
 use crate::transport::Transport;
 use log::{debug, warn};
-use mio::net::TcpStream;
+use mio::net::{TcpListener, TcpStream};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -85,6 +86,22 @@ impl Server {
             }
         }
         self.accept.backlog = true;
+    }
+
+    /// Stop listening (shutdown): out of the poll at once, then the connections already in
+    /// the kernel's backlog are taken (each gets its first request answered), then the
+    /// socket is closed. Closing with a backlog would reset those connections; with
+    /// `SO_REUSEPORT` new ones go to the other listeners on the port (a new process).
+    pub(super) fn close_listener(&mut self, mut listener: TcpListener, now: Instant) {
+        if let Some(registration) = self.registration.as_ref() {
+            let _ = registration.registry.deregister(&mut listener);
+        }
+        for _ in 0..=net::LISTEN_BACKLOG {
+            match net::accept(&listener) {
+                Ok(Some((stream, peer))) => self.admit(stream, peer, now),
+                Ok(None) | Err(_) => break,
+            }
+        }
     }
 
     fn admit(&mut self, stream: TcpStream, peer: SocketAddr, now: Instant) {

@@ -9,19 +9,16 @@
 use super::Server;
 use super::StatsBoard;
 use crate::config::Config;
+use crate::net::reuseport_listener;
 use crate::protocol::ProtocolTable;
 use crate::topics::{Bus, LocalBus};
 use mio::net::TcpListener;
-use socket2::{Domain, Protocol as IpProtocol, Socket, Type};
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{mpsc, Arc};
 use std::thread;
-
-/// Connections waiting to be accepted, per listener.
-const LISTEN_BACKLOG: i32 = 1024;
 
 /// N loops serving one address (see the module docs).
 #[derive(Debug, Clone)]
@@ -77,6 +74,17 @@ impl Loops {
         make_table: impl Fn() -> ProtocolTable + Send + Sync + 'static,
         on_ready: impl FnOnce(SocketAddr),
     ) -> io::Result<()> {
+        self.run_on(Arc::new(LocalBus::new()), make_table, on_ready)
+    }
+
+    /// [`Loops::run`] with topics delivered through `bus` (a
+    /// [`RedisBus`](crate::topics::redis::RedisBus) shared with other instances, say).
+    pub fn run_on(
+        self,
+        bus: Arc<dyn Bus>,
+        make_table: impl Fn() -> ProtocolTable + Send + Sync + 'static,
+        on_ready: impl FnOnce(SocketAddr),
+    ) -> io::Result<()> {
         let count = self.count();
         #[cfg(feature = "tls")]
         let tls = match &self.tls {
@@ -92,7 +100,6 @@ impl Loops {
         }
         let first = reuseport_listener(self.addr)?;
         let addr = first.local_addr()?;
-        let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
         let connections = Arc::new(AtomicUsize::new(0));
         let stats = Arc::new(StatsBoard::new());
         let make_table = Arc::new(make_table);
@@ -170,21 +177,4 @@ impl Start {
         server.attach(&poll, Some(bus))?;
         Ok((server, poll))
     }
-}
-
-/// A non-blocking listener on `addr` with `SO_REUSEPORT`, so every loop can have one (port
-/// 0: bind the first, then the others to its port). For hosts that run several loops
-/// themselves (`Server::from_listener`).
-pub fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
-    let socket = Socket::new(
-        Domain::for_address(addr),
-        Type::STREAM,
-        Some(IpProtocol::TCP),
-    )?;
-    socket.set_reuse_address(true)?;
-    socket.set_reuse_port(true)?;
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(LISTEN_BACKLOG)?;
-    Ok(TcpListener::from_std(socket.into()))
 }

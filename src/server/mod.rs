@@ -40,8 +40,9 @@ mod tls;
 pub(crate) mod tokens;
 mod topic_delivery;
 
+pub use crate::net::reuseport_listener;
 pub use handle::{HandleError, ServerHandle};
-pub use loops::{reuseport_listener, Loops, TlsFiles};
+pub use loops::{Loops, TlsFiles};
 pub(crate) use services::Services;
 pub use stats_board::StatsBoard;
 pub(crate) use stats_board::{process_view as process_stats, StatsSeat};
@@ -129,10 +130,12 @@ enum Service {
 }
 
 impl Server {
-    /// Listen on `addr` (port 0 picks a free port; see [`Server::local_addr`]). Fails as
-    /// [`Server::from_listener`] does for an invalid config or protocol table.
+    /// Listen on `addr` (port 0 picks a free port; see [`Server::local_addr`]), with
+    /// `SO_REUSEPORT`, so a new process can listen on the same port while this one drains
+    /// (a restart without downtime). Fails as [`Server::from_listener`] does for an invalid
+    /// config or protocol table.
     pub fn bind(addr: SocketAddr, config: Config, table: ProtocolTable) -> io::Result<Server> {
-        Self::from_listener(TcpListener::bind(addr)?, config, table)
+        Self::from_listener(net::reuseport_listener(addr)?, config, table)
     }
 
     /// Use a listener the caller bound.
@@ -244,6 +247,10 @@ impl Server {
             )
         })?;
         let id = bus.join(waker);
+        #[cfg(feature = "redis")]
+        {
+            self.services.stats.bridge = bus.bridge_stats();
+        }
         self.bus = Some(topic_delivery::BusLink::new(bus, id));
         Ok(())
     }
@@ -422,10 +429,8 @@ impl Server {
         );
         self.shutdown_deadline = Some(now + self.services.config.shutdown_timeout);
         self.services.shutting_down = true;
-        if let (Some(mut listener), Some(registration)) =
-            (self.listener.take(), self.registration.as_ref())
-        {
-            let _ = registration.registry.deregister(&mut listener);
+        if let Some(listener) = self.listener.take() {
+            self.close_listener(listener, now);
         }
         self.accept.stop();
         let keys: Vec<usize> = self.connections.iter().map(|(key, _)| key).collect();

@@ -35,6 +35,12 @@ impl Server {
         self.run_first_of(Vec::new(), None, on_ready)
     }
 
+    /// [`Server::run_with`] with topics delivered through `bus` (a
+    /// [`RedisBus`](crate::topics::redis::RedisBus) shared with other instances, say).
+    pub fn run_on_bus(self, bus: Arc<dyn Bus>, on_ready: impl FnOnce(&Server)) -> io::Result<()> {
+        self.run_first_of(Vec::new(), Some(bus), on_ready)
+    }
+
     /// [`Server::run_with`] as the first of several loops: signals are passed on to `peers`,
     /// and topics go through `bus`.
     pub(super) fn run_first_of(

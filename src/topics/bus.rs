@@ -19,6 +19,8 @@
 //! that publishes nothing none at all. Even with one loop, a bus costs the round trip
 //! through the lock; a single-loop server therefore has no bus and delivers directly.
 
+#[cfg(feature = "redis")]
+use super::BridgeStats;
 use super::Publication;
 use bytes::Bytes;
 use mio::Waker;
@@ -48,6 +50,13 @@ pub trait Bus: Send + Sync + fmt::Debug {
 
     /// Move the publications waiting for loop `id`, in order, to `into`.
     fn take(&self, id: LoopId, into: &mut Vec<Publication>);
+
+    /// The counters of a bridge to other processes (Redis), for `/status` and `/metrics`;
+    /// `None` for a bus within one process.
+    #[cfg(feature = "redis")]
+    fn bridge_stats(&self) -> Option<Arc<BridgeStats>> {
+        None
+    }
 }
 
 /// One loop's place on a [`LocalBus`].
@@ -85,6 +94,51 @@ impl LocalBus {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// [`Bus::set_interest`]; true when that changed whether any loop of the process is
+    /// interested in `topic` (its first loop came, or its last went).
+    pub(crate) fn update_interest(&self, id: LoopId, topic: &Bytes, interested: bool) -> bool {
+        let mut state = self.state();
+        let loops = state.interest.entry(topic.clone()).or_default();
+        let before = !loops.is_empty();
+        loops.retain(|&l| l != id.0);
+        if interested {
+            loops.push(id.0);
+        }
+        let after = !loops.is_empty();
+        if !after {
+            state.interest.remove(topic);
+        }
+        before != after
+    }
+
+    /// [`Bus::leave`]; the topics that no loop of the process is interested in any more.
+    #[cfg(feature = "redis")]
+    pub(crate) fn leave_reporting(&self, id: LoopId) -> Vec<Bytes> {
+        let mut state = self.state();
+        state.loops[id.0] = None;
+        let mut lost = Vec::new();
+        state.interest.retain(|topic, loops| {
+            loops.retain(|&l| l != id.0);
+            if loops.is_empty() {
+                lost.push(topic.clone());
+            }
+            !loops.is_empty()
+        });
+        lost
+    }
+
+    /// True if some loop of the process has a subscriber of `topic`.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn is_interested(&self, topic: &[u8]) -> bool {
+        self.state().interest.contains_key(topic)
+    }
+
+    /// Every topic some loop of the process has a subscriber of.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn interesting_topics(&self) -> Vec<Bytes> {
+        self.state().interest.keys().cloned().collect()
+    }
 }
 
 impl Bus for LocalBus {
@@ -107,17 +161,23 @@ impl Bus for LocalBus {
     }
 
     fn set_interest(&self, id: LoopId, topic: &Bytes, interested: bool) {
-        let mut state = self.state();
-        let loops = state.interest.entry(topic.clone()).or_default();
-        loops.retain(|&l| l != id.0);
-        if interested {
-            loops.push(id.0);
-        } else if loops.is_empty() {
-            state.interest.remove(topic);
-        }
+        let _ = self.update_interest(id, topic, interested);
     }
 
     fn publish(&self, _from: LoopId, publication: Publication) {
+        self.deliver(publication);
+    }
+
+    fn take(&self, id: LoopId, into: &mut Vec<Publication>) {
+        if let Some(inbox) = self.state().loops[id.0].as_mut() {
+            into.append(&mut inbox.waiting);
+        }
+    }
+}
+
+impl LocalBus {
+    /// Append `publication` to the inbox of every interested loop (see the module docs).
+    pub(crate) fn deliver(&self, publication: Publication) {
         let mut wake = Vec::new();
         {
             let state = &mut *self.state();
@@ -136,12 +196,6 @@ impl Bus for LocalBus {
         for waker in wake {
             // A failed wake only delays delivery to that loop's next pass.
             let _ = waker.wake();
-        }
-    }
-
-    fn take(&self, id: LoopId, into: &mut Vec<Publication>) {
-        if let Some(inbox) = self.state().loops[id.0].as_mut() {
-            into.append(&mut inbox.waiting);
         }
     }
 }
@@ -178,7 +232,17 @@ mod tests {
         got_b.clear();
         bus.take(b, &mut got_b);
         assert!(got_b.is_empty(), "b lost interest");
+        assert!(
+            !bus.update_interest(b, &room, false),
+            "a is still interested"
+        );
+        assert_eq!(bus.interesting_topics(), std::slice::from_ref(&room));
+        #[cfg(feature = "redis")]
+        assert_eq!(bus.leave_reporting(a), std::slice::from_ref(&room));
+        #[cfg(not(feature = "redis"))]
         bus.leave(a);
+        assert!(!bus.is_interested(&room));
         assert!(bus.state().interest.is_empty());
+        assert!(bus.update_interest(b, &room, true), "b is the first again");
     }
 }

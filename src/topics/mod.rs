@@ -5,12 +5,19 @@
 //!
 //! Each loop keeps its own registry of who subscribes to what; a [`Bus`] carries
 //! publications between loops in one order per topic (its docs say how the order is made
-//! and what it costs).
+//! and what it costs); [`redis::RedisBus`] (feature `redis`) carries them between processes
+//! through Redis pub/sub.
 
+#[cfg(feature = "redis")]
+mod bridge_stats;
 mod bus;
 mod publication;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod registry;
 
+#[cfg(feature = "redis")]
+pub use bridge_stats::{BridgeSnapshot, BridgeStats};
 pub use bus::{Bus, LocalBus, LoopId};
 pub use publication::Publication;
 pub(crate) use registry::Topics;

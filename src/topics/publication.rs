@@ -50,6 +50,16 @@ impl Publication {
     pub fn payload_len(&self) -> usize {
         self.payload_len
     }
+
+    /// The message's bytes (the frame without its header).
+    pub fn payload(&self) -> &[u8] {
+        &self.frame[self.frame.len() - self.payload_len..]
+    }
+
+    /// True for a binary message, false for text.
+    pub fn is_binary(&self) -> bool {
+        self.frame[0] & 0x0f == OP_BINARY
+    }
 }
 
 #[cfg(test)]
@@ -64,5 +74,8 @@ mod tests {
         assert_eq!(&publication.topic()[..], b"t");
         let binary = Publication::new("t", &Message::Binary(vec![0; 200].into()));
         assert_eq!(binary.frame_bytes()[..4], [0x82, 126, 0, 200]);
+        assert!(binary.is_binary() && !publication.is_binary());
+        assert_eq!(publication.payload(), b"hi");
+        assert_eq!(binary.payload(), [0; 200]);
     }
 }

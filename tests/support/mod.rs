@@ -13,7 +13,9 @@ pub mod inproc;
 pub mod loops;
 mod process;
 pub mod pubsub;
+pub mod redis;
 pub mod tls;
+pub mod topics;
 pub mod ws;
 
 use std::fs::{self, File};
