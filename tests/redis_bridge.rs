@@ -4,7 +4,8 @@
 //! Redis dies each instance goes on delivering its own publications, and when it is back on
 //! the same port cross-instance delivery resumes by itself; a Redis that cuts the bridge off
 //! for its pubsub output buffer limit is survived the same way; Redis down at startup costs
-//! one warning.
+//! one warning. An HTTP publish (`--publish-token`) on one instance reaches the clients of
+//! both, and an instance with `--threads 2` keeps the one order too.
 
 mod support;
 
@@ -12,7 +13,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use support::hostile::{fd_count, poll_until};
-use support::http::get;
+use support::http::{get, HttpConn};
+use support::loops::which_loop;
 use support::redis::{free_port, RedisServer};
 use support::topics::{exchange_in_one_order, next_text};
 use support::ws::{next_data, response_protocol, try_connect_to, Client};
@@ -28,6 +30,9 @@ const RESUME_WITHIN: Duration = Duration::from_secs(10);
 fn instance(redis: &RedisServer) -> ServerProcess {
     ServerProcess::start_with(&["--redis", &redis.url(), "--status"])
 }
+
+/// The publish endpoint's token in the HTTP publish test.
+const TOKEN: &str = "bridge-token";
 
 fn join(server: &ServerProcess) -> Client {
     let (ws, response) = try_connect_to(server.connect_addr(), "/?mirror=room", &[PROTOCOL])
@@ -291,4 +296,56 @@ fn the_redis_flags_refuse_what_cannot_work() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("expected redis://HOST:PORT"), "{stderr}");
+}
+
+/// `POST /publish/mirror/room` on `server`; the status.
+fn http_publish(server: &ServerProcess, content_type: &str, body: &[u8]) -> u16 {
+    let mut conn = HttpConn::open(server.connect_addr());
+    let head = format!(
+        "POST /publish/mirror/room HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.send(&[head.as_bytes(), body].concat());
+    conn.read_response(false).status
+}
+
+#[test]
+fn an_http_publish_on_one_instance_reaches_the_clients_of_both() {
+    let redis = RedisServer::start();
+    let start = || ServerProcess::start_with(&["--redis", &redis.url(), "--publish-token", TOKEN]);
+    let (a, b) = (start(), start());
+    let mut clients: Vec<Client> = [&a, &b, &b].into_iter().map(join).collect();
+    redis.wait_subscribers(ROOM, 2);
+    assert_eq!(http_publish(&a, "text/plain", b"from a backend"), 204);
+    assert_eq!(
+        http_publish(&b, "application/octet-stream", b"\x00\x01"),
+        204
+    );
+    assert_eq!(http_publish(&a, "text/plain", b"last"), 204);
+    for ws in &mut clients {
+        assert_eq!(next_text(ws), "from a backend");
+        assert_eq!(next_data(ws), Message::binary(vec![0u8, 1]));
+        assert_eq!(next_text(ws), "last");
+    }
+}
+
+#[test]
+fn an_instance_with_two_loops_shares_one_order_through_redis() {
+    let redis = RedisServer::start();
+    let a = ServerProcess::start_with(&["--redis", &redis.url(), "--status", "--threads", "2"]);
+    let b = instance(&redis);
+    // Join `a` one client at a time until both of its loops have one (bounded).
+    let mut clients = Vec::new();
+    let (mut before, mut loops_seen) = (vec![0, 0], [false, false]);
+    while !loops_seen.iter().all(|&seen| seen) {
+        assert!(clients.len() < 20, "20 clients all landed on one loop");
+        let (on, (ws, now)) = which_loop(a.connect_addr(), &before, || join(&a));
+        before = now;
+        loops_seen[on] = true;
+        clients.push(ws);
+    }
+    clients.extend([join(&b), join(&b)]);
+    redis.wait_subscribers(ROOM, 2);
+    exchange_in_one_order(&mut clients, 10);
 }
