@@ -221,7 +221,7 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         help: "permessage-deflate: off, shared or takeover",
         set: |config, value| {
             config.deflate = value.parse()?;
-            Ok(())
+            config.deflate.check_built()
         },
         show: |config| config.deflate.to_string(),
     },
@@ -467,6 +467,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "deflate")]
     fn deflate_flags_parse() {
         let Ok(Command::Serve(options)) = parse(args(&[
             "--deflate",
@@ -489,6 +490,20 @@ mod tests {
         assert!(parse(args(&["--deflate-window-bits", "8"]))
             .unwrap_err()
             .contains("deflate_window_bits"));
+    }
+
+    #[test]
+    #[cfg(not(feature = "deflate"))]
+    fn deflate_without_the_feature_is_a_usage_error_naming_it() {
+        for mode in ["shared", "takeover", "on"] {
+            let err = parse(args(&["--deflate", mode])).unwrap_err();
+            assert!(err.starts_with(&format!("--deflate {mode}: ")), "{err}");
+            assert!(err.contains("cargo feature `deflate`"), "{err}");
+        }
+        let Ok(Command::Serve(options)) = parse(args(&["--deflate", "off"])) else {
+            panic!("expected serve");
+        };
+        assert_eq!(options.config.deflate, wsloop::config::DeflateMode::Off);
     }
 
     #[test]
