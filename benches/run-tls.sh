@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The TLS figures of benches/RESULTS.md in one run, each against the cleartext baseline
 # measured beside it (same binary, same machine, runs interleaved):
-#   1. stripped release binary: `cargo build --release` (TLS + deflate) and
-#      `--no-default-features` (cleartext only);
+#   1. stripped release binary: `cargo build --release` (TLS + deflate),
+#      `--no-default-features --features deflate` and `--no-default-features` (cleartext only);
 #   2. server CPU per handshake: ws://, wss:// TLS 1.3 full handshakes, TLS 1.3 resumed,
 #      TLS 1.2 full (`load connect --conns 32`), alternated in 1 s runs, totals;
 #   3. pingpong 100 conns x 1 KiB, ws:// against wss:// (TLS 1.3), alternated: msgs/s and
@@ -38,6 +38,10 @@ log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 cd "$ROOT"
 log "build (release): cleartext-only, then with TLS"
+if want size; then
+  cargo build --release --bin wsloop --no-default-features --features deflate >&2
+  cp "$CARGO_TARGET_DIR/release/wsloop" "$RUN/wsloop-deflate"
+fi
 cargo build --release --bin wsloop --no-default-features >&2
 cp "$CARGO_TARGET_DIR/release/wsloop" "$RUN/wsloop-cleartext"
 cargo build --release --bin wsloop >&2
@@ -89,8 +93,10 @@ if want size; then
   size=$(($(stat -c %s "$RUN/wsloop-tls") / 1024)) clear=$(($(stat -c %s "$RUN/wsloop-cleartext") / 1024))
   out "| stripped release binary | KiB | / cleartext-only |"
   out "|---|---:|---:|"
+  deflate=$(($(stat -c %s "$RUN/wsloop-deflate") / 1024))
   out "| \`cargo build --release\` (TLS + deflate) | $size | $(ratio "$size" "$clear") |"
-  out "| \`cargo build --release --no-default-features\` (cleartext) | $clear | 1.00 |"
+  out "| \`cargo build --release --no-default-features --features deflate\` (cleartext + deflate) | $deflate | $(ratio "$deflate" "$clear") |"
+  out "| \`cargo build --release --no-default-features\` (cleartext, no deflate) | $clear | 1.00 |"
   out ""
 fi
 

@@ -236,7 +236,7 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         help: "permessage-deflate: off, shared or takeover",
         set: |config, value| {
             config.deflate = value.parse()?;
-            Ok(())
+            config.deflate.check_built()
         },
         show: |config| config.deflate.to_string(),
     },
@@ -483,9 +483,9 @@ fn show_bytes(bytes: u64) -> String {
     }
 }
 
-/// `10s`, `500ms`, or plain (possibly fractional) seconds, at most [`MAX_TIMEOUT`]. Never
-/// panics: the bound is checked on the number first, then fractional seconds go through
-/// `try_from_secs_f64` (negative and NaN are errors).
+/// `10s`, `500ms`, or plain seconds with an optional decimal fraction (`1.5`, `0.25s`; digits
+/// past nanoseconds are dropped), at most [`MAX_TIMEOUT`]. Digits only, read with integer
+/// arithmetic (no float parsing in the binary), so it never panics or overflows.
 fn parse_duration(value: &str) -> Result<Duration, String> {
     let error = || "expected a duration like 10s or 500ms".to_owned();
     let too_long = || {
@@ -500,15 +500,24 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
             .filter(|duration| *duration <= MAX_TIMEOUT)
             .ok_or_else(too_long);
     }
-    let seconds: f64 = value
-        .strip_suffix('s')
-        .unwrap_or(value)
-        .parse()
-        .map_err(|_| error())?;
-    if seconds > MAX_TIMEOUT.as_secs_f64() {
-        return Err(too_long());
+    let seconds = value.strip_suffix('s').unwrap_or(value);
+    let (whole, fraction) = seconds.split_once('.').unwrap_or((seconds, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return Err(error());
     }
-    Duration::try_from_secs_f64(seconds).map_err(|_| error())
+    let nanos = (fraction.bytes().chain(std::iter::repeat(b'0')))
+        .take(9)
+        .fold(0, |nanos, digit| nanos * 10 + u32::from(digit - b'0'));
+    let whole = whole.trim_start_matches('0');
+    let secs = match whole {
+        "" => 0,
+        // Too many digits for a u64 is too long too.
+        _ => whole.parse().map_err(|_| too_long())?,
+    };
+    Some(Duration::new(secs, nanos))
+        .filter(|duration| *duration <= MAX_TIMEOUT)
+        .ok_or_else(too_long)
 }
 
 #[cfg(test)]
@@ -554,6 +563,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "deflate")]
     fn deflate_flags_parse() {
         let Ok(Command::Serve(options)) = parse(args(&[
             "--deflate",
@@ -576,6 +586,20 @@ mod tests {
         assert!(parse(args(&["--deflate-window-bits", "8"]))
             .unwrap_err()
             .contains("deflate_window_bits"));
+    }
+
+    #[test]
+    #[cfg(not(feature = "deflate"))]
+    fn deflate_without_the_feature_is_a_usage_error_naming_it() {
+        for mode in ["shared", "takeover", "on"] {
+            let err = parse(args(&["--deflate", mode])).unwrap_err();
+            assert!(err.starts_with(&format!("--deflate {mode}: ")), "{err}");
+            assert!(err.contains("cargo feature `deflate`"), "{err}");
+        }
+        let Ok(Command::Serve(options)) = parse(args(&["--deflate", "off"])) else {
+            panic!("expected serve");
+        };
+        assert_eq!(options.config.deflate, wsloop::config::DeflateMode::Off);
     }
 
     #[test]
@@ -609,13 +633,16 @@ mod tests {
 
     #[test]
     fn tls_flags_come_in_pairs() {
-        let Ok(Command::Serve(options)) = parse(args(&["--tls-cert", "c.pem", "--tls-key=k.pem"]))
-        else {
-            panic!("expected serve");
-        };
-        if cfg!(feature = "tls") {
-            let tls = options.tls.expect("TLS files");
-            assert_eq!((tls.cert, tls.key), ("c.pem".into(), "k.pem".into()));
+        match parse(args(&["--tls-cert", "c.pem", "--tls-key=k.pem"])) {
+            Ok(Command::Serve(options)) if cfg!(feature = "tls") => {
+                let tls = options.tls.expect("TLS files");
+                assert_eq!((tls.cert, tls.key), ("c.pem".into(), "k.pem".into()));
+            }
+            // The build without TLS refuses the pair, naming the feature.
+            Err(err) if !cfg!(feature = "tls") => {
+                assert!(err.contains("cargo feature `tls`"), "{err}")
+            }
+            _ => panic!("expected serve with TLS, a usage error without"),
         }
         assert_eq!(
             parse(args(&["--tls-cert", "c.pem"])).unwrap_err(),
@@ -706,25 +733,39 @@ mod tests {
         assert_eq!(parse_duration("604800s"), Ok(MAX_TIMEOUT));
         assert_eq!(parse_duration("604800000ms"), Ok(MAX_TIMEOUT));
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("0.25s"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration(".5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("7."), Ok(Duration::from_secs(7)));
+        assert_eq!(parse_duration("007s"), Ok(Duration::from_secs(7)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(
+            parse_duration("1.0000000019"),
+            Ok(Duration::new(1, 1)),
+            "digits past nanoseconds are dropped"
+        );
+        assert_eq!(parse_duration("604800.000000000s"), Ok(MAX_TIMEOUT));
         let too_long = "at most 604800s (7 days)";
         for value in [
             "604801s",
+            "604800.000000001",
             "604800001ms",
-            "1e19s",
-            "1e300",
-            "inf",
+            "18446744073709551616s",
+            "99999999999999999999999999999999999999999999s",
             "99999999999999999999ms",
         ] {
             assert_eq!(parse_duration(value).unwrap_err(), too_long, "{value}");
         }
-        for value in ["NaN", "-1s", "-inf", "1.5ms", "7d", "", "s"] {
+        for value in [
+            "NaN", "-1s", "-inf", "inf", "1e19s", "1e300", "+1", "1.5ms", "7d", "", "s", ".",
+            "1.2.3", " 1", "1 s", "0x10",
+        ] {
             assert!(
                 parse_duration(value).unwrap_err().starts_with("expected"),
                 "{value}"
             );
         }
-        let err = parse(args(&["--ping-interval", "1e19s"])).unwrap_err();
-        assert_eq!(err, format!("--ping-interval 1e19s: {too_long}"));
+        let err = parse(args(&["--ping-interval", "604801s"])).unwrap_err();
+        assert_eq!(err, format!("--ping-interval 604801s: {too_long}"));
     }
 
     #[test]

@@ -162,7 +162,9 @@ config! {
     /// its own live counters), so other loops' figures are at most this old.
     stats_share_interval: Duration = Duration::from_millis(250), with_stats_share_interval;
     /// permessage-deflate (RFC 7692), negotiated when a client offers it: [`DeflateMode`].
-    deflate: DeflateMode = DeflateMode::Shared, with_deflate;
+    /// Shared by default; off, and nothing else allowed, in a build without the cargo
+    /// feature `deflate`.
+    deflate: DeflateMode = DeflateMode::DEFAULT, with_deflate;
     /// In [`DeflateMode::Takeover`], the largest LZ77 window (9..=15: 512 B to 32 KiB) of a
     /// connection's own compression contexts; it sets their memory (`benches/RESULTS.md`).
     deflate_window_bits: u8 = 11, with_deflate_window_bits;
@@ -218,6 +220,27 @@ pub enum DeflateMode {
     /// `deflate_window_bits`): a better ratio on small repetitive messages, for memory per
     /// connection. A client that asks for no context takeover still gets the shared codec.
     Takeover,
+}
+
+impl DeflateMode {
+    /// [`Shared`](Self::Shared), or [`Off`](Self::Off) without the cargo feature `deflate`.
+    pub const DEFAULT: DeflateMode = if cfg!(feature = "deflate") {
+        DeflateMode::Shared
+    } else {
+        DeflateMode::Off
+    };
+
+    /// Whether this build can do `self`: only off without the cargo feature `deflate`.
+    pub fn check_built(self) -> Result<(), String> {
+        if cfg!(feature = "deflate") || self == DeflateMode::Off {
+            return Ok(());
+        }
+        Err(
+            "this wsloop was built without permessage-deflate (cargo feature `deflate`); \
+             only off"
+                .into(),
+        )
+    }
 }
 
 impl std::str::FromStr for DeflateMode {
@@ -385,7 +408,10 @@ impl Config {
         if !(9..=15).contains(&self.deflate_window_bits) {
             return Err("deflate_window_bits must be from 9 to 15".into());
         }
-        Ok(())
+        let deflate = self.deflate;
+        deflate
+            .check_built()
+            .map_err(|err| format!("deflate {deflate}: {err}"))
     }
 }
 
@@ -514,6 +540,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "deflate")]
     fn deflate_is_shared_by_default_and_windows_stay_in_zlib_range() {
         let config = Config::default();
         assert_eq!(config.deflate, DeflateMode::Shared);
@@ -526,6 +553,17 @@ mod tests {
         }
         assert_eq!("takeover".parse(), Ok(DeflateMode::Takeover));
         assert!("gzip".parse::<DeflateMode>().is_err());
+    }
+
+    #[test]
+    #[cfg(not(feature = "deflate"))]
+    fn without_the_deflate_feature_only_off_is_valid() {
+        assert_eq!(Config::default().deflate, DeflateMode::Off);
+        assert_eq!(Config::default().validate(), Ok(()));
+        for mode in [DeflateMode::Shared, DeflateMode::Takeover] {
+            let err = Config::default().with_deflate(mode).validate().unwrap_err();
+            assert!(err.contains("cargo feature `deflate`"), "{err}");
+        }
     }
 
     #[test]

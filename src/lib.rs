@@ -73,7 +73,8 @@
 //! phases), `net` and `transport` (the only code that touches sockets), [`http`] (pure HTTP
 //! functions), [`protocol`] (the user's API), [`demo`] (the binary's protocols), [`config`]
 //! (every limit), `tls` (feature `tls`, on by default: certificates for `https://` and
-//! `wss://`).
+//! `wss://`), `deflate` (feature `deflate`, on by default: permessage-deflate; without it,
+//! `deflate/off.rs` stands in and nothing is negotiated).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -82,6 +83,11 @@
 pub mod config;
 mod conn;
 mod connection_id;
+#[cfg(feature = "deflate")]
+mod deflate;
+// Without the feature: the same API, never negotiated (no flate2, no zlib-rs).
+#[cfg(not(feature = "deflate"))]
+#[path = "deflate/off.rs"]
 mod deflate;
 pub mod demo;
 mod frame;

@@ -200,14 +200,16 @@ impl Stats {
         loops: &[LoopSummary],
     ) -> String {
         let mut out = String::new();
-        let uptime = now.duration_since(self.started).as_secs_f64();
+        let uptime = now.duration_since(self.started);
         metric(
             &mut out,
             "wsloop_uptime_seconds",
             "gauge",
             "Seconds since start.",
         );
-        let _ = writeln!(out, "wsloop_uptime_seconds {uptime:.3}");
+        // Integer arithmetic, not `{:.3}` of an f64: no float formatting in the binary.
+        let (seconds, millis) = (uptime.as_secs(), uptime.subsec_millis());
+        let _ = writeln!(out, "wsloop_uptime_seconds {seconds}.{millis:03}");
         metric(
             &mut out,
             "wsloop_accepted_total",
@@ -458,6 +460,7 @@ fn push_json_map(out: &mut String, entries: impl Iterator<Item = (String, u64)>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn sample(now: Instant) -> Stats {
         let mut stats = Stats::new(now);
@@ -568,6 +571,29 @@ mod tests {
             "wsloop_closes_total{code=\"1000\"} 1",
             "wsloop_http_responses_total{status=\"200\"} 1",
         ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn uptime_has_millisecond_digits() {
+        let start = Instant::now();
+        let stats = sample(start);
+        for (elapsed, line) in [
+            (Duration::ZERO, "wsloop_uptime_seconds 0.000"),
+            (
+                Duration::from_micros(62_005_999),
+                "wsloop_uptime_seconds 62.005",
+            ),
+            (
+                Duration::from_millis(90_061_040),
+                "wsloop_uptime_seconds 90061.040",
+            ),
+        ] {
+            let text = stats.to_prometheus(start + elapsed, |_| "echo".into(), &[stats.summary()]);
             assert!(
                 text.lines().any(|l| l == line),
                 "missing {line:?} in\n{text}"

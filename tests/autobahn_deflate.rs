@@ -5,6 +5,8 @@
 //! 13.3/13.5's `server_max_window_bits=9` lowers further). Passes when no case FAILED.
 //! `tests/autobahn.rs` runs sections 1-10. Needs what that test needs; SKIPPED without it.
 
+#![cfg(feature = "deflate")]
+
 mod support;
 
 use support::ServerProcess;

@@ -102,6 +102,20 @@ fn bad_flag_values_are_usage_errors() {
     }
 }
 
+/// The cleartext-only build (`--no-default-features`) has no permessage-deflate: asking for
+/// it is a usage error that names the missing cargo feature.
+#[test]
+#[cfg(not(feature = "deflate"))]
+fn deflate_in_a_build_without_it_is_a_usage_error_naming_the_feature() {
+    for args in [&["--deflate", "shared"][..], &["--deflate=takeover"]] {
+        let f = wsloop(args);
+        assert_eq!(code(&f), Some(2), "{args:?}: {}", f.transcript());
+        let line = one_error_line(&f);
+        assert!(line.starts_with("wsloop: --deflate "), "{line}");
+        assert!(line.contains("cargo feature `deflate`"), "{line}");
+    }
+}
+
 #[test]
 fn out_of_range_durations_and_sizes_are_usage_errors_naming_the_flag() {
     for args in [

@@ -6,6 +6,8 @@
 //! the message limit, RSS held), corrupt data (1007 text, 1002 binary), RSV1 on a
 //! continuation, a control frame, or without deflate (1002).
 
+#![cfg(feature = "deflate")]
+
 mod support;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};

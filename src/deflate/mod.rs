@@ -3,7 +3,8 @@
 //! default mode shares, reset after each message ([`SharedDeflate`]); the contexts of a
 //! connection in takeover mode ([`OwnContexts`]); and the zlib calls themselves
 //! ([`Deflater`], [`Inflater`]). The negotiation is `http::extensions`; the frame reader
-//! inflates, the connection link compresses.
+//! inflates, the connection link compresses. Built with the cargo feature `deflate`; without
+//! it `off.rs` replaces this module (same API, never negotiated).
 
 mod cache;
 mod codec;
