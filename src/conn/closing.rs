@@ -1,6 +1,9 @@
 //! CLOSING: finish the close handshake (or skip it after a protocol failure), flush what is
-//! queued, send FIN, and wait for the peer's FIN — all bounded by `close_timeout`. The server
-//! closes the TCP connection first, as RFC 6455 §7.1.1 asks.
+//! queued, and close — all bounded by `close_timeout`. The server closes the TCP connection
+//! first, as RFC 6455 §7.1.1 asks. Once both close frames were exchanged (or the peer's FIN
+//! came) the socket is simply closed, which sends the FIN itself; where the peer may still be
+//! sending (an HTTP connection, a protocol error) FIN goes first and the connection lingers
+//! until the peer's, so our last bytes are read before any reset.
 
 use super::incoming::ReadPass;
 use super::websocket::WsSession;
@@ -15,19 +18,21 @@ use tungstenite::protocol::frame::coding::CloseCode;
 enum CloseState {
     /// Our close frame is queued; reading frames until the peer's close answers it.
     AwaitingReply,
-    /// Sending what is queued; then FIN, and `then`.
+    /// Sending what is queued; then `then`.
     Flushing { then: AfterFin },
     /// FIN sent; reading and discarding until the peer's FIN.
     Lingering,
 }
 
-/// What follows our FIN.
+/// What follows once everything queued is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AfterFin {
     /// Both close frames were exchanged (or the peer's FIN already came): nothing will
-    /// follow from the peer, so the connection is done.
+    /// follow from the peer, so the connection is closed (which sends the FIN). Bytes after
+    /// the peer's close frame would break RFC 6455 §5.5.1, so the reset they would cause is
+    /// the peer's own doing.
     Done,
-    /// Wait for the peer's FIN, so it reads our last bytes before any reset.
+    /// Send FIN and wait for the peer's, so it reads our last bytes before any reset.
     AwaitPeerFin,
 }
 
@@ -116,11 +121,13 @@ impl Closing {
         }
         if let CloseState::Flushing { then } = self.state {
             match wire.flush() {
+                Ok(true) if then == AfterFin::Done => {
+                    // One system call fewer than shutdown + close: closing sends the FIN.
+                    wire.transport.finish_sending();
+                    return (*self).finish(wire, id, env);
+                }
                 Ok(true) => {
                     net::shutdown_write(&wire.transport);
-                    if then == AfterFin::Done {
-                        return (*self).finish(wire, id, env);
-                    }
                     self.state = CloseState::Lingering;
                 }
                 Ok(false) => {}

@@ -89,11 +89,7 @@ fn deflate_agreement(
     if !env.table.compresses(index) {
         return None;
     }
-    let offers = request
-        .headers()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
-        .map(|(_, value)| value);
-    negotiate_deflate(offers, policy)
+    negotiate_deflate(request.headers_named("sec-websocket-extensions"), policy)
 }
 
 /// With an allow-list configured, the request must carry exactly one `Origin`, and it must

@@ -5,10 +5,13 @@
 pub mod accept_encoding;
 pub mod bearer;
 pub mod body;
+mod body_framing;
 pub mod extensions;
 pub mod file_cache;
 pub mod file_entry;
 pub mod file_request;
+mod head_error;
+mod method;
 pub mod methods;
 pub mod mime;
 pub mod range;

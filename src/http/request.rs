@@ -1,111 +1,20 @@
 //! HTTP/1.x request heads: parsing with httparse into an owned [`Request`] (the head's bytes
-//! and where its parts lie in them) and header queries.
+//! and where its parts lie in them) and header queries. The method, the errors and the body
+//! framing have files of their own (`method`, `head_error`, `body_framing`); their types are
+//! re-exported here, where they have always been.
 
 use std::fmt;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
+pub use super::body_framing::BodyFraming;
+pub use super::head_error::HeadError;
+pub use super::method::Method;
 use super::target::path_start;
-use super::token::{list_contains, list_items, trim_ows};
+use super::token::{list_contains, trim_ows};
 
 /// Default cap on the number of header lines accepted in one request head.
 pub const DEFAULT_MAX_HEADERS: usize = 64;
-
-/// The request method. Only the methods the server acts on get their own variant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Method {
-    /// `GET`.
-    Get,
-    /// `HEAD`.
-    Head,
-    /// Any other (syntactically valid) method token, case preserved.
-    Other(String),
-}
-
-impl Method {
-    /// The method token as sent on the wire (methods are case-sensitive).
-    pub fn as_str(&self) -> &str {
-        match self {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Other(m) => m,
-        }
-    }
-
-    /// Map a method token from the request line to a variant.
-    fn from_token(token: &str) -> Self {
-        match token {
-            "GET" => Method::Get,
-            "HEAD" => Method::Head,
-            other => Method::Other(other.to_owned()),
-        }
-    }
-}
-
-/// How the body following a request head is framed (RFC 9112 §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyFraming {
-    /// No body.
-    None,
-    /// Exactly this many bytes of body follow the head.
-    ContentLength(u64),
-    /// `Transfer-Encoding: chunked`.
-    Chunked,
-}
-
-/// Why a request head was rejected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HeadError {
-    /// Syntax error or a request the server refuses to interpret; the text is a fixed,
-    /// server-chosen description (never request bytes). Maps to 400.
-    Malformed(&'static str),
-    /// More header lines than allowed. Maps to 431.
-    TooManyHeaders,
-    /// An `HTTP/x.y` version other than 1.0 or 1.1. Maps to 505.
-    UnsupportedVersion,
-    /// Something the server does not implement (a transfer coding other than `chunked`,
-    /// `CONNECT`); the text is fixed, as for `Malformed`. Maps to 501.
-    NotImplemented(&'static str),
-    /// An `Expect` other than `100-continue`. Maps to 417.
-    ExpectationFailed,
-}
-
-impl HeadError {
-    /// The HTTP status code to answer this error with: 400, 417, 431, 501 or 505.
-    pub fn status(&self) -> u16 {
-        match self {
-            HeadError::Malformed(_) => 400,
-            HeadError::ExpectationFailed => 417,
-            HeadError::TooManyHeaders => 431,
-            HeadError::NotImplemented(_) => 501,
-            HeadError::UnsupportedVersion => 505,
-        }
-    }
-
-    /// A fixed description for the response body (never request bytes).
-    pub fn detail(&self) -> &'static str {
-        match self {
-            HeadError::Malformed(why) | HeadError::NotImplemented(why) => why,
-            HeadError::TooManyHeaders => "too many request headers",
-            HeadError::UnsupportedVersion => "unsupported HTTP version",
-            HeadError::ExpectationFailed => "only Expect: 100-continue is supported",
-        }
-    }
-}
-
-impl fmt::Display for HeadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HeadError::Malformed(why) => write!(f, "malformed request: {why}"),
-            HeadError::TooManyHeaders => f.write_str("too many request headers"),
-            HeadError::UnsupportedVersion => f.write_str("unsupported HTTP version"),
-            HeadError::NotImplemented(what) => write!(f, "not implemented: {what}"),
-            HeadError::ExpectationFailed => f.write_str("unsupported expectation"),
-        }
-    }
-}
-
-impl std::error::Error for HeadError {}
 
 /// Result of [`parse_head`] when the bytes so far are not invalid.
 #[derive(Debug)]
@@ -246,89 +155,6 @@ impl Request {
         self.layout.minor_version >= 1 || self.has_token("connection", "keep-alive")
     }
 
-    /// Body framing declared by the head (RFC 9112 §6).
-    ///
-    /// * `Transfer-Encoding` together with `Content-Length` is rejected (`Malformed`, 400: the
-    ///   request-smuggling vector of §6.1), and so is any `Transfer-Encoding` in an HTTP/1.0
-    ///   request.
-    /// * A coding list that does not end in `chunked` leaves the length unknown: 400 (§6.3).
-    ///   `chunked` applied twice is 400 too (§7); any other coding before it is one the
-    ///   server does not implement: `NotImplemented`, 501 (§6.1).
-    /// * Every `Content-Length` (repeated headers and comma lists) must be all digits and
-    ///   all values must agree; otherwise `Malformed`.
-    pub fn body_framing(&self) -> Result<BodyFraming, HeadError> {
-        let has_te = self.header("transfer-encoding").is_some();
-        let has_cl = self.header("content-length").is_some();
-        if has_te {
-            if has_cl {
-                return Err(HeadError::Malformed(
-                    "both Transfer-Encoding and Content-Length",
-                ));
-            }
-            if self.layout.minor_version == 0 {
-                return Err(HeadError::Malformed("Transfer-Encoding in HTTP/1.0"));
-            }
-            let codings: Vec<&[u8]> = self
-                .headers_named("transfer-encoding")
-                .flat_map(list_items)
-                .collect();
-            let is_chunked = |coding: &&[u8]| coding.eq_ignore_ascii_case(b"chunked");
-            return match codings.split_last() {
-                Some((last, before)) if is_chunked(last) => {
-                    if before.iter().any(is_chunked) {
-                        Err(HeadError::Malformed("chunked applied more than once"))
-                    } else if before.is_empty() {
-                        Ok(BodyFraming::Chunked)
-                    } else {
-                        Err(HeadError::NotImplemented(
-                            "transfer codings other than chunked",
-                        ))
-                    }
-                }
-                _ => Err(HeadError::Malformed(
-                    "Transfer-Encoding does not end in chunked",
-                )),
-            };
-        }
-        if !has_cl {
-            return Ok(BodyFraming::None);
-        }
-        let mut length: Option<u64> = None;
-        for value in self.headers_named("content-length") {
-            // An empty value or an empty list element is as bad as garbage.
-            for item in value.split(|&b| b == b',').map(trim_ows) {
-                let n =
-                    parse_decimal(item).ok_or(HeadError::Malformed("invalid Content-Length"))?;
-                match length {
-                    Some(prev) if prev != n => {
-                        return Err(HeadError::Malformed("conflicting Content-Length"))
-                    }
-                    _ => length = Some(n),
-                }
-            }
-        }
-        Ok(length.map_or(BodyFraming::None, BodyFraming::ContentLength))
-    }
-
-    /// What `Expect` asks (RFC 9110 §10.1.1): true for `100-continue` in an HTTP/1.1
-    /// request; false without one, and always in HTTP/1.0, where it must be ignored; any
-    /// other expectation is one the server cannot meet (`ExpectationFailed`, 417).
-    pub fn expects_continue(&self) -> Result<bool, HeadError> {
-        let mut values = self.headers_named("expect").peekable();
-        // The common case, no Expect at all, costs one pass over the header names.
-        if self.layout.minor_version == 0 || values.peek().is_none() {
-            return Ok(false);
-        }
-        let mut expects_continue = false;
-        for item in values.flat_map(list_items) {
-            if !item.eq_ignore_ascii_case(b"100-continue") {
-                return Err(HeadError::ExpectationFailed);
-            }
-            expects_continue = true;
-        }
-        Ok(expects_continue)
-    }
-
     /// Values of all headers called `name` (case-insensitive), in order.
     pub(crate) fn headers_named<'a, 'n>(
         &'a self,
@@ -366,20 +192,6 @@ impl Request {
             .and_then(|bytes| std::str::from_utf8(bytes).ok())
             .unwrap_or_default()
     }
-}
-
-/// Parse a non-empty run of ASCII digits into a `u64` (no sign, no overflow).
-fn parse_decimal(s: &[u8]) -> Option<u64> {
-    if s.is_empty() {
-        return None;
-    }
-    s.iter().try_fold(0u64, |acc, &b| {
-        if b.is_ascii_digit() {
-            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-        } else {
-            None
-        }
-    })
 }
 
 /// Classify an httparse version error: a well-formed `HTTP/d[.d]` we do not speak is 505,
@@ -511,10 +323,11 @@ fn span_in(buf: &[u8], part: &[u8]) -> Range<usize> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn parse_ok(buf: &[u8]) -> (Request, usize) {
+    /// The request `buf` holds and its head's length; panics if it is not one complete head.
+    pub(in crate::http) fn parse_ok(buf: &[u8]) -> (Request, usize) {
         match parse_head(buf, DEFAULT_MAX_HEADERS) {
             Ok(ParsedHead::Complete { request, head_len }) => (request, head_len),
             other => panic!(
@@ -772,69 +585,6 @@ mod tests {
     }
 
     #[test]
-    fn body_framing_table() {
-        use BodyFraming as B;
-        let ok: &[(&[u8], BodyFraming)] = &[
-            (b"GET / HTTP/1.1\r\n\r\n", B::None),
-            (
-                b"GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
-                B::ContentLength(0),
-            ),
-            (
-                b"GET / HTTP/1.1\r\nContent-Length:  42 \r\n\r\n",
-                B::ContentLength(42),
-            ),
-            (
-                b"GET / HTTP/1.1\r\nContent-Length: 7\r\ncontent-length: 7\r\n\r\n",
-                B::ContentLength(7),
-            ),
-            (
-                b"GET / HTTP/1.1\r\nContent-Length: 7, 7\r\n\r\n",
-                B::ContentLength(7),
-            ),
-            (
-                b"GET / HTTP/1.1\r\nContent-Length: 18446744073709551615\r\n\r\n",
-                B::ContentLength(u64::MAX),
-            ),
-            (
-                b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n",
-                B::Chunked,
-            ),
-        ];
-        for (head, want) in ok {
-            assert_eq!(parse_ok(head).0.body_framing(), Ok(*want), "{head:?}");
-        }
-        let bad: &[&[u8]] = &[
-            b"GET / HTTP/1.1\r\nContent-Length: 7\r\nContent-Length: 8\r\n\r\n",
-            b"GET / HTTP/1.1\r\nContent-Length: 7, 8\r\n\r\n",
-            b"GET / HTTP/1.1\r\nContent-Length: 7,\r\n\r\n",
-            b"GET / HTTP/1.1\r\nContent-Length: \r\n\r\n",
-            b"GET / HTTP/1.1\r\nContent-Length: +7\r\n\r\n",
-            b"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-            b"GET / HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n",
-            b"GET / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n",
-            b"GET / HTTP/1.1\r\nContent-Length: 18446744073709551616\r\n\r\n",
-            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
-            b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
-            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
-            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
-            b"POST / HTTP/1.1\r\nTransfer-Encoding: \r\n\r\n",
-            b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
-        ];
-        for head in bad {
-            let err = parse_ok(head).0.body_framing().unwrap_err();
-            assert!(matches!(err, HeadError::Malformed(_)), "{head:?}");
-        }
-        for head in [
-            &b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"[..],
-            b"POST / HTTP/1.1\r\nTransfer-Encoding: foo\r\nTransfer-Encoding: chunked\r\n\r\n",
-        ] {
-            let err = parse_ok(head).0.body_framing().unwrap_err();
-            assert_eq!(err.status(), 501, "{head:?}");
-        }
-    }
-
-    #[test]
     fn target_forms_and_their_paths() {
         for (head, target, path) in [
             (
@@ -867,25 +617,6 @@ mod tests {
             parse_err(b"CONNECT example.com:443 HTTP/1.1\r\n\r\n").status(),
             501
         );
-    }
-
-    #[test]
-    fn expectations() {
-        for (head, want) in [
-            (&b"POST / HTTP/1.1\r\n\r\n"[..], Ok(false)),
-            (b"POST / HTTP/1.1\r\nExpect: 100-Continue\r\n\r\n", Ok(true)),
-            (
-                b"POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n",
-                Ok(false),
-            ),
-            (b"POST / HTTP/1.0\r\nExpect: bogus\r\n\r\n", Ok(false)),
-            (
-                b"POST / HTTP/1.1\r\nExpect: bogus\r\n\r\n",
-                Err(HeadError::ExpectationFailed),
-            ),
-        ] {
-            assert_eq!(parse_ok(head).0.expects_continue(), want, "{head:?}");
-        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The WebSocket opening handshake, server side (RFC 6455 §4.2.1 / §4.2.2).
 
-use tungstenite::handshake::derive_accept_key;
+use sha1::{Digest, Sha1};
 
 use super::request::{Method, Request};
 use super::response::Response;
@@ -86,9 +86,9 @@ pub(crate) fn check_upgrade_key(req: &Request) -> Result<Option<&str>, Response>
         Sole::Repeated => return Err(invalid("repeated Sec-WebSocket-Key")),
     };
     // Valid base64 is ASCII, so the check leaves a `str`.
-    match std::str::from_utf8(key).ok().filter(|k| is_valid_key(k)) {
-        Some(key) => Ok(Some(key)),
-        None => Err(invalid("invalid Sec-WebSocket-Key")),
+    match std::str::from_utf8(key) {
+        Ok(key) if is_valid_key(key.as_bytes()) => Ok(Some(key)),
+        _ => Err(invalid("invalid Sec-WebSocket-Key")),
     }
 }
 
@@ -192,7 +192,8 @@ pub fn accept_response_with_extensions(
     const PROTOCOL: &[u8] = b"\r\nSec-WebSocket-Protocol: ";
     const EXTENSIONS: &[u8] = b"\r\nSec-WebSocket-Extensions: ";
     const END: &[u8] = b"\r\nServer: wsloop\r\n\r\n";
-    let accept = derive_accept_key(key.trim().as_bytes());
+    let accept = AcceptKey::derive(key.trim().as_bytes());
+    let accept = accept.as_bytes();
     let protocol = match protocol {
         Some(p) if is_token(p) => Some(p),
         Some(_) => {
@@ -207,7 +208,7 @@ pub fn accept_response_with_extensions(
     // One allocation for the head (the queue of a new connection is empty).
     out.reserve(START.len() + accept.len() + protocol_len + extensions_len + END.len());
     out.extend_from_slice(START);
-    out.extend_from_slice(accept.as_bytes());
+    out.extend_from_slice(accept);
     if let Some(p) = protocol {
         out.extend_from_slice(PROTOCOL);
         out.extend_from_slice(p.as_bytes());
@@ -219,58 +220,59 @@ pub fn accept_response_with_extensions(
     out.extend_from_slice(END);
 }
 
-/// True if `key` is canonical padded base64 of exactly 16 bytes.
-fn is_valid_key(key: &str) -> bool {
-    let mut decoded = 0;
-    decode_base64(key.as_bytes(), |bytes| decoded += bytes.len()) && decoded == 16
+/// `Sec-WebSocket-Accept` for a key (RFC 6455 §4.2.2 step 5.4): base64 of the SHA-1 of the key
+/// followed by the protocol's GUID, 28 characters, kept on the stack.
+struct AcceptKey([u8; ACCEPT_KEY_LEN]);
+
+/// Base64 of a 20-byte SHA-1 digest, padded.
+const ACCEPT_KEY_LEN: usize = 28;
+
+impl AcceptKey {
+    fn derive(key: &[u8]) -> Self {
+        const WS_GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+        let mut sha1 = Sha1::new();
+        sha1.update(key);
+        sha1.update(WS_GUID);
+        let mut accept = [0; ACCEPT_KEY_LEN];
+        data_encoding::BASE64.encode_mut(&sha1.finalize(), &mut accept);
+        AcceptKey(accept)
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
+
+/// True if `key` is canonical padded base64 (RFC 4648 §4) of exactly 16 bytes, as RFC 6455
+/// §4.2.1 item 5 asks: 21 characters of 6 bits each, a 22nd of which only the top 2 bits
+/// carry data (the other 4 must be zero), then `==`.
+fn is_valid_key(key: &[u8]) -> bool {
+    let [data @ .., last, b'=', b'='] = key else {
+        return false;
+    };
+    data.len() == 21
+        && data.iter().all(|&c| base64_value(c).is_some())
+        && base64_value(*last).is_some_and(|value| value & 0x0f == 0)
+}
+
+/// Not a base64 character, in [`BASE64_VALUES`].
+const NOT_BASE64: u8 = 0xff;
+
+/// Each byte's value as a standard-alphabet base64 character, or [`NOT_BASE64`].
+const BASE64_VALUES: [u8; 256] = {
+    let mut table = [NOT_BASE64; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut value = 0;
+    while value < alphabet.len() {
+        table[alphabet[value] as usize] = value as u8;
+        value += 1;
+    }
+    table
+};
 
 /// Value of one standard-alphabet base64 character.
-fn base64_value(c: u8) -> Option<u32> {
-    match c {
-        b'A'..=b'Z' => Some(u32::from(c - b'A')),
-        b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-        b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    }
-}
-
-/// Strict standard base64 (RFC 4648 §4) with mandatory padding: length a multiple of 4,
-/// `=` only as the last one or two characters, and unused trailing bits zero. The decoded
-/// bytes go to `emit`, up to three at a time; false (and some bytes emitted) if invalid.
-fn decode_base64(input: &[u8], mut emit: impl FnMut(&[u8])) -> bool {
-    if input.len() % 4 != 0 {
-        return false;
-    }
-    let quads = input.chunks_exact(4);
-    let last = quads.len().checked_sub(1);
-    for (i, quad) in quads.enumerate() {
-        let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && Some(i) != last) {
-            return false;
-        }
-        let Some(chars) = quad.get(..4 - pad) else {
-            return false;
-        };
-        let mut acc: u32 = 0;
-        for &c in chars {
-            match base64_value(c) {
-                Some(value) => acc = acc << 6 | value,
-                None => return false,
-            }
-        }
-        acc <<= 6 * pad as u32;
-        let [_, b0, b1, b2] = acc.to_be_bytes();
-        match pad {
-            0 => emit(&[b0, b1, b2]),
-            1 if b2 == 0 => emit(&[b0, b1]),
-            2 if b1 == 0 && b2 == 0 => emit(&[b0]),
-            _ => return false,
-        }
-    }
-    true
+fn base64_value(c: u8) -> Option<u8> {
+    Some(BASE64_VALUES[usize::from(c)]).filter(|&value| value != NOT_BASE64)
 }
 
 #[cfg(test)]
@@ -307,8 +309,27 @@ mod tests {
     ];
 
     #[test]
+    fn the_accept_key_agrees_with_tungstenites() {
+        for key in [
+            RFC_KEY,
+            "AAAAAAAAAAAAAAAAAAAAAA==",
+            "/////////////////////w==",
+            "",
+        ] {
+            let theirs = tungstenite::handshake::derive_accept_key(key.as_bytes());
+            assert_eq!(
+                AcceptKey::derive(key.as_bytes()).as_bytes(),
+                theirs.as_bytes()
+            );
+        }
+    }
+
+    #[test]
     fn rfc_sample_accept_key() {
-        assert_eq!(derive_accept_key(RFC_KEY.as_bytes()), RFC_ACCEPT);
+        assert_eq!(
+            AcceptKey::derive(RFC_KEY.as_bytes()).as_bytes(),
+            RFC_ACCEPT.as_bytes()
+        );
         let mut out = Vec::new();
         accept_response(RFC_KEY, None, &mut out);
         let text = String::from_utf8(out).expect("ascii");
@@ -494,6 +515,73 @@ mod tests {
         assert_eq!(choose_protocol(&[], |_| true), None);
     }
 
+    /// Strict standard base64 (RFC 4648 §4) with mandatory padding, any length: the oracle
+    /// `is_valid_key` is checked against. Length a multiple of 4, `=` only as the last one
+    /// or two characters, and unused trailing bits zero. The decoded bytes go to `emit`, up
+    /// to three at a time; false (and some bytes emitted) if invalid.
+    fn decode_base64(input: &[u8], mut emit: impl FnMut(&[u8])) -> bool {
+        if input.len() % 4 != 0 {
+            return false;
+        }
+        let quads = input.chunks_exact(4);
+        let last = quads.len().checked_sub(1);
+        for (i, quad) in quads.enumerate() {
+            let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
+            if pad > 2 || (pad > 0 && Some(i) != last) {
+                return false;
+            }
+            let mut acc: u32 = 0;
+            for &c in &quad[..4 - pad] {
+                match base64_value(c) {
+                    Some(value) => acc = acc << 6 | u32::from(value),
+                    None => return false,
+                }
+            }
+            acc <<= 6 * pad as u32;
+            let [_, b0, b1, b2] = acc.to_be_bytes();
+            match pad {
+                0 => emit(&[b0, b1, b2]),
+                1 if b2 == 0 => emit(&[b0, b1]),
+                2 if b1 == 0 && b2 == 0 => emit(&[b0]),
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    #[test]
+    fn key_validation_agrees_with_a_full_base64_decoder() {
+        let decodes_to_16 = |key: &[u8]| {
+            let mut decoded = 0;
+            decode_base64(key, |bytes| decoded += bytes.len()) && decoded == 16
+        };
+        let mut keys = vec![RFC_KEY.as_bytes().to_vec()];
+        for _ in 0..20 {
+            keys.push(tungstenite::handshake::client::generate_key().into_bytes());
+        }
+        let mut checked = 0;
+        for key in keys {
+            assert!(is_valid_key(&key), "{key:?}");
+            // Every character replaced by every byte, and every length cut.
+            for at in 0..key.len() {
+                for byte in 0..=255u8 {
+                    let mut changed = key.clone();
+                    changed[at] = byte;
+                    assert_eq!(
+                        is_valid_key(&changed),
+                        decodes_to_16(&changed),
+                        "{changed:?}"
+                    );
+                    checked += 1;
+                }
+                assert_eq!(is_valid_key(&key[..at]), decodes_to_16(&key[..at]));
+            }
+            let longer = [&key[..], b"AAAA"].concat();
+            assert!(!is_valid_key(&longer) && !decodes_to_16(&longer));
+        }
+        assert_eq!(checked, 21 * 24 * 256);
+    }
+
     #[test]
     fn base64_table() {
         for (input, want) in [
@@ -522,10 +610,13 @@ mod tests {
 
     #[test]
     fn key_validation() {
-        assert!(is_valid_key(RFC_KEY));
-        assert!(is_valid_key(&tungstenite::handshake::client::generate_key()));
-        assert!(!is_valid_key("AAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
-        assert!(!is_valid_key("dGhlIHNhbXBsZSBub25jZR=="));
-        assert!(!is_valid_key(""));
+        assert!(is_valid_key(RFC_KEY.as_bytes()));
+        assert!(is_valid_key(
+            tungstenite::handshake::client::generate_key().as_bytes()
+        ));
+        assert!(!is_valid_key(b"AAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+        assert!(!is_valid_key(b"dGhlIHNhbXBsZSBub25jZR=="));
+        assert!(!is_valid_key(b"dGhlIHNhbXBsZSBub25jZQ="));
+        assert!(!is_valid_key(b""));
     }
 }

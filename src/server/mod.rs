@@ -316,6 +316,14 @@ impl Server {
 
     /// React to one readiness event for a token in the server's range.
     pub fn handle_event(&mut self, event: &Event) {
+        self.handle_event_at(event, Instant::now());
+    }
+
+    /// [`Server::handle_event`] with the time read once for all the events one poll returned
+    /// (the loop's own clock, as libuv keeps one per iteration): one `clock_gettime` per
+    /// poll instead of one per event. Deadlines are counted in coarse ticks, so the time a
+    /// batch takes to serve does not matter to them.
+    pub(crate) fn handle_event_at(&mut self, event: &Event, now: Instant) {
         let Some(target) = self
             .registration
             .as_ref()
@@ -323,7 +331,6 @@ impl Server {
         else {
             return;
         };
-        let now = Instant::now();
         match target {
             Target::Listener => self.accept_connections(now),
             Target::Connection(key) => {

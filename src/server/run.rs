@@ -15,6 +15,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use std::io;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Readiness events taken from the kernel per `poll` call.
 const EVENTS_PER_POLL: usize = 1024;
@@ -101,9 +102,10 @@ impl Server {
                 }
                 return Err(err);
             }
+            let now = Instant::now();
             for event in events.iter() {
                 if self.owns_token(event.token()) {
-                    self.handle_event(event);
+                    self.handle_event_at(event, now);
                 } else {
                     other(&mut self, event.token());
                 }

@@ -45,6 +45,19 @@ impl Transport {
         }
     }
 
+    /// Before closing a connection the peer will send nothing more on: what closing the
+    /// socket does not do by itself. TCP: nothing (`close` sends the FIN after what was
+    /// written). TLS: close_notify, as far as the socket takes it.
+    pub fn finish_sending(&self) {
+        match self {
+            Transport::Tcp(_) => {}
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.send_close_notify(),
+            #[cfg(test)]
+            Transport::Memory(_) => {}
+        }
+    }
+
     /// The peer's address (asked of the kernel: plain connections do not keep it; a TLS one
     /// does).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {

@@ -128,14 +128,18 @@ impl TlsStream {
 
     /// Send close_notify (as far as the socket takes it), then FIN.
     pub fn shutdown_write(&self) -> io::Result<()> {
-        {
-            let mut session = self.session.borrow_mut();
-            if session.failure.is_none() {
-                session.conn.send_close_notify();
-                let _ = session.push(&self.tcp);
-            }
-        }
+        self.send_close_notify();
         self.tcp.shutdown(Shutdown::Write)
+    }
+
+    /// Send close_notify (as far as the socket takes it) unless the session failed; the
+    /// socket stays open both ways.
+    pub fn send_close_notify(&self) {
+        let mut session = self.session.borrow_mut();
+        if session.failure.is_none() {
+            session.conn.send_close_notify();
+            let _ = session.push(&self.tcp);
+        }
     }
 
     /// Plaintext from the peer; `Ok(0)` at the end of the stream (close_notify or FIN).
