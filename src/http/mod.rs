@@ -5,6 +5,7 @@
 pub mod accept_encoding;
 pub mod bearer;
 pub mod body;
+pub mod date;
 pub mod extensions;
 pub mod file_cache;
 pub mod file_entry;
@@ -21,6 +22,7 @@ mod token;
 pub mod upgrade;
 pub mod validators;
 
+pub use date::HttpDate;
 pub use file_request::FileRequest;
 pub use reply::{FileRegion, Reply};
 pub use request::{
