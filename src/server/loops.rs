@@ -122,8 +122,8 @@ impl Loops {
         self.run_on(Arc::new(LocalBus::new()), make_table, on_ready)
     }
 
-    /// [`Loops::run`] with topics delivered through `bus` (a
-    /// [`RedisBus`](crate::topics::redis::RedisBus) shared with other instances, say).
+    /// [`Loops::run`] with topics delivered through `bus` (a `RedisBus` shared
+    /// with other instances, say: feature `redis`).
     pub fn run_on(
         self,
         bus: Arc<dyn Bus>,
