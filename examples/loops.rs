@@ -37,14 +37,9 @@ impl Protocol for Chat {
 /// Serve the room with `threads` loops on `addr` until SIGINT/SIGTERM.
 pub fn run(addr: SocketAddr, threads: usize, on_ready: impl FnOnce(SocketAddr)) -> io::Result<()> {
     let config = Config::default().with_status_endpoints(true);
-    let loops = Loops {
-        threads,
-        addr,
-        config,
-        www: None,
-        tls: None,
-    };
-    loops.run(|| ProtocolTable::new().with_protocol(Chat), on_ready)
+    Loops::new(addr, config)
+        .threads(threads)
+        .run(|| ProtocolTable::new().with_protocol(Chat), on_ready)
 }
 
 fn main() -> io::Result<()> {

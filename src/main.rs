@@ -136,20 +136,19 @@ fn run_loops(options: cli::Options) -> ExitCode {
     } else {
         "http"
     };
-    let loops = wsloop::Loops {
-        threads: options.threads,
-        addr: options.addr,
-        config: options.config,
-        www: Some(options.www),
-        tls: options.tls,
-    };
+    let mut loops = wsloop::Loops::new(options.addr, options.config)
+        .threads(options.threads)
+        .www(options.www);
+    if let Some(files) = options.tls {
+        loops = loops.tls(files);
+    }
     let count = loops.count();
     let announce = |addr| {
         log::info!("{count} event loops on one port");
         println!("listening on {scheme}://{addr}/");
         let _ = std::io::stdout().flush();
     };
-    let bus = match bus(options.redis.as_ref(), &loops.config) {
+    let bus = match bus(options.redis.as_ref(), loops.config()) {
         Ok(bus) => bus.unwrap_or_else(|| std::sync::Arc::new(wsloop::LocalBus::new())),
         Err(message) => {
             eprintln!("wsloop: {message}");

@@ -1,6 +1,8 @@
 //! wsloop behind nginx with `deploy/nginx.conf` (its ports and log paths substituted): two
 //! instances sharing topics through a real Redis, clients connecting through nginx on one
-//! topic see every message in one order, and plain HTTP goes through too.
+//! topic see every message in one order, and plain HTTP goes through too. Needs the `redis`
+//! feature (the instances are started with `--redis`).
+#![cfg(feature = "redis")]
 
 mod support;
 

@@ -2,7 +2,8 @@
 //! `tests/clients/browser_page.mjs` (node + playwright-core, Debian's `/usr/bin/chromium`):
 //! the page's WebSocket opens (status turns green), "Hello, world!" + Enter comes back as
 //! "!dlrow ,olleH", Reconnect works, the page shows permessage-deflate as negotiated
-//! (`ws.extensions`) and a 3000-character message compressed both ways comes back reversed. A
+//! (`ws.extensions`; "(none)" in a build without the `deflate` feature) and a 3000-character
+//! message, compressed both ways when negotiated, comes back reversed. A
 //! screenshot is saved under the target dir and its path printed. Then SIGTERM must end the
 //! server with exit status 0. The same over `https://` and `wss://` with the TLS build.
 //!

@@ -16,7 +16,9 @@ use std::time::Duration;
 use support::files::{get_with, pattern, request_bytes, serve, www};
 use support::hostile::{fd_count, poll_until, rss_kib};
 use support::http::{connect, find, get, HttpConn};
-use support::{say, tls};
+use support::say;
+#[cfg(feature = "tls")]
+use support::tls;
 
 /// Larger than the default `--static-cache-bytes` (16M): sent from disk.
 const SIZE: usize = 24 << 20;
@@ -203,6 +205,7 @@ fn large_and_small_responses_pipelined_on_one_connection() {
     assert!(conn.wait_closed(Duration::from_secs(5)).unwrap().is_empty());
 }
 
+#[cfg(feature = "tls")]
 #[test]
 fn large_files_stream_over_tls() {
     let big = pattern(8 << 20);

@@ -2,7 +2,9 @@
 //! `websockets`, sync client) checks the `dumb-increment-protocol` reversal (ASCII, grapheme
 //! clusters, trailing newline, binary, 1 MiB), the default protocol, `echo`, the 400 for an
 //! unknown subprotocol, and permessage-deflate (websockets' default offer: text and binary of
-//! 20 B to 1 MiB); then the same over `wss://` with an `ssl` context trusting the test CA.
+//! 20 B to 1 MiB; a build without the `deflate` feature must decline the offer, and the same
+//! messages go uncompressed); then the same over `wss://` with an `ssl` context trusting the
+//! test CA.
 //! Then SIGTERM must end the server with exit status 0.
 //!
 //! Python: `WSLOOP_PYTHON` (default `python3`); it needs `websockets` (>= 13). Without it the
@@ -60,6 +62,14 @@ fn run_script(python: &str, version: &str, mut server: ServerProcess, url: &str,
             .arg(url)
             .args(extra)
             .args(["--timeout", "10"])
+            .args([
+                "--deflate",
+                if cfg!(feature = "deflate") {
+                    "yes"
+                } else {
+                    "no"
+                },
+            ])
             .env("PYTHONUNBUFFERED", "1")
             .env("PYTHONDONTWRITEBYTECODE", "1"),
         Duration::from_secs(180),

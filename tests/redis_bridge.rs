@@ -6,6 +6,7 @@
 //! for its pubsub output buffer limit is survived the same way; Redis down at startup costs
 //! one warning. An HTTP publish (`--publish-token`) on one instance reaches the clients of
 //! both, and an instance with `--threads 2` keeps the one order too.
+#![cfg(feature = "redis")]
 
 mod support;
 

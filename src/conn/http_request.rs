@@ -211,7 +211,8 @@ pub(crate) fn respond(
         None => info!("{} bad request -> {}", ident.id, response.status()),
     }
     env.stats.responded(response.status());
-    response.write_head(wire.out.buffer(), keep_alive, http10);
+    let date = env.date.at(env.now);
+    response.write_head(wire.out.buffer(), date, keep_alive, http10);
     let body = if head_only {
         Body::Memory(Default::default())
     } else {

@@ -30,6 +30,7 @@ pub(crate) use websocket::Delivery;
 use crate::config::Config;
 use crate::connection_id::ConnectionId;
 use crate::deflate::{Params, SharedDeflate};
+use crate::http::date::DateCache;
 use crate::http::file_cache::FileCache;
 use crate::net::{self, ReadBudget, ReadState};
 use crate::out_queue::OutQueue;
@@ -95,6 +96,8 @@ pub(crate) struct Env<'a> {
     pub config: &'a Config,
     /// Static files, if the server serves any.
     pub files: Option<&'a mut FileCache>,
+    /// The `Date` of HTTP responses sent at `now`.
+    pub date: &'a mut DateCache,
     pub now: Instant,
     /// `now` on the server's coarse clock, for connection deadlines.
     pub tick: Tick,

@@ -6,6 +6,7 @@ pub mod accept_encoding;
 pub mod bearer;
 pub mod body;
 mod body_framing;
+pub mod date;
 pub mod extensions;
 pub mod file_cache;
 pub mod file_entry;
@@ -24,6 +25,7 @@ mod token;
 pub mod upgrade;
 pub mod validators;
 
+pub use date::HttpDate;
 pub use file_request::FileRequest;
 pub use reply::{FileRegion, Reply};
 pub use request::{

@@ -4,13 +4,14 @@
 use bytes::Bytes;
 use std::io::Write as _;
 
+use super::date::HttpDate;
 use super::token::is_tchar;
 
 /// Value of the `Server` header added by [`Response::write_to`].
 const SERVER_NAME: &str = "wsloop";
 
 /// Headers whose value [`Response::write_to`] decides itself; user-set copies are skipped.
-const SERVER_OWNED: [&str; 3] = ["content-length", "connection", "transfer-encoding"];
+const SERVER_OWNED: [&str; 4] = ["content-length", "connection", "transfer-encoding", "date"];
 
 /// An HTTP response: status, headers and a fully buffered body.
 #[derive(Debug, Clone)]
@@ -110,14 +111,22 @@ impl Response {
     ///
     /// Always writes `Content-Length` with the body's length, also for HEAD — except for
     /// 1xx, 204 and 304 responses, which per RFC 9110 carry neither `Content-Length` nor a
-    /// body. Writes `Connection: close` when `!keep_alive`, and `Connection: keep-alive` when
-    /// `keep_alive && http10`. Adds `Server: wsloop` and `X-Content-Type-Options: nosniff`
-    /// unless the user set them. User-set `Content-Length`, `Connection` and
-    /// `Transfer-Encoding` headers are ignored: framing is owned by this method.
+    /// body. Writes `Date: <date>` (RFC 9110 §6.6.1), then `Connection: close` when
+    /// `!keep_alive`, and `Connection: keep-alive` when `keep_alive && http10`. Adds
+    /// `Server: wsloop` and `X-Content-Type-Options: nosniff` unless the user set them.
+    /// User-set `Content-Length`, `Connection`, `Transfer-Encoding` and `Date` headers are
+    /// ignored: framing and the date are owned by this method.
     /// The status line is always `HTTP/1.1`.
-    pub fn write_to(&self, out: &mut Vec<u8>, head_only: bool, keep_alive: bool, http10: bool) {
+    pub fn write_to(
+        &self,
+        out: &mut Vec<u8>,
+        date: &HttpDate,
+        head_only: bool,
+        keep_alive: bool,
+        http10: bool,
+    ) {
         self.write_fixed_head(out, self.body.len() as u64);
-        finish_head(out, keep_alive, http10);
+        finish_head(out, date, keep_alive, http10);
         if status_allows_body(self.status) && !head_only {
             out.extend_from_slice(&self.body);
         }
@@ -148,7 +157,8 @@ impl Response {
 }
 
 /// A response serialized once, ready to be sent any number of times: its head but for the
-/// `Connection` header (the one part that depends on the request), and its body. A cached
+/// `Date` and `Connection` headers (the parts that depend on the moment and the request), and
+/// its body. A cached
 /// static file keeps one, so answering it formats and allocates nothing.
 #[derive(Debug, Clone)]
 pub struct PreparedResponse {
@@ -168,7 +178,7 @@ impl PreparedResponse {
         &self.body
     }
 
-    /// Bytes of the serialized head (without its `Connection` header).
+    /// Bytes of the serialized head (without its `Date` and `Connection` headers).
     pub(crate) fn head_len(&self) -> usize {
         self.fixed_head.len()
     }
@@ -180,9 +190,9 @@ impl PreparedResponse {
 
     /// Append the head to `out`: byte for byte what [`Response::write_to`] writes with
     /// `head_only`.
-    pub fn write_head(&self, out: &mut Vec<u8>, keep_alive: bool, http10: bool) {
+    pub fn write_head(&self, out: &mut Vec<u8>, date: &HttpDate, keep_alive: bool, http10: bool) {
         out.extend_from_slice(&self.fixed_head);
-        finish_head(out, keep_alive, http10);
+        finish_head(out, date, keep_alive, http10);
     }
 }
 
@@ -210,8 +220,12 @@ impl From<Response> for PreparedResponse {
     }
 }
 
-/// The end of every head: the `Connection` header the request calls for, and the blank line.
-fn finish_head(out: &mut Vec<u8>, keep_alive: bool, http10: bool) {
+/// The end of every head: the `Date`, the `Connection` header the request calls for, and the
+/// blank line.
+fn finish_head(out: &mut Vec<u8>, date: &HttpDate, keep_alive: bool, http10: bool) {
+    out.extend_from_slice(b"Date: ");
+    out.extend_from_slice(date.as_bytes());
+    out.extend_from_slice(b"\r\n");
     if !keep_alive {
         push_header(out, "Connection", "close");
     } else if http10 {
@@ -282,9 +296,14 @@ pub fn reason_phrase(status: u16) -> &'static str {
 mod tests {
     use super::*;
 
+    /// RFC 9110's example date, the one every head in these tests carries.
+    fn date() -> HttpDate {
+        HttpDate::from_unix_seconds(784_111_777)
+    }
+
     fn written(resp: &Response, head_only: bool, keep_alive: bool, http10: bool) -> String {
         let mut out = Vec::new();
-        resp.write_to(&mut out, head_only, keep_alive, http10);
+        resp.write_to(&mut out, &date(), head_only, keep_alive, http10);
         String::from_utf8(out).expect("test responses are UTF-8")
     }
 
@@ -309,7 +328,8 @@ mod tests {
         assert_eq!(
             written(&resp, false, true, false),
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nServer: wsloop\r\n\
-             X-Content-Type-Options: nosniff\r\nContent-Length: 2\r\n\r\nhi"
+             X-Content-Type-Options: nosniff\r\nContent-Length: 2\r\n\
+             Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\nhi"
         );
     }
 
@@ -351,6 +371,7 @@ mod tests {
             .with_header("Content-Length", "999")
             .with_header("Connection", "keep-alive")
             .with_header("Transfer-Encoding", "chunked")
+            .with_header("Date", "Mon, 01 Jan 2001 00:00:00 GMT")
             .with_body("text/plain", "abc");
         let s = written(&resp, false, false, false);
         assert_eq!(s.matches("erver:").count(), 1, "{s}");
@@ -361,6 +382,8 @@ mod tests {
         assert_eq!(s.matches("Connection").count(), 1);
         assert!(s.contains("Connection: close\r\n"));
         assert!(!s.contains("Transfer-Encoding"));
+        assert_eq!(s.matches("Date:").count(), 1, "{s}");
+        assert!(s.contains("Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"));
     }
 
     #[test]
@@ -373,7 +396,7 @@ mod tests {
         assert_eq!(resp.header("x-nul"), Some("ab\tc"));
         let s = written(&resp, false, true, false);
         assert!(!s.contains("dropped"));
-        assert_eq!(s.matches("\r\n").count(), 7, "{s}");
+        assert_eq!(s.matches("\r\n").count(), 8, "{s}");
         assert!(!s.contains("\r\nSet-Cookie"));
     }
 
@@ -434,7 +457,7 @@ mod tests {
             assert_eq!(prepared.status(), resp.status());
             for (keep_alive, http10) in [(true, false), (true, true), (false, false)] {
                 let mut head = Vec::new();
-                prepared.write_head(&mut head, keep_alive, http10);
+                prepared.write_head(&mut head, &date(), keep_alive, http10);
                 assert_eq!(head, written(&resp, true, keep_alive, http10).into_bytes());
             }
             assert_eq!(&prepared.body()[..], &resp.clone().into_body()[..]);
@@ -444,7 +467,7 @@ mod tests {
     #[test]
     fn write_appends() {
         let mut out = b"prev".to_vec();
-        Response::new(200).write_to(&mut out, false, true, false);
+        Response::new(200).write_to(&mut out, &date(), false, true, false);
         assert!(out.starts_with(b"prevHTTP/1.1 200 OK\r\n"));
     }
 }

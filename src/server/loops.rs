@@ -20,20 +20,29 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{mpsc, Arc};
 use std::thread;
 
-/// N loops serving one address (see the module docs).
+/// N loops serving one address (see the module docs), configured as a builder:
+///
+/// ```no_run
+/// # use wsloop::{Config, Loops, ProtocolTable};
+/// let addr = "127.0.0.1:9001".parse().unwrap();
+/// Loops::new(addr, Config::default())
+///     .threads(2)
+///     .www("./www")
+///     .run(ProtocolTable::new, |addr| println!("listening on {addr}"))?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Loops {
     /// Loops to run; 0 means one per available CPU.
-    pub threads: usize,
+    threads: usize,
     /// Where to listen (port 0 picks one port for all loops).
-    pub addr: SocketAddr,
+    addr: SocketAddr,
     /// The limits of every loop; `max_connections` is for all of them together.
-    pub config: Config,
+    config: Config,
     /// Serve static files from here, if set.
-    pub www: Option<PathBuf>,
-    /// Serve `https://` and `wss://` on every loop with these files (a build without the
-    /// `tls` feature refuses them: `run` fails with `Unsupported`).
-    pub tls: Option<TlsFiles>,
+    www: Option<PathBuf>,
+    /// Serve `https://` and `wss://` on every loop with these files.
+    tls: Option<TlsFiles>,
 }
 
 /// A PEM certificate chain (leaf first) and its private key (PKCS#8, PKCS#1 or SEC1).
@@ -58,6 +67,42 @@ struct Start {
 }
 
 impl Loops {
+    /// One loop listening on `addr` (port 0 picks one port for all loops) with the limits
+    /// of `config` (`max_connections` is for all loops together); no static files, no TLS.
+    pub fn new(addr: SocketAddr, config: Config) -> Self {
+        Loops {
+            threads: 1,
+            addr,
+            config,
+            www: None,
+            tls: None,
+        }
+    }
+
+    /// Run `threads` loops, each in its own thread; 0 means one per available CPU.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Serve static files from `root` on every loop (as [`Server::serve_files`] does).
+    pub fn www(mut self, root: impl Into<PathBuf>) -> Self {
+        self.www = Some(root.into());
+        self
+    }
+
+    /// Serve `https://` and `wss://` on every loop with these files. A build without the
+    /// `tls` feature refuses them: `run` fails with `Unsupported`.
+    pub fn tls(mut self, files: TlsFiles) -> Self {
+        self.tls = Some(files);
+        self
+    }
+
+    /// The limits every loop runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// The number of loops `threads` stands for.
     pub fn count(&self) -> usize {
         match self.threads {
@@ -77,8 +122,8 @@ impl Loops {
         self.run_on(Arc::new(LocalBus::new()), make_table, on_ready)
     }
 
-    /// [`Loops::run`] with topics delivered through `bus` (a
-    /// [`RedisBus`](crate::topics::redis::RedisBus) shared with other instances, say).
+    /// [`Loops::run`] with topics delivered through `bus` (a `RedisBus` shared
+    /// with other instances, say: feature `redis`).
     pub fn run_on(
         self,
         bus: Arc<dyn Bus>,
@@ -176,5 +221,32 @@ impl Start {
         let poll = mio::Poll::new()?;
         server.attach(&poll, Some(bus))?;
         Ok((server, poll))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builder_sets_what_it_is_told_and_nothing_else() {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        let plain = Loops::new(addr, Config::default());
+        assert_eq!(plain.count(), 1);
+        assert!(plain.www.is_none() && plain.tls.is_none());
+        let files = TlsFiles {
+            cert: "cert.pem".into(),
+            key: "key.pem".into(),
+        };
+        let full = plain.threads(3).www("site").tls(files.clone());
+        assert_eq!(full.count(), 3);
+        assert_eq!(full.www.as_deref(), Some(std::path::Path::new("site")));
+        assert_eq!(full.tls, Some(files));
+        let shown = format!("{full:?}");
+        assert!(
+            shown.contains("threads: 3") && shown.contains("site"),
+            "{shown}"
+        );
+        assert!(full.threads(0).count() >= 1, "0 is one loop per CPU");
     }
 }

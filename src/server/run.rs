@@ -23,8 +23,8 @@ const EVENTS_PER_POLL: usize = 1024;
 impl Server {
     /// Serve until SIGINT or SIGTERM, then shut down gracefully (see
     /// [`Server::begin_shutdown`]); a second signal drops every connection at once. SIGHUP
-    /// reloads the TLS certificate and key ([`Server::reload_tls`]; ignored without TLS
-    /// files).
+    /// reloads the TLS certificate and key (`Server::reload_tls`, feature `tls`; ignored
+    /// without TLS files).
     pub fn run(self) -> io::Result<()> {
         self.run_with(|_| {})
     }
@@ -36,8 +36,8 @@ impl Server {
         self.run_first_of(Vec::new(), None, on_ready)
     }
 
-    /// [`Server::run_with`] with topics delivered through `bus` (a
-    /// [`RedisBus`](crate::topics::redis::RedisBus) shared with other instances, say).
+    /// [`Server::run_with`] with topics delivered through `bus` (a `RedisBus`
+    /// shared with other instances, say: feature `redis`).
     pub fn run_on_bus(self, bus: Arc<dyn Bus>, on_ready: impl FnOnce(&Server)) -> io::Result<()> {
         self.run_first_of(Vec::new(), Some(bus), on_ready)
     }

@@ -1,11 +1,12 @@
 //! What every connection's pass borrows from the server: the protocol table, the limits, the
 //! counters, the static files, the socket read buffer, the message arena, the shared
-//! permessage-deflate codec and the clock. [`Services::env`] lends
+//! permessage-deflate codec, the clock and the cached `Date`. [`Services::env`] lends
 //! them to one pass as the connection's `Env`.
 
 use crate::config::Config;
 use crate::conn::Env;
 use crate::deflate::SharedDeflate;
+use crate::http::date::DateCache;
 use crate::http::file_cache::FileCache;
 use crate::protocol::{LoopRequests, ProtocolTable};
 use crate::stats::Stats;
@@ -33,6 +34,8 @@ pub(crate) struct Services {
     deflate: SharedDeflate,
     /// Connection deadlines are ticks of this clock.
     pub(super) clock: Clock,
+    /// The `Date` every HTTP response carries, formatted once a second.
+    date: DateCache,
     pub(super) shutting_down: bool,
 }
 
@@ -54,6 +57,7 @@ impl Services {
             arena: BytesMut::new(),
             deflate,
             clock: Clock::new(epoch),
+            date: DateCache::new(epoch),
             config,
             shutting_down: false,
         }
@@ -84,6 +88,7 @@ impl Services {
             deflate: &mut self.deflate,
             config: &self.config,
             files: self.files.as_mut(),
+            date: &mut self.date,
             now,
             tick: Tick::from_millis(now_ms),
             incoming_held_by_others,

@@ -5,7 +5,7 @@
 //!
 //! Each loop keeps its own registry of who subscribes to what; a [`Bus`] carries
 //! publications between loops in one order per topic (its docs say how the order is made
-//! and what it costs); [`redis::RedisBus`] (feature `redis`) carries them between processes
+//! and what it costs); `redis::RedisBus` (feature `redis`) carries them between processes
 //! through Redis pub/sub.
 
 #[cfg(feature = "redis")]

@@ -8,6 +8,8 @@
 //      CHROMIUM            browser binary (default /usr/bin/chromium, Debian's package)
 //      BROWSER_TIMEOUT_MS  bound on each wait (default 15000); the whole run is bounded by
 //                          4x that plus 30 s
+//      WSLOOP_DEFLATE      0: the server is built without permessage-deflate, so the page
+//                          must show "(none)" (default 1: it must show permessage-deflate)
 //
 // Checks: the page loads; #status gets class "open" (the page's
 // new WebSocket(url, 'dumb-increment-protocol') opened) and its computed color is green-ish;
@@ -33,6 +35,7 @@ const screenshot = resolve(
 );
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const timeout = Number(process.env.BROWSER_TIMEOUT_MS || 15000);
+const deflate = (process.env.WSLOOP_DEFLATE || "1") !== "0";
 
 function log(msg) {
   console.log(`browser_page: ${msg}`);
@@ -183,12 +186,16 @@ async function run() {
       fail(`after clicking #reconnect: no open socket / no reply within ${timeout} ms`);
     }
 
-    // 4. permessage-deflate: the page shows what was negotiated, and a message past the
-    //    server's 1 KiB minimum (compressed both ways) round-trips.
+    // 4. permessage-deflate: the page shows what was negotiated (nothing from a build
+    //    without it), and a message past the server's 1 KiB minimum (compressed both ways
+    //    when negotiated) round-trips.
     const extensions = (await page.locator("#extensions").textContent()) || "";
     log(`extensions shown: ${JSON.stringify(extensions)}`);
-    if (!extensions.startsWith("permessage-deflate")) {
+    if (deflate && !extensions.startsWith("permessage-deflate")) {
       fail(`#extensions is ${JSON.stringify(extensions)}, not permessage-deflate`);
+    }
+    if (!deflate && extensions !== "(none)") {
+      fail(`#extensions is ${JSON.stringify(extensions)} from a build without deflate`);
     }
     const long = "abc, ".repeat(600);
     const reversed = [...long].reverse().join("");
@@ -200,7 +207,7 @@ async function run() {
         .filter({ hasText: reversed })
         .first()
         .waitFor({ state: "visible", timeout });
-      log(`compressed round trip: ${long.length} chars reversed`);
+      log(`${deflate ? "compressed " : ""}round trip: ${long.length} chars reversed`);
     } catch {
       fail(`no reply to the ${long.length}-char message within ${timeout} ms`);
     }

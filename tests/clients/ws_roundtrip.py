@@ -3,6 +3,7 @@
 
     python3 ws_roundtrip.py ws://127.0.0.1:9000/ [--timeout SECONDS]
     python3 ws_roundtrip.py wss://127.0.0.1:9000/ --ca ca.crt   (TLS, trusting that CA)
+    python3 ws_roundtrip.py ws://127.0.0.1:9000/ --deflate no   (a build without deflate)
 
 Uses the Python `websockets` library's synchronous client (pip install websockets).
 Checks, each on a fresh connection:
@@ -14,7 +15,9 @@ Checks, each on a fresh connection:
   * only unknown subprotocols offered: the upgrade is refused with HTTP 400;
   * `echo` with permessage-deflate (websockets' default offer): negotiated, text and binary
     of 20 B to 1 MiB (JSON-like, incompressible, repetitive) come back unchanged;
-    `dumb-increment-protocol` reverses compressed messages too.
+    `dumb-increment-protocol` reverses compressed messages too. With `--deflate no` (a
+    server built without permessage-deflate) the offer must be declined (no
+    Sec-WebSocket-Extensions in the 101) and the same messages go uncompressed.
 Every wait is bounded. Prints one line per check; exits 0 when all pass, 1 on any mismatch,
 2 when the server cannot be reached or talked to at all.
 """
@@ -81,9 +84,10 @@ def json_like(rng, size):
 
 
 class Runner:
-    def __init__(self, url, timeout):
+    def __init__(self, url, timeout, deflate=True):
         self.url = url
         self.timeout = timeout
+        self.deflate = deflate
         self.ssl = None
         self.failures = []
         self.passed = 0
@@ -147,7 +151,13 @@ class Runner:
                     self.ok(f"{label}: subprotocol is {want_protocol!r}")
                 if compression:
                     agreed = ws.response.headers.get("Sec-WebSocket-Extensions", "")
-                    if agreed.startswith("permessage-deflate"):
+                    if not self.deflate:
+                        if agreed:
+                            self.fail(f"{label}: extensions",
+                                      f"a build without deflate agreed to {agreed!r}")
+                        else:
+                            self.ok(f"{label}: permessage-deflate declined (not in this build)")
+                    elif agreed.startswith("permessage-deflate"):
                         self.ok(f"{label}: extensions {agreed!r}")
                     else:
                         self.fail(f"{label}: extensions", f"no permessage-deflate: {agreed!r}")
@@ -185,11 +195,13 @@ def main():
     ap.add_argument("url", help="WebSocket URL, e.g. ws://127.0.0.1:9000/")
     ap.add_argument("--timeout", type=float, default=10.0, help="bound on every wait (s)")
     ap.add_argument("--ca", help="for wss://: trust only this CA certificate (PEM)")
+    ap.add_argument("--deflate", choices=["yes", "no"], default="yes",
+                    help="whether the server offers permessage-deflate (default yes)")
     args = ap.parse_args()
 
     print(f"ws_roundtrip: {args.url} with websockets {websockets.__version__}, "
           f"python {sys.version.split()[0]}", flush=True)
-    r = Runner(args.url, args.timeout)
+    r = Runner(args.url, args.timeout, deflate=args.deflate == "yes")
     if args.ca:
         import ssl
         r.ssl = ssl.create_default_context(cafile=args.ca)

@@ -45,7 +45,11 @@ pub fn run_script(test: &str, script: &str, url: &str, output: &str) -> Option<F
             .arg(output)
             .current_dir(&clients)
             .env("CHROMIUM", &chromium)
-            .env("BROWSER_TIMEOUT_MS", "15000"),
+            .env("BROWSER_TIMEOUT_MS", "15000")
+            .env(
+                "WSLOOP_DEFLATE",
+                if cfg!(feature = "deflate") { "1" } else { "0" },
+            ),
         SCRIPT_TIMEOUT,
     )
     .unwrap_or_else(|e| panic!("run node {script}: {e}"));

@@ -1,4 +1,5 @@
 use super::*;
+use crate::http::HttpDate;
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -42,7 +43,9 @@ fn policy(max_memory_bytes: u64) -> FilePolicy {
 /// The head as it goes out, and the body (from memory or read from the file region).
 fn sent(reply: Reply) -> (String, Vec<u8>) {
     let mut head = Vec::new();
-    reply.response.write_head(&mut head, true, false);
+    reply
+        .response
+        .write_head(&mut head, &HttpDate::from_unix_seconds(0), true, false);
     let mut body = reply.response.into_body().to_vec();
     if let Some(mut region) = reply.file {
         let mut buf = [0; 3];
