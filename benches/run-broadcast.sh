@@ -64,7 +64,21 @@ wait_port() {
   return 1
 }
 
-start_server() { # name port: sets SERVER_PID
+start_server() { # name: sets PORT (the next free one) and SERVER_PID
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    PORT=$((PORT + 1))
+    # Another program's listener would answer wait_port: skip ports in use.
+    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && continue
+    start_on "$1" "$PORT"
+    kill -0 "$SERVER_PID" 2>/dev/null && return 0
+  done
+  echo "run-broadcast: $1 did not start" >&2
+  cat "$RUN/$1.$PORT.out" >&2
+  exit 1
+}
+
+start_on() { # name port: sets SERVER_PID
   case $1 in
     wsloop) RUST_LOG=warn exec taskset -c 0 "$WSLOOP" --port "$2" --status --max-connections 20000 ;;
     wsloop2) RUST_LOG=warn exec taskset -c 0,1 "$WSLOOP" --port "$2" --status --threads 2 --max-connections 20000 ;;
@@ -72,7 +86,7 @@ start_server() { # name port: sets SERVER_PID
   esac >"$RUN/$1.$2.out" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
-  wait_port "$2" || { echo "run-broadcast: $1 did not start" >&2; cat "$RUN/$1.$2.out" >&2; exit 1; }
+  wait_port "$2" || true
 }
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
@@ -83,8 +97,7 @@ for subs in $SUBS; do
     for size in $SIZES; do
       for rep in $(seq "$REPS"); do
         for server in $SERVERS; do
-          PORT=$((PORT + 1))
-          start_server "$server" "$PORT"
+          start_server "$server"
           protocol=lws-mirror-protocol
           [[ $server == uws ]] && protocol=none
           spread=-

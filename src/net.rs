@@ -236,6 +236,27 @@ pub(crate) fn write_pair(mut stream: &Transport, first: &[u8], second: &[u8]) ->
     })
 }
 
+/// One attempt at writing `slices` in order (a plain `write` for one slice, else `writev`):
+/// how many bytes the kernel took, `WouldBlock` if none. The caller keeps the rest.
+pub(crate) fn write_slices_once(
+    mut stream: &Transport,
+    slices: &[IoSlice<'_>],
+) -> io::Result<usize> {
+    loop {
+        let result = match slices {
+            [one] => stream.write(one),
+            _ => stream.write_vectored(slices),
+        };
+        match result {
+            Ok(0) if slices.iter().any(|slice| !slice.is_empty()) => {
+                return Err(ErrorKind::WriteZero.into())
+            }
+            Err(err) if interrupted(&err) => continue,
+            other => return other,
+        }
+    }
+}
+
 /// Call `write(bytes written so far)` until `total` bytes are written or the kernel is full.
 fn write_until_blocked(
     total: usize,

@@ -93,6 +93,16 @@ impl OutQueue {
         });
     }
 
+    /// Queue what is left of a shared frame the socket took the first `sent` bytes of
+    /// straight (the queue was empty). It counts as begun: a cut-off keeps it.
+    pub fn push_shared_rest(&mut self, frame: Bytes, sent: usize) {
+        debug_assert!(self.is_empty() && sent < frame.len());
+        self.push_shared(frame);
+        let buffer = self.buffer.as_mut().expect("just made");
+        buffer.shared_sent = sent;
+        buffer.shared_len -= sent;
+    }
+
     /// Forget the shared frames the socket has not begun to take (a subscriber being cut
     /// off): they were never delivered. Owned bytes (control frames, a close) stay queued.
     pub fn drop_unsent_shared(&mut self) {

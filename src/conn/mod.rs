@@ -38,14 +38,14 @@ use crate::protocol::{
     Compressing, ConnectionLink, LoopRequests, Message, ProtocolIndex, ProtocolTable, SendError,
     Sent, SessionRequests,
 };
-use crate::stats::Stats;
+use crate::stats::{Stats, Traffic};
 use crate::tick::Tick;
-use crate::topics::Publication;
+use crate::topics::Packed;
 use crate::transport::Transport;
 use bytes::BytesMut;
 use frame_reader::{FrameReader, IncomingRoom};
 use log::debug;
-use std::io;
+use std::io::{self, IoSlice};
 use std::time::Instant;
 
 /// Most phase transitions in one service pass (a pipelined request goes
@@ -186,6 +186,31 @@ impl Wire {
             self.marks.set(Mark::Writable, false);
         }
         Ok(done)
+    }
+
+    /// Offer `slices` (frames not queued) to the socket straight away, if nothing waits
+    /// before them and the socket is known writable: one write, no queue. How many of their
+    /// bytes it took; the caller queues the rest. A failed write takes none and leaves the
+    /// error to the next flush, which meets it again.
+    pub fn write_unqueued(&mut self, slices: &[IoSlice<'_>]) -> usize {
+        if !self.writable() || !self.out.is_empty() || self.transport.pending_output() > 0 {
+            return 0;
+        }
+        match net::write_slices_once(&self.transport, slices) {
+            Ok(written) => written,
+            Err(err) => {
+                if net::would_block(&err) {
+                    self.marks.set(Mark::Writable, false);
+                }
+                0
+            }
+        }
+    }
+
+    /// True if queued bytes wait for a flush this pass can do (the socket was writable when
+    /// last tried; a full one announces itself with an event).
+    pub fn has_flushable(&self) -> bool {
+        self.writable() && self.queued_bytes() > 0
     }
 
     /// Bytes on their way out: the queue plus what the transport holds (TLS records), the
@@ -384,10 +409,20 @@ impl Connection {
         }
     }
 
-    /// Queue a published frame for this subscriber (see [`Delivery`]).
-    pub fn deliver(&mut self, publication: &Publication, config: &Config) -> Delivery {
+    /// Give this subscriber `packed`, publications of one topic in order, whose bytes
+    /// `slices` holds ([`topics::slices`](crate::topics::slices)); what it delivers is
+    /// counted in `sent` (see [`Delivery`]).
+    pub fn deliver(
+        &mut self,
+        packed: &[Packed],
+        slices: &[IoSlice<'_>],
+        config: &Config,
+        sent: &mut Traffic,
+    ) -> Delivery {
         match &mut self.phase {
-            Phase::Open(ws) => ws.deliver_publication(publication, &mut self.wire, config),
+            Phase::Open(ws) => {
+                ws.deliver_publications(packed, slices, &mut self.wire, config, sent)
+            }
             _ => Delivery::NotOpen,
         }
     }

@@ -14,11 +14,12 @@ use crate::http::Request;
 use crate::protocol::{
     Context, Event, Message, Outcome, ProtocolIndex, SendError, Sent, SessionRequests,
 };
+use crate::stats::Traffic;
 use crate::tick::Tick;
-use crate::topics::Publication;
+use crate::topics::Packed;
 use log::{debug, info, warn};
 use std::any::Any;
-use std::io;
+use std::io::{self, IoSlice};
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::frame::CloseFrame;
 
@@ -65,16 +66,20 @@ impl Flags {
     }
 }
 
-/// What became of a publication offered to a subscriber.
+/// What became of publications offered to a subscriber.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Delivery {
-    /// In its queue: flush it.
+    /// Written to the socket, or queued behind a full one (its writable event flushes
+    /// them): nothing to do now.
+    Sent,
+    /// In its queue, the socket writable: flush it.
     Queued,
     /// Not an open WebSocket (closing), or mid-way through sending a fragmented message
     /// (a frame cannot go between its fragments): not delivered.
     NotOpen,
     /// Its undelivered topic bytes would pass `max_subscriber_backlog`: it is being closed
-    /// with 1008 and its unsent topic frames were dropped.
+    /// with 1008 and its unsent topic frames were dropped (a frame its socket had begun is
+    /// finished first).
     TooSlow,
     /// Its queue would pass `max_outgoing_bytes`: it is being closed with 1008.
     Overflowed,
@@ -399,28 +404,46 @@ impl WsSession {
             .send_message(&message, true)
     }
 
-    /// Queue a published frame (shared, not copied) within the subscriber's limits.
-    pub fn deliver_publication(
+    /// Deliver `packed` (one topic's publications in order; `slices`: their bytes): straight
+    /// to the socket when nothing is queued before them, the rest queued by reference (not
+    /// copied), within the subscriber's limits.
+    pub fn deliver_publications(
         &mut self,
-        publication: &Publication,
+        packed: &[Packed],
+        slices: &[IoSlice<'_>],
         wire: &mut Wire,
         config: &Config,
+        sent: &mut Traffic,
     ) -> Delivery {
         if self.wants_close() || self.requests.sending_fragments {
             return Delivery::NotOpen;
         }
-        let frame = publication.frame_bytes();
-        if wire.out.shared_len() + frame.len() > config.max_subscriber_backlog {
-            wire.out.drop_unsent_shared();
-            self.requests.close = Some(Box::new((CloseCode::Policy, SLOW_SUBSCRIBER.into())));
-            return Delivery::TooSlow;
+        let mut written = wire.write_unqueued(slices);
+        for frames in packed {
+            let len = frames.bytes.len();
+            if written >= len {
+                written -= len;
+            } else if written > 0 {
+                // Begun: the rest must follow, whatever the limits say.
+                wire.out.push_shared_rest(frames.bytes.clone(), written);
+                written = 0;
+            } else if wire.out.shared_len() + len > config.max_subscriber_backlog {
+                wire.out.drop_unsent_shared();
+                self.requests.close = Some(Box::new((CloseCode::Policy, SLOW_SUBSCRIBER.into())));
+                return Delivery::TooSlow;
+            } else if wire.out.len() + len > config.max_outgoing_bytes {
+                self.requests.overflowed = true;
+                return Delivery::Overflowed;
+            } else {
+                wire.out.push_shared(frames.bytes.clone());
+            }
+            sent.add(frames.traffic);
         }
-        if wire.out.len() + frame.len() > config.max_outgoing_bytes {
-            self.requests.overflowed = true;
-            return Delivery::Overflowed;
+        if wire.has_flushable() {
+            Delivery::Queued
+        } else {
+            Delivery::Sent
         }
-        wire.out.push_shared(frame.clone());
-        Delivery::Queued
     }
 
     /// Run the protocol's callback; `may_send` lets it send (not before 101, not after Closed).

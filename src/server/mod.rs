@@ -93,6 +93,9 @@ pub struct Server {
     tls: Option<tls::TlsSetup>,
     /// The bus to other loops, if any ([`Server::join_bus`]).
     bus: Option<topic_delivery::BusLink>,
+    /// The connection whose callbacks' publications are being delivered, if any: it gets
+    /// its own copy after every other subscriber.
+    publisher: Option<usize>,
     /// Connections of every loop of the process, when loops share `max_connections`.
     process_connections: Option<Arc<AtomicUsize>>,
 }
@@ -173,6 +176,7 @@ impl Server {
             #[cfg(feature = "tls")]
             tls: None,
             bus: None,
+            publisher: None,
             process_connections: None,
         })
     }
@@ -482,7 +486,9 @@ impl Server {
         let result = pass(conn, ident, &mut env);
         self.services.stats.incoming_buffered = others + conn.incoming_held();
         self.settle(key, now_ms);
+        self.publisher = Some(key);
         self.apply_loop_requests();
+        self.publisher = None;
         Some(result)
     }
 

@@ -149,7 +149,8 @@ pub(crate) struct LoopSummary {
 }
 
 impl Traffic {
-    fn add(&mut self, other: Traffic) {
+    /// Count `other`'s messages and bytes too.
+    pub fn add(&mut self, other: Traffic) {
         self.messages += other.messages;
         self.bytes += other.bytes;
     }

@@ -11,6 +11,7 @@
 #[cfg(feature = "redis")]
 mod bridge_stats;
 mod bus;
+mod packed;
 mod publication;
 #[cfg(feature = "redis")]
 pub mod redis;
@@ -19,6 +20,7 @@ mod registry;
 #[cfg(feature = "redis")]
 pub use bridge_stats::{BridgeSnapshot, BridgeStats};
 pub use bus::{Bus, LocalBus, LoopId};
+pub(crate) use packed::{pack, slices, Packed};
 pub use publication::Publication;
 pub(crate) use registry::Topics;
 

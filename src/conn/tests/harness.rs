@@ -7,11 +7,12 @@
 use super::peer::{Peer, SAMPLE_ACCEPT};
 use super::recorder::{Log, Recorder, Seen};
 use crate::config::Config;
-use crate::conn::{Connection, Env, Ident, PhaseKind, Readiness};
+use crate::conn::{Connection, Delivery, Env, Ident, PhaseKind, Readiness};
 use crate::connection_id::ConnectionId;
 use crate::protocol::ProtocolTable;
 use crate::server::Services;
 use crate::tick::{Clock, Tick};
+use crate::topics::Publication;
 use crate::transport::memory::memory_pair;
 use crate::transport::Transport;
 use std::time::{Duration, Instant};
@@ -110,6 +111,21 @@ impl Harness {
             }
         }
         self.run_pending();
+    }
+
+    /// Give the connection `run` (publications of one topic) as the server's fan-out does,
+    /// then service it if that left it work (the server's pending list).
+    pub fn deliver(&mut self, run: &[Publication]) -> Delivery {
+        let packed = crate::topics::pack(run);
+        let slices = crate::topics::slices(&packed);
+        let conn = self.conn.as_mut().expect("a connection");
+        let now_ms = self.clock.millis(self.now);
+        let env = self.services.env(self.now, now_ms, 0);
+        let delivery = conn.deliver(&packed, &slices, env.config, &mut env.stats.sent);
+        if !matches!(delivery, Delivery::Sent | Delivery::NotOpen) {
+            self.pass(Connection::service);
+        }
+        delivery
     }
 
     /// Let `time` pass: the clock moves forward and every wake-up due meanwhile runs at its

@@ -5,11 +5,12 @@
 //!
 //! One file per behaviour: the upgrade and messages ([`open`]), both close handshakes and a
 //! protocol violation ([`close`]), dead-peer detection ([`liveness`]), a client that does
-//! not read ([`backpressure`]), and a file sent from disk to a client that reads little at a
-//! time ([`files`]).
+//! not read ([`backpressure`]), published frames written straight or queued ([`delivery`]),
+//! and a file sent from disk to a client that reads little at a time ([`files`]).
 
 mod backpressure;
 mod close;
+mod delivery;
 mod files;
 mod harness;
 mod liveness;
