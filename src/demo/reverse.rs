@@ -185,13 +185,16 @@ fn append_reversed_blocks<'d, const N: usize>(
     const { assert!(N % 8 == 0 && N / 8 <= WORDS_PER_BLOCK) };
     let blocks = data.rchunks_exact(N);
     let front = blocks.remainder();
+    let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
     out.extend_blocks(blocks.map(|from| {
-        let mut block = [0u8; N];
-        for (k, odd) in odd.iter_mut().take(N / 8).enumerate() {
-            let at = N - 8 - 8 * k;
-            let word = u64::from_le_bytes(from[at..at + 8].try_into().expect("8 bytes"));
+        // The check goes in the words' own order, so it vectorizes without shuffles.
+        for (odd, bytes) in odd.iter_mut().zip(from.chunks_exact(8)) {
+            let word = word(bytes);
             *odd |= word | (word ^ CRS).wrapping_sub(ONES);
-            block[8 * k..8 * k + 8].copy_from_slice(&word.swap_bytes().to_le_bytes());
+        }
+        let mut block = [0u8; N];
+        for (to, from) in block.chunks_exact_mut(8).zip(from.rchunks_exact(8)) {
+            to.copy_from_slice(&word(from).swap_bytes().to_le_bytes());
         }
         block
     }));
