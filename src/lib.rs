@@ -97,6 +97,7 @@ pub mod http;
 mod log_text;
 mod net;
 mod out_queue;
+mod payload_writer;
 mod phase_kind;
 pub mod protocol;
 pub mod ring;
@@ -111,8 +112,8 @@ mod transport;
 pub use config::Config;
 pub use connection_id::ConnectionId;
 pub use protocol::{
-    Context, Fragment, HttpOnly, Message, Outcome, Protocol, ProtocolTable, Reason, SendError,
-    Sent, TimerId,
+    Context, Fragment, HttpOnly, Message, Outcome, PayloadWriter, Protocol, ProtocolTable, Reason,
+    SendError, Sent, TimerId,
 };
 /// The rustls wsloop links (feature `tls`), to build a `ServerConfig` for
 /// [`Server::with_tls_config`].

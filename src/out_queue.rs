@@ -7,6 +7,7 @@
 //! nothing.
 
 use crate::frame::encode_header;
+use crate::payload_writer::PayloadWriter;
 use bytes::Bytes;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -162,24 +163,22 @@ impl OutQueue {
     }
 
     /// Append one server frame whose `len`-byte payload `fill` writes where it will be sent
-    /// (no reply buffer to copy from). If `fill` returns false the frame is taken back and
-    /// nothing stays queued.
+    /// (no reply buffer to copy from, nothing zero-filled first). If `fill` returns false, or
+    /// wrote other than `len` bytes, the frame is taken back and nothing stays queued.
     pub fn push_frame_with(
         &mut self,
         opcode: u8,
         fin: bool,
         len: usize,
-        fill: impl FnOnce(&mut [u8]) -> bool,
+        fill: impl FnOnce(&mut PayloadWriter<'_>) -> bool,
     ) -> bool {
         let (header, used) = encode_header(opcode, fin, len);
         let buffer = self.buffer();
         let start = buffer.len();
         buffer.reserve(used + len);
         buffer.extend_from_slice(&header[..used]);
-        // Zeroed first (safe code cannot hand out uninitialized bytes): a memset, cheaper than
-        // the copy from a reply buffer it replaces.
-        buffer.resize(start + used + len, 0);
-        if fill(&mut buffer[start + used..]) {
+        let mut payload = PayloadWriter::new(buffer);
+        if fill(&mut payload) && payload.len() == len {
             return true;
         }
         buffer.truncate(start);
@@ -283,8 +282,9 @@ mod tests {
         let mut copied = OutQueue::default();
         copied.push_frame(OP_TEXT, true, &[b'x'; 300]);
         let mut filled = OutQueue::default();
-        assert!(filled.push_frame_with(OP_TEXT, true, 300, |slot| {
-            slot.fill(b'x');
+        assert!(filled.push_frame_with(OP_TEXT, true, 300, |payload| {
+            payload.extend_from_slice(&[b'x'; 100]);
+            payload.extend_blocks([[b'x'; 8]; 25]);
             true
         }));
         assert_eq!(flat(&filled), flat(&copied));
@@ -295,6 +295,14 @@ mod tests {
         assert_eq!(withdrawn.capacity(), 0);
         assert!(!copied.push_frame_with(OP_TEXT, true, 5, |_| false));
         assert_eq!(copied.len(), 304);
+        // A fill that writes other than what it announced is taken back too.
+        for wrote in [4, 6] {
+            assert!(!copied.push_frame_with(OP_TEXT, true, 5, |payload| {
+                payload.extend_from_slice(&b"abcdef"[..wrote]);
+                true
+            }));
+            assert_eq!(flat(&copied), flat(&filled));
+        }
     }
 
     #[test]

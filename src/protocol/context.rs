@@ -6,6 +6,7 @@ use super::loop_requests::{LoopRequests, TimerChange, TimerId};
 use super::{Message, ProtocolIndex};
 use crate::connection_id::ConnectionId;
 use crate::frame::{OP_BINARY, OP_TEXT};
+use crate::payload_writer::PayloadWriter;
 use crate::topics::{Publication, TopicError};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -123,15 +124,18 @@ impl<'a> Context<'a> {
     }
 
     /// Queue a text message of `len` bytes that `fill` writes straight into the outgoing
-    /// queue, where it will be sent: no reply buffer, no copy (the reverse protocol writes its
-    /// reply this way). `fill` gets exactly `len` bytes and returns false to take the message
-    /// back ([`SendError::Withdrawn`], nothing queued). The bytes are checked as UTF-8
-    /// ([`SendError::InvalidUtf8`]); with permessage-deflate agreed, a message it would
-    /// compress is filled into a scratch buffer first.
+    /// queue, where it will be sent: no reply buffer, no copy, no zero-filling (the reverse
+    /// protocol writes its reply this way). `fill` appends exactly `len` bytes to the
+    /// [`PayloadWriter`] and returns false to take the message back
+    /// ([`SendError::Withdrawn`], nothing queued; other than `len` bytes:
+    /// [`SendError::WrongLength`]). The bytes are checked as UTF-8
+    /// ([`SendError::InvalidUtf8`]; text the writer saw to be ASCII needs no second look);
+    /// with permessage-deflate agreed, a message it would compress is filled into a scratch
+    /// buffer first.
     pub fn send_text_with(
         &mut self,
         len: usize,
-        fill: impl FnOnce(&mut [u8]) -> bool,
+        fill: impl FnOnce(&mut PayloadWriter<'_>) -> bool,
     ) -> Result<Sent, SendError> {
         self.send_with(OP_TEXT, len, fill)
     }
@@ -140,7 +144,7 @@ impl<'a> Context<'a> {
     pub fn send_binary_with(
         &mut self,
         len: usize,
-        fill: impl FnOnce(&mut [u8]) -> bool,
+        fill: impl FnOnce(&mut PayloadWriter<'_>) -> bool,
     ) -> Result<Sent, SendError> {
         self.send_with(OP_BINARY, len, fill)
     }
@@ -149,7 +153,7 @@ impl<'a> Context<'a> {
         &mut self,
         opcode: u8,
         len: usize,
-        fill: impl FnOnce(&mut [u8]) -> bool,
+        fill: impl FnOnce(&mut PayloadWriter<'_>) -> bool,
     ) -> Result<Sent, SendError> {
         self.link
             .as_mut()

@@ -10,6 +10,7 @@ use crate::connection_id::ConnectionId;
 use crate::deflate::{Params, SharedDeflate, RSV1};
 use crate::frame::{MAX_SERVER_HEADER, OP_BINARY, OP_CONTINUATION, OP_TEXT};
 use crate::out_queue::OutQueue;
+use crate::payload_writer::PayloadWriter;
 use crate::stats::Traffic;
 use crate::tick::Tick;
 use crate::transport::Transport;
@@ -34,6 +35,8 @@ pub enum SendError {
     Withdrawn,
     /// The bytes a `send_text_with` fill wrote are not UTF-8 (RFC 6455 §8.1).
     InvalidUtf8,
+    /// The fill of a `send_*_with` call wrote more or fewer bytes than it announced.
+    WrongLength,
 }
 
 impl std::fmt::Display for SendError {
@@ -45,6 +48,7 @@ impl std::fmt::Display for SendError {
             SendError::FragmentOrder => "fragments out of order",
             SendError::Withdrawn => "the message was withdrawn",
             SendError::InvalidUtf8 => "the text is not UTF-8",
+            SendError::WrongLength => "the message was not the length announced",
         })
     }
 }
@@ -165,28 +169,38 @@ impl ConnectionLink<'_> {
 
     /// Queue a whole message of `len` bytes that `fill` writes in place in the outgoing queue
     /// (into a scratch buffer first when it is to be compressed). A text message is checked as
-    /// UTF-8 before it is committed (ASCII first: one fast pass in the common case).
+    /// UTF-8 before it is committed (not looked at again if the writer saw only ASCII).
     pub fn send_data_with(
         &mut self,
         opcode: u8,
         len: usize,
-        fill: impl FnOnce(&mut [u8]) -> bool,
+        fill: impl FnOnce(&mut PayloadWriter<'_>) -> bool,
     ) -> Result<Sent, SendError> {
         self.check_open()?;
         if self.requests.sending_fragments {
             return Err(SendError::FragmentOrder);
         }
         let text = opcode == OP_TEXT;
-        let valid =
-            |payload: &[u8]| !text || payload.is_ascii() || std::str::from_utf8(payload).is_ok();
+        let mut refused = SendError::Withdrawn;
+        let fill_checked = |payload: &mut PayloadWriter<'_>| {
+            if !fill(payload) {
+                return false;
+            }
+            if payload.len() != len {
+                refused = SendError::WrongLength;
+            } else if text && !payload.is_ascii() && std::str::from_utf8(payload.written()).is_err()
+            {
+                refused = SendError::InvalidUtf8;
+            } else {
+                return true;
+            }
+            false
+        };
         let compressing = self.deflate.as_ref().is_some_and(|d| len >= d.min_bytes);
         if compressing {
-            let mut payload = vec![0; len];
-            if !fill(&mut payload) {
-                return Err(SendError::Withdrawn);
-            }
-            if !valid(&payload) {
-                return Err(SendError::InvalidUtf8);
+            let mut payload = Vec::with_capacity(len);
+            if !fill_checked(&mut PayloadWriter::new(&mut payload)) {
+                return Err(refused);
             }
             return self.queue(opcode, true, &payload, true);
         }
@@ -194,18 +208,10 @@ impl ConnectionLink<'_> {
             self.requests.overflowed = true;
             return Err(SendError::QueueFull);
         }
-        let mut invalid = false;
-        let queued = self.out.push_frame_with(opcode, true, len, |slot| {
-            if !fill(slot) {
-                return false;
-            }
-            invalid = !valid(slot);
-            !invalid
-        });
-        match (queued, invalid) {
-            (true, _) => Ok(self.counted(len)),
-            (false, true) => Err(SendError::InvalidUtf8),
-            (false, false) => Err(SendError::Withdrawn),
+        if self.out.push_frame_with(opcode, true, len, fill_checked) {
+            Ok(self.counted(len))
+        } else {
+            Err(refused)
         }
     }
 

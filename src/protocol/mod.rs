@@ -8,6 +8,7 @@ mod message;
 mod reason;
 mod table;
 
+pub use crate::payload_writer::PayloadWriter;
 pub use context::Context;
 pub(crate) use link::{Compressing, ConnectionLink, SessionRequests};
 pub use link::{Fragment, SendError, Sent};

@@ -44,11 +44,16 @@ fn a_reply_filled_in_place_goes_out_and_a_refused_one_leaves_nothing() {
         h.take_seen(),
         [
             Seen::Receive(Message::from("fill")),
-            Seen::FillRefused(vec![SendError::InvalidUtf8, SendError::Withdrawn]),
+            Seen::FillRefused(vec![
+                SendError::InvalidUtf8,
+                SendError::Withdrawn,
+                SendError::WrongLength,
+            ]),
         ]
     );
-    // Only the good reply reached the wire: the refused ones were taken back whole.
-    assert_eq!(h.peer.read_frames(), [Frame::text("filled")]);
+    // Only the good reply (valid UTF-8, not ASCII) reached the wire: the refused ones were
+    // taken back whole.
+    assert_eq!(h.peer.read_frames(), [Frame::text("fillé")]);
     assert_eq!(h.kind(), PhaseKind::Open);
 }
 

@@ -1,7 +1,8 @@
 //! The protocol the state-machine tests talk to: it records the reasons it is given, answers
 //! a text message with `re: <text>`, closes with 1000 "bye" on `close`, and on `flood` sends
 //! binary messages until the outgoing cap refuses one; on `fill` it tries `send_text_with`
-//! three ways (bytes that are not UTF-8, a withdrawn fill, then `filled`).
+//! four ways (bytes that are not UTF-8, a withdrawn fill, one byte short, then `fillé`:
+//! UTF-8 that is not ASCII).
 
 use crate::protocol::{Context, Message, Outcome, Protocol, Reason, SendError};
 use std::cell::RefCell;
@@ -20,7 +21,7 @@ pub(super) enum Seen {
     Pong(Bytes),
     PeerClose(Option<u16>),
     Closed(u16),
-    /// `fill`: how the two bad `send_text_with` calls were refused.
+    /// `fill`: how the three bad `send_text_with` calls were refused.
     FillRefused(Vec<SendError>),
     /// `flood` queued `sent` messages, then a send failed with `error`.
     Flooded {
@@ -64,15 +65,19 @@ impl Recorder {
             "fill" => {
                 let refused = [
                     cx.send_text_with(2, |slot| {
-                        slot.copy_from_slice(&[b'a', 0xff]);
+                        slot.extend_from_slice(&[b'a', 0xff]);
                         true
                     }),
                     cx.send_text_with(4, |_| false),
+                    cx.send_text_with(4, |slot| {
+                        slot.extend_from_slice(b"abc");
+                        true
+                    }),
                 ];
                 let refused = refused.into_iter().filter_map(Result::err).collect();
                 self.log.borrow_mut().push(Seen::FillRefused(refused));
                 cx.send_text_with(6, |slot| {
-                    slot.copy_from_slice(b"filled");
+                    slot.extend_from_slice("fillé".as_bytes());
                     true
                 })
                 .expect("a reply fits the queue");
