@@ -1,17 +1,13 @@
 //! The `Date` header (RFC 9110 §6.6.1): the IMF-fixdate form of a time
 //! (`Sun, 06 Nov 1994 08:49:37 GMT`, always 29 bytes), and the loop's cache of the current
-//! one, formatted at most once per second as nginx and uWebSockets keep theirs.
+//! one, formatted at most once per second as nginx and uWebSockets keep theirs. The
+//! formatting is `httpdate`'s, which `Last-Modified` uses as well.
 
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Bytes of an IMF-fixdate.
 pub const HTTP_DATE_LEN: usize = 29;
-
-const WEEKDAYS: [&[u8; 3]; 7] = [b"Sun", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat"];
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
 
 /// A time as an HTTP date, `Sun, 06 Nov 1994 08:49:37 GMT`, to the second.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -22,20 +18,10 @@ impl HttpDate {
     /// last second (an IMF-fixdate has four year digits).
     pub fn from_unix_seconds(unix_seconds: u64) -> Self {
         const LAST: u64 = 253_402_300_799; // 9999-12-31 23:59:59
-        let seconds = unix_seconds.min(LAST);
-        let days = seconds / 86_400;
-        let in_day = seconds % 86_400;
-        let (year, month, day) = civil_from_days(days);
-        // 1970-01-01 was a Thursday.
-        let weekday = WEEKDAYS[((days + 4) % 7) as usize];
-        let mut text = *b"Thu, 01 Jan 1970 00:00:00 GMT";
-        text[..3].copy_from_slice(weekday);
-        put_digits(&mut text[5..7], u64::from(day));
-        text[8..11].copy_from_slice(MONTHS[month as usize - 1]);
-        put_digits(&mut text[12..16], year);
-        put_digits(&mut text[17..19], in_day / 3600);
-        put_digits(&mut text[20..22], in_day / 60 % 60);
-        put_digits(&mut text[23..25], in_day % 60);
+        let time = UNIX_EPOCH + Duration::from_secs(unix_seconds.min(LAST));
+        // The formatting `Last-Modified` uses too; always 29 bytes within 1970..=9999.
+        let mut text = [0; HTTP_DATE_LEN];
+        text.copy_from_slice(httpdate::fmt_http_date(time).as_bytes());
         HttpDate(text)
     }
 
@@ -66,37 +52,6 @@ impl fmt::Display for HttpDate {
 impl fmt::Debug for HttpDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HttpDate({})", self.as_str())
-    }
-}
-
-/// The proleptic Gregorian (year, month 1-12, day 1-31) of `days` after 1970-01-01 (Howard
-/// Hinnant's `civil_from_days`, for days on or after the epoch). Counts in 400-year eras from
-/// 0000-03-01, so that the leap day is the last day of its year.
-fn civil_from_days(days: u64) -> (u64, u32, u32) {
-    const DAYS_0000_03_01_TO_1970_01_01: u64 = 719_468;
-    const DAYS_PER_ERA: u64 = 146_097;
-    let z = days + DAYS_0000_03_01_TO_1970_01_01;
-    let era = z / DAYS_PER_ERA;
-    let day_of_era = z % DAYS_PER_ERA; // 0..=146_096
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153; // 0 = March .. 11 = February
-    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    } as u32;
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Write `value` into `out` as decimal digits, zero-padded to `out.len()`.
-fn put_digits(out: &mut [u8], mut value: u64) {
-    for digit in out.iter_mut().rev() {
-        *digit = b'0' + (value % 10) as u8;
-        value /= 10;
     }
 }
 
@@ -173,29 +128,6 @@ mod tests {
     #[test]
     fn years_past_9999_stay_four_digits() {
         assert_eq!(date(u64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT");
-    }
-
-    #[test]
-    fn every_day_follows_the_one_before() {
-        // Walk 1970..2500 a day at a time: the day of month counts up by one or starts a new
-        // month at 1, months never skip, and February has its 29th in leap years only.
-        let mut previous = civil_from_days(0);
-        for days in 1..(530 * 366) {
-            let (year, month, day) = civil_from_days(days);
-            let (py, pm, pd) = previous;
-            let next_day = (year, month, day) == (py, pm, pd + 1);
-            let next_month = day == 1 && (year, month) == (py, pm + 1);
-            let next_year = (day, month) == (1, 1) && (year, pm, pd) == (py + 1, 12, 31);
-            assert!(
-                next_day || next_month || next_year,
-                "{previous:?} -> {year}-{month}-{day}"
-            );
-            if day == 1 && month == 3 {
-                let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-                assert_eq!(pd, if leap { 29 } else { 28 }, "February {year}");
-            }
-            previous = (year, month, day);
-        }
     }
 
     #[test]
