@@ -33,16 +33,17 @@ impl Server {
     ) -> Result<(), Panicked> {
         let mut cx = Context::for_protocol(protocol, &mut self.services.loop_requests, now);
         let outcome = self.services.table.dispatch(protocol, &mut cx, None, event);
-        self.apply_loop_requests();
+        self.apply_loop_requests(None);
         outcome.map(drop)
     }
 
-    /// Carry out what callbacks asked of the loop as a whole.
-    pub(super) fn apply_loop_requests(&mut self) {
+    /// Carry out what callbacks asked of the loop as a whole; `publisher`: the connection
+    /// whose callbacks ran, if any (it gets its own publications last).
+    pub(super) fn apply_loop_requests(&mut self, publisher: Option<usize>) {
         if self.services.loop_requests.is_empty() {
             return;
         }
-        self.deliver_publications();
+        self.deliver_publications(publisher);
         for change in std::mem::take(&mut self.services.loop_requests.timer_changes) {
             self.protocol_timers.apply(change);
         }
@@ -96,7 +97,7 @@ impl Server {
             }
             Command::Publish(publication) => {
                 let _ = self.services.loop_requests.topics.publish(publication);
-                self.deliver_publications();
+                self.deliver_publications(None);
             }
             Command::Shutdown => self.begin_shutdown(),
             #[cfg(feature = "tls")]

@@ -93,9 +93,6 @@ pub struct Server {
     tls: Option<tls::TlsSetup>,
     /// The bus to other loops, if any ([`Server::join_bus`]).
     bus: Option<topic_delivery::BusLink>,
-    /// The connection whose callbacks' publications are being delivered, if any: it gets
-    /// its own copy after every other subscriber.
-    publisher: Option<usize>,
     /// Connections of every loop of the process, when loops share `max_connections`.
     process_connections: Option<Arc<AtomicUsize>>,
 }
@@ -176,7 +173,6 @@ impl Server {
             #[cfg(feature = "tls")]
             tls: None,
             bus: None,
-            publisher: None,
             process_connections: None,
         })
     }
@@ -404,7 +400,7 @@ impl Server {
             self.run_command(command, now);
         }
         if self.bus.is_some() {
-            self.deliver_publications();
+            self.deliver_publications(None);
         }
         for key in std::mem::take(&mut self.pending) {
             if let Some(conn) = self.connections.get_mut(key) {
@@ -486,9 +482,8 @@ impl Server {
         let result = pass(conn, ident, &mut env);
         self.services.stats.incoming_buffered = others + conn.incoming_held();
         self.settle(key, now_ms);
-        self.publisher = Some(key);
-        self.apply_loop_requests();
-        self.publisher = None;
+        // This connection's publications reach it after every other subscriber.
+        self.apply_loop_requests(Some(key));
         Some(result)
     }
 

@@ -44,13 +44,14 @@ impl BusLink {
 
 impl Server {
     /// Deliver what callbacks (and handle requests) published since the last call, and,
-    /// with a bus, what it has for this loop.
-    pub(super) fn deliver_publications(&mut self) {
+    /// with a bus, what it has for this loop. `publisher`, if a subscriber, gets its copies
+    /// last.
+    pub(super) fn deliver_publications(&mut self, publisher: Option<usize>) {
         let topics = &mut self.services.loop_requests.topics;
         let Some(link) = self.bus.as_mut() else {
             let _ = topics.take_interest_changes();
             let outbox = topics.take_outbox();
-            self.deliver_locally(&outbox);
+            self.deliver_locally(&outbox, publisher);
             return;
         };
         // Interest first, so a subscribe before a publish in one callback sees that publish.
@@ -62,7 +63,7 @@ impl Server {
         }
         let mut inbox = std::mem::take(&mut link.inbox);
         link.bus.take(link.id, &mut inbox);
-        self.deliver_locally(&inbox);
+        self.deliver_locally(&inbox, publisher);
         inbox.clear();
         let Some(link) = self.bus.as_mut() else {
             return;
@@ -75,10 +76,14 @@ impl Server {
     }
 
     /// Deliver `publications`, in order, to this loop's subscribers of their topics.
-    pub(super) fn deliver_locally(&mut self, publications: &[Publication]) {
+    pub(super) fn deliver_locally(
+        &mut self,
+        publications: &[Publication],
+        publisher: Option<usize>,
+    ) {
         // A run of one topic goes to each subscriber in one write.
         for run in publications.chunk_by(|a, b| a.topic() == b.topic()) {
-            self.deliver_run(run);
+            self.deliver_run(run, publisher);
         }
     }
 
@@ -86,7 +91,7 @@ impl Server {
     /// into its socket, or into its queue (see [`Connection::deliver`]).
     ///
     /// [`Connection::deliver`]: crate::conn::Connection::deliver
-    fn deliver_run(&mut self, run: &[Publication]) {
+    fn deliver_run(&mut self, run: &[Publication], publisher: Option<usize>) {
         // The same bytes for every subscriber: packed, and their slices made, once.
         let packed = topics::pack(run);
         let slices = topics::slices(&packed);
@@ -100,7 +105,6 @@ impl Server {
             cut_off: Vec::new(),
         };
         // The publisher's own copy goes last: it is clocked by the whole fan-out.
-        let publisher = self.publisher;
         let mut publisher_subscribes = false;
         for &key in self
             .services
