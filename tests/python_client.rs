@@ -1,5 +1,5 @@
 //! The real binary against an independent client: `tests/clients/ws_roundtrip.py` (Python
-//! `websockets`, sync client) checks the `dumb-increment-protocol` reversal (ASCII, grapheme
+//! `websockets`, asyncio client) checks the `dumb-increment-protocol` reversal (ASCII, grapheme
 //! clusters, trailing newline, binary, 1 MiB), the default protocol, `echo`, the 400 for an
 //! unknown subprotocol, and permessage-deflate (websockets' default offer: text and binary of
 //! 20 B to 1 MiB; a build without the `deflate` feature must decline the offer, and the same
@@ -99,7 +99,7 @@ fn websockets_version(python: &str) -> Option<String> {
     let probe = run_bounded(
         Command::new(python).args([
             "-c",
-            "import websockets, websockets.sync.client; print(websockets.__version__)",
+            "import websockets, websockets.asyncio.client; print(websockets.__version__)",
         ]),
         Duration::from_secs(30),
     );
@@ -109,7 +109,7 @@ fn websockets_version(python: &str) -> Option<String> {
             skip_or_fail(
                 TEST,
                 &format!(
-                    "`{python}` cannot import websockets.sync.client (pip install websockets; \
+                    "`{python}` cannot import websockets.asyncio.client (pip install websockets; \
                      WSLOOP_PYTHON picks the interpreter): {}",
                     f.stderr.trim().lines().last().unwrap_or("")
                 ),

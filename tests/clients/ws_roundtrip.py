@@ -5,7 +5,11 @@
     python3 ws_roundtrip.py wss://127.0.0.1:9000/ --ca ca.crt   (TLS, trusting that CA)
     python3 ws_roundtrip.py ws://127.0.0.1:9000/ --deflate no   (a build without deflate)
 
-Uses the Python `websockets` library's synchronous client (pip install websockets).
+Uses the Python `websockets` library's asyncio client (pip install websockets): one thread
+touches each socket. Its synchronous client reads in a background thread while the caller
+writes, and over TLS 1.3 that races inside OpenSSL (an SSL object is not to be used from two
+threads at once): about one wss:// connection in 700 never sent its request after the
+server's session tickets arrived, and waited out the open timeout.
 Checks, each on a fresh connection:
   * `dumb-increment-protocol` offered: selected, text reversed by grapheme clusters (ASCII,
     Unicode incl. combining marks and flags), trailing \\n / \\r\\n kept at the end, binary
@@ -23,6 +27,7 @@ Every wait is bounded. Prints one line per check; exits 0 when all pass, 1 on an
 """
 
 import argparse
+import asyncio
 import contextlib
 import random
 import sys
@@ -31,7 +36,7 @@ import time
 try:
     import websockets
     from websockets.exceptions import ConnectionClosed, InvalidStatus
-    from websockets.sync.client import connect
+    from websockets.asyncio.client import connect
 except ImportError as exc:  # pragma: no cover - reported to the caller
     sys.exit(f"ws_roundtrip: the Python 'websockets' package (>= 13) is required: {exc}")
 
@@ -100,10 +105,10 @@ class Runner:
         self.failures.append(name)
         print(f"FAIL  {name}: {why}", flush=True)
 
-    def open(self, stack, subprotocols, compression=None):
+    async def open(self, stack, subprotocols, compression=None):
         """Connect; the connection is closed (close handshake, bounded) when `stack` exits.
         Used as a context manager so it works alike across websockets versions."""
-        return stack.enter_context(connect(
+        return await stack.enter_async_context(connect(
             self.url,
             subprotocols=subprotocols,
             open_timeout=self.timeout,
@@ -113,11 +118,11 @@ class Runner:
             compression=compression,
         ))
 
-    def roundtrip(self, ws, name, sent, expected):
+    async def roundtrip(self, ws, name, sent, expected):
         try:
-            ws.send(sent)
-            got = ws.recv(timeout=self.timeout)
-        except TimeoutError:
+            await ws.send(sent)
+            got = await asyncio.wait_for(ws.recv(), self.timeout)
+        except (TimeoutError, asyncio.TimeoutError):
             self.fail(name, f"no reply within {self.timeout}s to {short(sent)}")
             raise Mismatch(name)
         except ConnectionClosed as exc:
@@ -129,14 +134,14 @@ class Runner:
         else:
             self.ok(name)
 
-    def session(self, label, offer, want_protocol, cases, compression=None):
+    async def session(self, label, offer, want_protocol, cases, compression=None):
         """One connection: check the negotiated subprotocol (and permessage-deflate when
         `compression` offers it), then each (name, sent, expected)."""
         t0 = time.monotonic()
         try:
-            with contextlib.ExitStack() as stack:
+            async with contextlib.AsyncExitStack() as stack:
                 try:
-                    ws = self.open(stack, offer, compression)
+                    ws = await self.open(stack, offer, compression)
                 except InvalidStatus as exc:
                     self.fail(f"{label}: connect",
                               f"upgrade refused: HTTP {exc.response.status_code}")
@@ -163,17 +168,17 @@ class Runner:
                         self.fail(f"{label}: extensions", f"no permessage-deflate: {agreed!r}")
                 try:
                     for name, sent, expected in cases:
-                        self.roundtrip(ws, f"{label}: {name}", sent, expected)
+                        await self.roundtrip(ws, f"{label}: {name}", sent, expected)
                 except Mismatch:
                     pass  # state unknown after a missing reply; stop this session
         except Exception as exc:  # noqa: BLE001 - a failing close handshake is reported
             self.fail(f"{label}: close", f"{type(exc).__name__}: {exc}")
         print(f"      ({label}: {time.monotonic() - t0:.2f}s)", flush=True)
 
-    def refused(self, label, offer, want_status):
-        with contextlib.ExitStack() as stack:
+    async def refused(self, label, offer, want_status):
+        async with contextlib.AsyncExitStack() as stack:
             try:
-                ws = self.open(stack, offer)
+                ws = await self.open(stack, offer)
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 if status == want_status:
@@ -190,7 +195,7 @@ class Runner:
                          f"(subprotocol {got!r})")
 
 
-def main():
+async def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("url", help="WebSocket URL, e.g. ws://127.0.0.1:9000/")
     ap.add_argument("--timeout", type=float, default=10.0, help="bound on every wait (s)")
@@ -208,8 +213,8 @@ def main():
 
     # Reachability first: a server that is not there is a broken run, not a list of mismatches.
     try:
-        with contextlib.ExitStack() as stack:
-            r.open(stack, [DUMB])
+        async with contextlib.AsyncExitStack() as stack:
+            await r.open(stack, [DUMB])
     except InvalidStatus:
         pass  # reachable; the session below reports it properly
     except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
@@ -234,15 +239,15 @@ def main():
         ("1 MiB text", big, big_reversed),
         ("still open after a big message", "ok?", "?ko"),
     ]
-    r.session(DUMB, [DUMB], DUMB, reverse_cases)
+    await r.session(DUMB, [DUMB], DUMB, reverse_cases)
 
-    r.session("no subprotocol offered", None, None, [
+    await r.session("no subprotocol offered", None, None, [
         ("ascii reversed (default protocol)", "Hello, world!", "!dlrow ,olleH"),
         ("unicode reversed", "añb", "bña"),
         ("binary reversed", b"\x01\x02\x03", b"\x03\x02\x01"),
     ])
 
-    r.session(ECHO, [ECHO], ECHO, [
+    await r.session(ECHO, [ECHO], ECHO, [
         ("ascii unchanged", "Hello, world!", "Hello, world!"),
         ("unicode unchanged", "🇫🇷🇩🇪 e\u0301x añb", "🇫🇷🇩🇪 e\u0301x añb"),
         ("trailing newline unchanged", "line\n", "line\n"),
@@ -250,11 +255,11 @@ def main():
         ("1 MiB text unchanged", big, big),
     ])
 
-    r.session("echo preferred over unknown", ["no-such-protocol", ECHO], ECHO, [
+    await r.session("echo preferred over unknown", ["no-such-protocol", ECHO], ECHO, [
         ("ascii unchanged", "abc", "abc"),
     ])
 
-    r.refused("only unknown subprotocols offered", ["no-such-protocol"], 400)
+    await r.refused("only unknown subprotocols offered", ["no-such-protocol"], 400)
 
     rng = random.Random(7692)
     deflate_cases = []
@@ -267,8 +272,8 @@ def main():
             (f"{size} B random binary", noise, noise),
             (f"{size} B repetitive binary", repetitive, repetitive),
         ]
-    r.session("echo, permessage-deflate", [ECHO], ECHO, deflate_cases, compression="deflate")
-    r.session(f"{DUMB}, permessage-deflate", [DUMB], DUMB, [
+    await r.session("echo, permessage-deflate", [ECHO], ECHO, deflate_cases, compression="deflate")
+    await r.session(f"{DUMB}, permessage-deflate", [DUMB], DUMB, [
         ("4 KiB text reversed", "ab" * 2048, "ba" * 2048),
         ("small text reversed", "Hello, world!", "!dlrow ,olleH"),
         ("1 MiB text reversed", big, big_reversed),
@@ -287,4 +292,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(asyncio.run(main()))
