@@ -45,14 +45,28 @@ pub(crate) fn interrupted(err: &io::Error) -> bool {
     err.kind() == ErrorKind::Interrupted
 }
 
+/// Set `TCP_NODELAY` on `listener` so that the sockets it accepts start with it (Linux
+/// copies it to them): one `setsockopt` per listener instead of one per connection. False
+/// where that does not hold; [`accept`] then sets it on each connection.
+pub(crate) fn accepted_inherit_nodelay(listener: &TcpListener) -> bool {
+    cfg!(any(target_os = "linux", target_os = "android"))
+        && socket2::SockRef::from(listener).set_nodelay(true).is_ok()
+}
+
 /// Accept one pending connection; `Ok(None)` when the backlog is empty. The server decides
-/// what `Transport` it becomes (TCP, or TLS over it).
-pub(crate) fn accept(listener: &TcpListener) -> io::Result<Option<(TcpStream, SocketAddr)>> {
+/// what `Transport` it becomes (TCP, or TLS over it). `nodelay_inherited`: what
+/// [`accepted_inherit_nodelay`] said of this listener.
+pub(crate) fn accept(
+    listener: &TcpListener,
+    nodelay_inherited: bool,
+) -> io::Result<Option<(TcpStream, SocketAddr)>> {
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
-                // Small frames must not wait for Nagle; failure here is harmless.
-                let _ = stream.set_nodelay(true);
+                if !nodelay_inherited {
+                    // Small frames must not wait for Nagle; failure here is harmless.
+                    let _ = stream.set_nodelay(true);
+                }
                 return Ok(Some((stream, peer)));
             }
             Err(err) if would_block(&err) => return Ok(None),
@@ -70,11 +84,6 @@ pub(crate) fn register(
     token: Token,
 ) -> io::Result<()> {
     transport.register(registry, token, Interest::READABLE | Interest::WRITABLE)
-}
-
-/// Take a connection out of the registry before it is dropped.
-pub(crate) fn deregister(registry: &Registry, transport: &mut Transport) {
-    let _ = transport.deregister(registry);
 }
 
 /// Stop sending (FIN) but keep reading, so the peer sees our last bytes before any reset.
@@ -217,6 +226,13 @@ impl ReadBudget {
     }
 }
 
+/// [`write_some`] for the last bytes before the socket is closed: over TCP on Linux with
+/// `MSG_MORE`, so they wait in the kernel for the `close` that follows and leave in one
+/// segment with its FIN (a close frame and the FIN: one segment and one ACK fewer).
+pub(crate) fn write_last(stream: &Transport, data: &[u8]) -> io::Result<usize> {
+    write_until_blocked(data.len(), |written| stream.send_last(&data[written..]))
+}
+
 /// Write as much of `data` as the kernel takes; returns how many bytes it took.
 pub(crate) fn write_some(mut stream: &Transport, data: &[u8]) -> io::Result<usize> {
     write_until_blocked(data.len(), |written| stream.write(&data[written..]))
@@ -307,4 +323,60 @@ fn flush_queue(stream: &Transport, out: &mut OutQueue) -> io::Result<bool> {
         }
     }
     Ok(out.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// The next connection `listener` has, waiting (bounded) for the client's to arrive.
+    fn accept_one(listener: &TcpListener, nodelay_inherited: bool) -> TcpStream {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some((stream, _)) = accept(listener, nodelay_inherited).unwrap() {
+                return stream;
+            }
+            assert!(Instant::now() < deadline, "no connection to accept");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn accepted_connections_have_nodelay_whether_inherited_or_set() {
+        let listener = reuseport_listener("127.0.0.1:0".parse().unwrap()).unwrap();
+        let inherited = accepted_inherit_nodelay(&listener);
+        assert_eq!(
+            inherited,
+            cfg!(any(target_os = "linux", target_os = "android"))
+        );
+        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        assert!(accept_one(&listener, inherited).nodelay().unwrap());
+
+        // A listener the caller bound without it: set on each connection instead.
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let plain = TcpListener::from_std(std_listener);
+        let _client = std::net::TcpStream::connect(plain.local_addr().unwrap()).unwrap();
+        assert!(accept_one(&plain, false).nodelay().unwrap());
+    }
+
+    #[test]
+    fn the_last_bytes_reach_the_peer_before_the_end_of_the_stream() {
+        let listener = reuseport_listener("127.0.0.1:0".parse().unwrap()).unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let server = Transport::Tcp(accept_one(&listener, accepted_inherit_nodelay(&listener)));
+        let close_frame = [0x88, 0x02, 0x03, 0xe8];
+        assert_eq!(
+            write_last(&server, &close_frame).unwrap(),
+            close_frame.len()
+        );
+        drop(server);
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut received = Vec::new();
+        client.read_to_end(&mut received).unwrap();
+        assert_eq!(received, close_frame);
+    }
 }

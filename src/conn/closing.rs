@@ -1,9 +1,10 @@
 //! CLOSING: finish the close handshake (or skip it after a protocol failure), flush what is
 //! queued, and close — all bounded by `close_timeout`. The server closes the TCP connection
 //! first, as RFC 6455 §7.1.1 asks. Once both close frames were exchanged (or the peer's FIN
-//! came) the socket is simply closed, which sends the FIN itself; where the peer may still be
-//! sending (an HTTP connection, a protocol error) FIN goes first and the connection lingers
-//! until the peer's, so our last bytes are read before any reset.
+//! came) the socket is simply closed, which sends the FIN itself; our last bytes (the close
+//! frame) are written to leave with it, in one segment. Where the peer may still be sending
+//! (an HTTP connection, a protocol error) FIN goes first and the connection lingers until the
+//! peer's, so our last bytes are read before any reset.
 
 use super::incoming::ReadPass;
 use super::websocket::WsSession;
@@ -120,7 +121,11 @@ impl Closing {
             }
         }
         if let CloseState::Flushing { then } = self.state {
-            match wire.flush() {
+            let flushed = match then {
+                AfterFin::Done => wire.flush_last(),
+                AfterFin::AwaitPeerFin => wire.flush(),
+            };
+            match flushed {
                 Ok(true) if then == AfterFin::Done => {
                     // One system call fewer than shutdown + close: closing sends the FIN.
                     wire.transport.finish_sending();

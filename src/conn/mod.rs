@@ -188,6 +188,16 @@ impl Wire {
         Ok(done)
     }
 
+    /// [`Wire::flush`] for the last bytes before the socket is closed: what the queue holds
+    /// goes out with [`net::write_last`], to leave with the FIN.
+    pub fn flush_last(&mut self) -> io::Result<bool> {
+        if self.writable() && !self.out.is_empty() && !self.out.has_shared() {
+            let written = net::write_last(&self.transport, self.out.pending())?;
+            self.out.consume(written);
+        }
+        self.flush()
+    }
+
     /// Offer `slices` (frames not queued) to the socket straight away, if nothing waits
     /// before them and the socket is known writable: one write, no queue. How many of their
     /// bytes it took; the caller queues the rest. A failed write takes none and leaves the

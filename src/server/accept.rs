@@ -22,23 +22,26 @@ pub(super) struct AcceptState {
     backlog: bool,
     /// `accept` failed; try again at this time.
     retry_at: Option<Instant>,
+    /// Accepted sockets come with `TCP_NODELAY` from the listener (see
+    /// [`net::accepted_inherit_nodelay`]).
+    nodelay_inherited: bool,
     /// Warnings for `accept` failures and refused connections, at most one a second.
     failure_log: Throttle,
     refusal_log: Throttle,
 }
 
-impl Default for AcceptState {
-    fn default() -> Self {
+impl AcceptState {
+    /// Accepting from `listener`.
+    pub(super) fn new(listener: &TcpListener) -> Self {
         AcceptState {
             backlog: false,
             retry_at: None,
+            nodelay_inherited: net::accepted_inherit_nodelay(listener),
             failure_log: Throttle::new(Duration::from_secs(1)),
             refusal_log: Throttle::new(Duration::from_secs(1)),
         }
     }
-}
 
-impl AcceptState {
     /// Connections may be waiting in the backlog (the accept budget ran out).
     pub(super) fn has_backlog(&self) -> bool {
         self.backlog
@@ -69,7 +72,7 @@ impl Server {
             let Some(listener) = self.listener.as_ref() else {
                 return;
             };
-            match net::accept(listener) {
+            match net::accept(listener, self.accept.nodelay_inherited) {
                 Ok(Some((stream, peer))) => self.admit(stream, peer, now),
                 Ok(None) => return,
                 Err(err) => {
@@ -97,7 +100,7 @@ impl Server {
             let _ = registration.registry.deregister(&mut listener);
         }
         for _ in 0..=net::LISTEN_BACKLOG {
-            match net::accept(&listener) {
+            match net::accept(&listener, self.accept.nodelay_inherited) {
                 Ok(Some((stream, peer))) => self.admit(stream, peer, now),
                 Ok(None) | Err(_) => break,
             }

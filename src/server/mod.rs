@@ -153,6 +153,7 @@ impl Server {
             .and_then(|()| table.validate())
             .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
         let local_addr = listener.local_addr()?;
+        let accept = AcceptState::new(&listener);
         let shared = Arc::new(Shared::new(
             config.max_handle_requests,
             config.max_topic_bytes,
@@ -167,7 +168,7 @@ impl Server {
             protocol_timers: ProtocolTimers::default(),
             shared,
             pending: Vec::new(),
-            accept: AcceptState::default(),
+            accept,
             next_id: 0,
             shutdown_deadline: None,
             #[cfg(feature = "tls")]
@@ -494,13 +495,12 @@ impl Server {
             return;
         };
         if conn.is_gone() {
-            let mut conn = self.connections.remove(key);
+            // Dropped at the end of this block: closing the socket also takes it out of the
+            // poll (epoll and kqueue drop a closed descriptor), so no `deregister` call.
+            let conn = self.connections.remove(key);
             self.services.loop_requests.topics.remove_connection(key);
             if let Some(counter) = &self.process_connections {
                 counter.fetch_sub(1, Ordering::Relaxed);
-            }
-            if let Some(registration) = self.registration.as_ref() {
-                net::deregister(&registration.registry, conn.transport_mut());
             }
             #[cfg(feature = "tls")]
             self.note_unfinished_handshake(conn.transport(), conn.id(key));

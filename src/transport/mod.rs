@@ -58,6 +58,22 @@ impl Transport {
         }
     }
 
+    /// Write `data` that the socket's `close` will follow at once: over TCP on Linux with
+    /// `MSG_MORE`, so it is held for the FIN and both leave in one segment.
+    pub fn send_last(&self, data: &[u8]) -> io::Result<usize> {
+        match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Transport::Tcp(stream) => socket2::SockRef::from(stream)
+                .send_with_flags(data, libc::MSG_MORE | libc::MSG_NOSIGNAL),
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            Transport::Tcp(stream) => (&mut &*stream).write(data),
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.write(data),
+            #[cfg(test)]
+            Transport::Memory(end) => (&mut &*end).write(data),
+        }
+    }
+
     /// The peer's address (asked of the kernel: plain connections do not keep it; a TLS one
     /// does).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
@@ -128,17 +144,6 @@ impl Transport {
             Transport::Tcp(stream) => registry.register(stream, token, interest),
             #[cfg(feature = "tls")]
             Transport::Tls(tls) => registry.register(tls.tcp_mut(), token, interest),
-            #[cfg(test)]
-            Transport::Memory(_) => Err(io::ErrorKind::Unsupported.into()),
-        }
-    }
-
-    /// Undo [`Transport::register`].
-    pub fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        match self {
-            Transport::Tcp(stream) => registry.deregister(stream),
-            #[cfg(feature = "tls")]
-            Transport::Tls(tls) => registry.deregister(tls.tcp_mut()),
             #[cfg(test)]
             Transport::Memory(_) => Err(io::ErrorKind::Unsupported.into()),
         }
