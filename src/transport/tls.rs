@@ -22,6 +22,7 @@
 //! fail; switching net.rs and every phase to `&mut Transport` would touch the frame reader
 //! and the callback link, which borrow the transport beside the queue.
 
+use super::send_before_fin;
 use crate::net::{interrupted, would_block};
 use mio::net::TcpStream;
 use rustls::{ServerConfig, ServerConnection};
@@ -123,7 +124,7 @@ impl TlsStream {
 
     /// Push the records rustls holds to the socket; true when none are left.
     pub fn flush_pending(&self) -> io::Result<bool> {
-        self.session.borrow_mut().push(&self.tcp)
+        self.session.borrow_mut().push(&mut &self.tcp)
     }
 
     /// Send close_notify (as far as the socket takes it), then FIN.
@@ -133,12 +134,13 @@ impl TlsStream {
     }
 
     /// Send close_notify (as far as the socket takes it) unless the session failed; the
-    /// socket stays open both ways.
+    /// socket stays open both ways. A FIN follows it at once (both callers), so it is written
+    /// to leave with that FIN ([`send_before_fin`]).
     pub fn send_close_notify(&self) {
         let mut session = self.session.borrow_mut();
         if session.failure.is_none() {
             session.conn.send_close_notify();
-            let _ = session.push(&self.tcp);
+            let _ = session.push(&mut BeforeFin(&self.tcp));
         }
     }
 
@@ -174,18 +176,30 @@ impl TlsStream {
     /// [`TlsStream::write`] for several buffers: rustls packs them into records together,
     /// so a frame's header and payload go out as one record in one `sendto`, not two.
     pub fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.write_through(bufs, &mut &self.tcp)
+    }
+
+    /// [`TlsStream::write`] for the last plaintext before the socket is closed: its records
+    /// are written to leave with the FIN ([`send_before_fin`]).
+    pub fn write_last(&self, buf: &[u8]) -> io::Result<usize> {
+        self.write_through(&[IoSlice::new(buf)], &mut BeforeFin(&self.tcp))
+    }
+
+    /// Hand `bufs` to rustls and push its records to `socket` (the TCP socket, written to
+    /// one way or another).
+    fn write_through(&self, bufs: &[IoSlice<'_>], socket: &mut dyn Write) -> io::Result<usize> {
         let mut session = self.session.borrow_mut();
         if let Some(err) = &session.failure {
             return Err(failed(err));
         }
-        session.push(&self.tcp)?;
+        session.push(&mut *socket)?;
         let taken = session.conn.writer().write_vectored(bufs)?;
         if taken == 0 && bufs.iter().any(|buf| !buf.is_empty()) {
             return Err(ErrorKind::WouldBlock.into());
         }
         session.pending += taken + taken.div_ceil(MAX_FRAGMENT) * RECORD_OVERHEAD;
         // What the socket does not take now stays with rustls, counted in `pending`.
-        match session.push(&self.tcp) {
+        match session.push(socket) {
             Ok(_) => Ok(taken),
             Err(err) if taken == 0 => Err(err),
             Err(_) => Ok(taken),
@@ -199,12 +213,12 @@ impl Session {
         match self.conn.process_new_packets() {
             Ok(state) => {
                 self.pending = state.tls_bytes_to_write();
-                let _ = self.push(tcp);
+                let _ = self.push(&mut &*tcp);
                 Ok(())
             }
             Err(err) => {
                 // rustls queued the alert that tells the peer why.
-                let _ = self.push(tcp);
+                let _ = self.push(&mut &*tcp);
                 let io_err = failed(&err);
                 self.failure = Some(err);
                 Err(io_err)
@@ -212,10 +226,11 @@ impl Session {
         }
     }
 
-    /// Write what rustls holds until it is empty (true) or the socket is full (false).
-    fn push(&mut self, tcp: &TcpStream) -> io::Result<bool> {
+    /// Write what rustls holds to `socket` until it is empty (true) or the socket is full
+    /// (false).
+    fn push(&mut self, socket: &mut dyn Write) -> io::Result<bool> {
         while self.conn.wants_write() {
-            match self.conn.write_tls(&mut &*tcp) {
+            match self.conn.write_tls(socket) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
                 Ok(n) => self.pending = self.pending.saturating_sub(n),
                 Err(err) if interrupted(&err) => {}
@@ -225,6 +240,19 @@ impl Session {
         }
         self.pending = 0;
         Ok(true)
+    }
+}
+
+/// The TCP socket, written to with [`send_before_fin`]: records that a FIN follows.
+struct BeforeFin<'a>(&'a TcpStream);
+
+impl Write for BeforeFin<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        send_before_fin(self.0, buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -345,5 +373,34 @@ mod tests {
         }
         assert_eq!(received, accepted);
         assert_eq!(server.pending_output(), 0);
+    }
+
+    #[test]
+    fn the_last_record_and_close_notify_arrive_before_the_end_of_the_stream() {
+        let (server, mut client, mut client_tcp) = pair();
+        assert_eq!(server.write_last(b"bye").unwrap(), 3);
+        server.send_close_notify();
+        drop(server);
+        let mut received = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            assert!(
+                Instant::now() < deadline,
+                "got {received:?} and no close_notify"
+            );
+            match client.read_tls(&mut client_tcp) {
+                Ok(0) => break,
+                Ok(_) => {
+                    client.process_new_packets().unwrap();
+                }
+                Err(err) if would_block(&err) => std::thread::sleep(Duration::from_millis(1)),
+                Err(err) => panic!("client read: {err}"),
+            }
+        }
+        client.reader().read_to_end(&mut received).unwrap();
+        assert_eq!(
+            received, b"bye",
+            "read_to_end ends cleanly only after close_notify"
+        );
     }
 }
