@@ -46,16 +46,17 @@ pub(crate) fn interrupted(err: &io::Error) -> bool {
 }
 
 /// Set `TCP_NODELAY` on `listener` so that the sockets it accepts start with it (Linux
-/// copies it to them): one `setsockopt` per listener instead of one per connection. False
-/// where that does not hold; [`accept`] then sets it on each connection.
-pub(crate) fn accepted_inherit_nodelay(listener: &TcpListener) -> bool {
+/// copies it to them): one `setsockopt` per listener instead of one per connection. True if
+/// they now inherit it; false where that does not hold, and [`accept`] then sets it on each
+/// connection.
+pub(crate) fn set_listener_nodelay(listener: &TcpListener) -> bool {
     cfg!(any(target_os = "linux", target_os = "android"))
         && socket2::SockRef::from(listener).set_nodelay(true).is_ok()
 }
 
 /// Accept one pending connection; `Ok(None)` when the backlog is empty. The server decides
 /// what `Transport` it becomes (TCP, or TLS over it). `nodelay_inherited`: what
-/// [`accepted_inherit_nodelay`] said of this listener.
+/// [`set_listener_nodelay`] said of this listener.
 pub(crate) fn accept(
     listener: &TcpListener,
     nodelay_inherited: bool,
@@ -345,7 +346,7 @@ mod tests {
     #[test]
     fn accepted_connections_have_nodelay_whether_inherited_or_set() {
         let listener = reuseport_listener("127.0.0.1:0".parse().unwrap()).unwrap();
-        let inherited = accepted_inherit_nodelay(&listener);
+        let inherited = set_listener_nodelay(&listener);
         assert_eq!(
             inherited,
             cfg!(any(target_os = "linux", target_os = "android"))
@@ -365,7 +366,7 @@ mod tests {
     fn the_last_bytes_reach_the_peer_before_the_end_of_the_stream() {
         let listener = reuseport_listener("127.0.0.1:0".parse().unwrap()).unwrap();
         let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let server = Transport::Tcp(accept_one(&listener, accepted_inherit_nodelay(&listener)));
+        let server = Transport::Tcp(accept_one(&listener, set_listener_nodelay(&listener)));
         let close_frame = [0x88, 0x02, 0x03, 0xe8];
         assert_eq!(
             write_last(&server, &close_frame).unwrap(),

@@ -23,7 +23,7 @@ pub(super) struct AcceptState {
     /// `accept` failed; try again at this time.
     retry_at: Option<Instant>,
     /// Accepted sockets come with `TCP_NODELAY` from the listener (see
-    /// [`net::accepted_inherit_nodelay`]).
+    /// [`net::set_listener_nodelay`]).
     nodelay_inherited: bool,
     /// Warnings for `accept` failures and refused connections, at most one a second.
     failure_log: Throttle,
@@ -36,7 +36,7 @@ impl AcceptState {
         AcceptState {
             backlog: false,
             retry_at: None,
-            nodelay_inherited: net::accepted_inherit_nodelay(listener),
+            nodelay_inherited: net::set_listener_nodelay(listener),
             failure_log: Throttle::new(Duration::from_secs(1)),
             refusal_log: Throttle::new(Duration::from_secs(1)),
         }

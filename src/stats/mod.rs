@@ -180,6 +180,17 @@ fn sample(now: Instant) -> Stats {
     stats
 }
 
+/// Panics unless each of `lines` is a whole line of `text` (a metrics exposition).
+#[cfg(test)]
+fn assert_has_lines(text: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(
+            text.lines().any(|l| l == *line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,15 +216,13 @@ mod tests {
             "{json}"
         );
         let text = stats.to_prometheus(now, |_| "echo".into(), &[stats.summary()]);
-        for line in [
-            "wsloop_redis_connected 1",
-            "wsloop_redis_messages_out_total 3",
-        ] {
-            assert!(
-                text.lines().any(|l| l == line),
-                "missing {line:?} in\n{text}"
-            );
-        }
+        assert_has_lines(
+            &text,
+            &[
+                "wsloop_redis_connected 1",
+                "wsloop_redis_messages_out_total 3",
+            ],
+        );
     }
 
     #[test]
@@ -232,16 +241,14 @@ mod tests {
             "{json}"
         );
         let text = total.to_prometheus(now, |_| "echo".into(), &loops);
-        for line in [
-            "wsloop_accepted_total 6",
-            "wsloop_loop_connections{loop=\"0\"} 1",
-            "wsloop_loop_connections{loop=\"1\"} 1",
-            "wsloop_loop_accepted_total{loop=\"1\"} 3",
-        ] {
-            assert!(
-                text.lines().any(|l| l == line),
-                "missing {line:?} in\n{text}"
-            );
-        }
+        assert_has_lines(
+            &text,
+            &[
+                "wsloop_accepted_total 6",
+                "wsloop_loop_connections{loop=\"0\"} 1",
+                "wsloop_loop_connections{loop=\"1\"} 1",
+                "wsloop_loop_accepted_total{loop=\"1\"} 3",
+            ],
+        );
     }
 }

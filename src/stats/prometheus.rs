@@ -230,7 +230,7 @@ fn metric(out: &mut String, name: &str, kind: &str, help: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sample;
+    use super::super::{assert_has_lines, sample};
     use std::time::{Duration, Instant};
 
     #[test]
@@ -238,21 +238,19 @@ mod tests {
         let now = Instant::now();
         let stats = sample(now);
         let text = stats.to_prometheus(now, |_| "echo".into(), &[stats.summary()]);
-        for line in [
-            "# TYPE wsloop_connections gauge",
-            "wsloop_connections{phase=\"READING_HEAD\"} 1",
-            "wsloop_websockets{protocol=\"echo\"} 0",
-            "wsloop_messages_received_total 1",
-            "wsloop_bytes_sent_total 5",
-            "wsloop_tls_handshake_failures_total 0",
-            "wsloop_closes_total{code=\"1000\"} 1",
-            "wsloop_http_responses_total{status=\"200\"} 1",
-        ] {
-            assert!(
-                text.lines().any(|l| l == line),
-                "missing {line:?} in\n{text}"
-            );
-        }
+        assert_has_lines(
+            &text,
+            &[
+                "# TYPE wsloop_connections gauge",
+                "wsloop_connections{phase=\"READING_HEAD\"} 1",
+                "wsloop_websockets{protocol=\"echo\"} 0",
+                "wsloop_messages_received_total 1",
+                "wsloop_bytes_sent_total 5",
+                "wsloop_tls_handshake_failures_total 0",
+                "wsloop_closes_total{code=\"1000\"} 1",
+                "wsloop_http_responses_total{status=\"200\"} 1",
+            ],
+        );
     }
 
     #[test]
@@ -271,10 +269,7 @@ mod tests {
             ),
         ] {
             let text = stats.to_prometheus(start + elapsed, |_| "echo".into(), &[stats.summary()]);
-            assert!(
-                text.lines().any(|l| l == line),
-                "missing {line:?} in\n{text}"
-            );
+            assert_has_lines(&text, &[line]);
         }
     }
 }
