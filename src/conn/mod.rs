@@ -388,10 +388,16 @@ impl Connection {
         (self.wire.marks.has(Mark::Scheduled)).then_some(self.wire.scheduled_at)
     }
 
+    /// True if `at` is the wake-up this connection waits for in the server's heap (an entry
+    /// for any other time is stale).
+    pub fn waits_for(&self, at: Tick) -> bool {
+        self.wire.marks.has(Mark::Scheduled) && self.wire.scheduled_at == at
+    }
+
     /// A wake-up at `at` came due: true if it is the one this connection is waiting for
     /// (others are stale).
     pub fn take_due_wakeup(&mut self, at: Tick) -> bool {
-        if !self.wire.marks.has(Mark::Scheduled) || self.wire.scheduled_at != at {
+        if !self.waits_for(at) {
             return false;
         }
         self.wire.marks.set(Mark::Scheduled, false);

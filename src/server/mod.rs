@@ -385,8 +385,7 @@ impl Server {
         while let Some(wakeup) = self.deadlines.pop_due(clock.millis(now)) {
             let key = wakeup.key as usize;
             let due = self.connections.get_mut(key).is_some_and(|conn| {
-                conn.id(key).get() as u32 == wakeup.serial
-                    && conn.take_due_wakeup(Tick::from_millis(wakeup.at))
+                belongs(conn, &wakeup) && conn.take_due_wakeup(Tick::from_millis(wakeup.at))
             });
             if due {
                 self.service(key, now, Service::Deadline);
@@ -505,6 +504,7 @@ impl Server {
             #[cfg(feature = "tls")]
             self.note_unfinished_handshake(conn.transport(), conn.id(key));
             debug!("{} removed", conn.id(key));
+            self.sweep_stale_deadlines();
             return;
         }
         if conn.has_more_work() && conn.enqueue() {
@@ -517,7 +517,20 @@ impl Server {
                 key: key as u32,
                 serial: conn.id(key).get() as u32,
             });
+            self.sweep_stale_deadlines();
         }
+    }
+
+    /// Sweep the deadline heap of entries no connection waits for (connections gone, or
+    /// deadlines moved earlier), once they could outnumber the live ones.
+    fn sweep_stale_deadlines(&mut self) {
+        let connections = &self.connections;
+        self.deadlines
+            .sweep_if_mostly_stale(connections.len(), |wakeup| {
+                connections.get(wakeup.key as usize).is_some_and(|conn| {
+                    belongs(conn, wakeup) && conn.waits_for(Tick::from_millis(wakeup.at))
+                })
+            });
     }
 
     /// True if new connections get TLS (always false without the `tls` feature).
@@ -534,6 +547,12 @@ impl Server {
             self.service(key, now, Service::Abort);
         }
     }
+}
+
+/// True if `wakeup` was scheduled by `conn`, not by an older connection whose slab key it
+/// reuses.
+fn belongs(conn: &Connection, wakeup: &Wakeup) -> bool {
+    conn.id(wakeup.key as usize).get() as u32 == wakeup.serial
 }
 
 impl Drop for Server {
@@ -567,5 +586,65 @@ mod tests {
             server.protocol_names()
         );
         assert_eq!(debug, expected);
+    }
+
+    /// One WebSocket from open to a clean close, by hand over a blocking socket.
+    fn open_and_close(addr: SocketAddr) {
+        use std::io::{Read, Write};
+        let mut socket = std::net::TcpStream::connect(addr).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        socket
+            .write_all(
+                b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                  Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            )
+            .unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8];
+        while !head.ends_with(b"\r\n\r\n") {
+            socket.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101"), "{head:?}");
+        // A masked close frame (zero mask), then everything until the server's FIN.
+        socket.write_all(&[0x88, 0x80, 0, 0, 0, 0]).unwrap();
+        let mut rest = Vec::new();
+        socket.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest.first(), Some(&0x88), "the server's close frame");
+    }
+
+    #[test]
+    fn the_deadline_heap_stays_small_while_connections_come_and_go() {
+        let addr = "127.0.0.1:0".parse().unwrap();
+        let mut server = Server::bind(addr, Config::default(), crate::demo::table()).unwrap();
+        let mut poll = mio::Poll::new().unwrap();
+        server.attach(&poll, None).unwrap();
+        let addr = server.local_addr();
+        // Each leaves two entries (head timeout, close timeout), none due for seconds.
+        let connections = 3 * deadlines::SWEEP_FLOOR;
+        let client =
+            std::thread::spawn(move || (0..connections).for_each(|_| open_and_close(addr)));
+        let mut events = mio::Events::with_capacity(64);
+        let mut largest_heap = 0;
+        let give_up = Instant::now() + Duration::from_secs(120);
+        while !client.is_finished() && Instant::now() < give_up {
+            poll.poll(&mut events, Some(Duration::from_millis(10)))
+                .unwrap();
+            for event in events.iter() {
+                assert!(server.owns_token(event.token()));
+                server.handle_event(event);
+            }
+            server.handle_timeouts();
+            largest_heap = largest_heap.max(server.deadlines.len());
+        }
+        client
+            .join()
+            .expect("every connection opened and closed cleanly");
+        assert!(
+            largest_heap <= deadlines::SWEEP_FLOOR,
+            "{largest_heap} entries for at most a few connections at a time"
+        );
     }
 }
