@@ -27,22 +27,28 @@ pub(super) const SWEEP_FLOOR: usize = 1024;
 #[derive(Debug, Default)]
 pub(crate) struct Deadlines {
     heap: BinaryHeap<Reverse<Wakeup>>,
+    /// Entries the last sweep kept: the next waits until the heap has doubled from there.
+    kept_by_last_sweep: usize,
 }
 
 impl Deadlines {
-    /// Drop every entry `is_live` refuses, if the heap holds more than twice `live` entries
-    /// (and more than [`SWEEP_FLOOR`]); true if it swept. `live` is the number of entries
-    /// that can be live (one per connection), so a sweep removes at least as many entries as
-    /// it keeps, and its O(n) pass costs O(1) per entry ever pushed.
+    /// Drop every entry `is_live` refuses, if the heap holds more than twice `live` entries,
+    /// more than twice what the last sweep kept, and more than [`SWEEP_FLOOR`]; true if it
+    /// swept. `live` is how many entries can be live (one per connection), so a sweep removes
+    /// at least as many entries as it keeps; and since the heap must double after each sweep
+    /// (even if a connection's entry was pushed twice and both pass `is_live`), the O(n) pass
+    /// costs O(1) per entry ever pushed.
     pub fn sweep_if_mostly_stale(
         &mut self,
         live: usize,
         mut is_live: impl FnMut(&Wakeup) -> bool,
     ) -> bool {
-        if self.heap.len() <= live.saturating_mul(2).max(SWEEP_FLOOR) {
+        let keep_up_to = live.max(self.kept_by_last_sweep).saturating_mul(2);
+        if self.heap.len() <= keep_up_to.max(SWEEP_FLOOR) {
             return false;
         }
         self.heap.retain(|Reverse(wakeup)| is_live(wakeup));
+        self.kept_by_last_sweep = self.heap.len();
         true
     }
 
@@ -123,6 +129,28 @@ mod tests {
             rest.push(w.key);
         }
         assert_eq!(rest, (1..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_sweep_that_keeps_everything_waits_for_the_heap_to_double() {
+        let mut deadlines = Deadlines::default();
+        let mut passes = 0;
+        let mut sweep = |deadlines: &mut Deadlines| {
+            // Every entry passes (a connection's entry pushed twice would): nothing removed.
+            deadlines.sweep_if_mostly_stale(10, |_| {
+                passes += 1;
+                true
+            })
+        };
+        let mut sweeps = 0;
+        for key in 0..4 * SWEEP_FLOOR as u32 {
+            deadlines.push(wakeup(u64::from(key), key));
+            sweeps += usize::from(sweep(&mut deadlines));
+        }
+        // At 1,025 entries, then 2,051: not at every push after the first.
+        assert_eq!(sweeps, 2);
+        assert_eq!(passes, 1025 + 2051);
+        assert_eq!(deadlines.len(), 4 * SWEEP_FLOOR);
     }
 
     #[test]
