@@ -8,6 +8,7 @@
 //! times (at 17,000 handshakes/s, a quarter of a million entries: 4 MB that every pop walks).
 //! Times are milliseconds on the server's clock (`tick`).
 
+use super::stale_sweep::StaleSweep;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -21,35 +22,24 @@ pub(crate) struct Wakeup {
     pub serial: u32,
 }
 
-/// The heap is never swept below this many entries (a sweep would cost more than it saves).
-pub(super) const SWEEP_FLOOR: usize = 1024;
-
 #[derive(Debug, Default)]
 pub(crate) struct Deadlines {
     heap: BinaryHeap<Reverse<Wakeup>>,
-    /// Entries the last sweep kept: the next waits until the heap has doubled from there.
-    kept_by_last_sweep: usize,
+    sweeps: StaleSweep,
 }
 
 impl Deadlines {
-    /// Drop every entry `is_live` refuses, if the heap holds more than twice `live` entries,
-    /// more than twice what the last sweep kept, and more than [`SWEEP_FLOOR`]; true if it
-    /// swept. `live` is how many entries can be live (one per connection), so a sweep removes
-    /// at least as many entries as it keeps; and since the heap must double after each sweep
-    /// (even if a connection's entry was pushed twice and both pass `is_live`), the O(n) pass
-    /// costs O(1) per entry ever pushed.
+    /// Drop every entry `is_live` refuses once stale entries could outnumber live ones
+    /// (see [`StaleSweep`]); `live` is the connection count (one live entry each, or two
+    /// when a connection was rescheduled back to a time a stale entry already had). True if
+    /// it swept.
     pub fn sweep_if_mostly_stale(
         &mut self,
         live: usize,
         mut is_live: impl FnMut(&Wakeup) -> bool,
     ) -> bool {
-        let keep_up_to = live.max(self.kept_by_last_sweep).saturating_mul(2);
-        if self.heap.len() <= keep_up_to.max(SWEEP_FLOOR) {
-            return false;
-        }
-        self.heap.retain(|Reverse(wakeup)| is_live(wakeup));
-        self.kept_by_last_sweep = self.heap.len();
-        true
+        self.sweeps
+            .sweep(&mut self.heap, live, |Reverse(wakeup)| is_live(wakeup))
     }
 
     pub fn push(&mut self, wakeup: Wakeup) {
@@ -77,6 +67,7 @@ impl Deadlines {
 
 #[cfg(test)]
 mod tests {
+    use super::super::stale_sweep::SWEEP_FLOOR;
     use super::*;
 
     #[test]

@@ -34,6 +34,7 @@ mod loops;
 mod protocol_timers;
 mod run;
 mod services;
+mod stale_sweep;
 mod stats_board;
 #[cfg(feature = "tls")]
 mod tls;

@@ -1,6 +1,9 @@
 //! Protocol-level timers (`Context::set_protocol_timer`): one-shot or periodic, in a min-heap.
-//! Cancelling only forgets the timer; its heap entry is skipped when it comes up.
+//! Cancelling only forgets the timer; its heap entry is skipped when it comes up, or swept out
+//! with the other cancelled ones once they could outnumber the live timers ([`StaleSweep`]),
+//! so a protocol that starts and cancels long timers all day holds only its live ones.
 
+use super::stale_sweep::StaleSweep;
 use crate::protocol::{ProtocolIndex, TimerChange, TimerId};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -10,6 +13,7 @@ use std::time::{Duration, Instant};
 pub(crate) struct ProtocolTimers {
     heap: BinaryHeap<Reverse<(Instant, TimerId)>>,
     live: HashMap<TimerId, (ProtocolIndex, Option<Duration>)>,
+    sweeps: StaleSweep,
 }
 
 impl ProtocolTimers {
@@ -26,6 +30,11 @@ impl ProtocolTimers {
             }
             TimerChange::Cancel(id) => {
                 self.live.remove(&id);
+                let live = &self.live;
+                self.sweeps
+                    .sweep(&mut self.heap, live.len(), |Reverse((_, id))| {
+                        live.contains_key(id)
+                    });
             }
         }
     }
@@ -84,5 +93,22 @@ mod tests {
         assert_eq!(timers.next(), Some(t0 + ms(40)));
         timers.apply(TimerChange::Cancel(TimerId(2)));
         assert_eq!(timers.pop_due(t0 + ms(100)), None);
+    }
+
+    #[test]
+    fn cancelled_timers_do_not_pile_up() {
+        use super::super::stale_sweep::SWEEP_FLOOR;
+        let t0 = Instant::now();
+        let hour = Duration::from_secs(3600);
+        let mut timers = ProtocolTimers::default();
+        timers.apply(start(0, t0 + hour, Some(hour)));
+        for id in 1..=10 * SWEEP_FLOOR as u64 {
+            timers.apply(start(id, t0 + hour, None));
+            timers.apply(TimerChange::Cancel(TimerId(id)));
+            assert!(timers.heap.len() <= SWEEP_FLOOR + 1, "after timer {id}");
+        }
+        // The one live timer is still there, and still fires.
+        assert_eq!(timers.pop_due(t0 + hour), Some((TimerId(0), 1)));
+        assert_eq!(timers.pop_due(t0 + hour), None);
     }
 }

@@ -51,7 +51,7 @@ fn the_deadline_heap_stays_small_while_connections_come_and_go() {
     server.attach(&poll, None).unwrap();
     let addr = server.local_addr();
     // Each leaves two entries (head timeout, close timeout), none due for seconds.
-    let connections = 3 * deadlines::SWEEP_FLOOR;
+    let connections = 3 * stale_sweep::SWEEP_FLOOR;
     let client = std::thread::spawn(move || (0..connections).for_each(|_| open_and_close(addr)));
     let mut events = mio::Events::with_capacity(64);
     let mut largest_heap = 0;
@@ -70,7 +70,7 @@ fn the_deadline_heap_stays_small_while_connections_come_and_go() {
         .join()
         .expect("every connection opened and closed cleanly");
     assert!(
-        largest_heap <= deadlines::SWEEP_FLOOR,
+        largest_heap <= stale_sweep::SWEEP_FLOOR,
         "{largest_heap} entries for at most a few connections at a time"
     );
 }
